@@ -1,0 +1,363 @@
+#include "alert.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "util.h"
+
+const char *const SEVERITY_NAMES[3] = {"none", "warning", "critical"};
+
+/* What a rule measures for one identity, and its levels. */
+typedef struct Measure {
+        double value;
+        double thr[3]; /* firing threshold per severity; NAN when the severity is absent */
+        double hyst;
+        int direct; /* no hysteresis: level given in `level` */
+        Severity level;
+} Measure;
+
+/* Per identity (rule, meeting, delegation): the live instance and `for` timing. */
+typedef struct Tracker {
+        char fp[17];
+        Rule rule;
+        char *meeting;
+        char *deleg;
+        Alert *active;         /* firing instance, or NULL */
+        int64_t pending_since; /* TIME_NONE when not pending */
+        size_t live_idx;       /* index in live[], or SIZE_MAX */
+} Tracker;
+
+struct Alerts {
+        const Config *cfg;
+        HMap trackers; /* fingerprint -> Tracker */
+        Tracker **all;
+        size_t nall, capall;
+        Tracker **live; /* pending or firing delegation-quota and external trackers */
+        size_t nlive, caplive;
+        Alert **list; /* every fired instance, in order */
+        size_t nlist, caplist;
+        size_t nfiring;
+        AlertNotifyFn notify;
+        void *ud;
+};
+
+void alert_fingerprint(Rule rule, const char *meeting, const char *deleg, char out[17])
+{
+        const char *r = RULE_NAMES[rule];
+        uint64_t h = hash_fnv1a(FNV_OFFSET, r, strlen(r) + 1);
+        h = hash_fnv1a(h, meeting ? meeting : "", strlen(meeting ? meeting : "") + 1);
+        h = hash_fnv1a(h, deleg ? deleg : "", strlen(deleg ? deleg : ""));
+        xsnprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+Alerts *Alerts_new(const Config *cfg)
+{
+        Alerts *a = xcalloc(1, sizeof *a);
+        a->cfg = cfg;
+        HMap_init(&a->trackers);
+        return a;
+}
+
+void Alerts_free(Alerts *a)
+{
+        if (!a)
+                return;
+        for (size_t i = 0; i < a->nall; i++) {
+                free(a->all[i]->meeting);
+                free(a->all[i]->deleg);
+                free(a->all[i]);
+        }
+        for (size_t i = 0; i < a->nlist; i++)
+                free(a->list[i]);
+        free(a->all);
+        free(a->live);
+        free(a->list);
+        HMap_done(&a->trackers);
+        free(a);
+}
+
+void Alerts_set_notify(Alerts *a, AlertNotifyFn fn, void *ud)
+{
+        a->notify = fn;
+        a->ud = ud;
+}
+
+size_t Alerts_count(const Alerts *a)
+{
+        return a->nlist;
+}
+
+const Alert *Alerts_get(const Alerts *a, size_t i)
+{
+        return i < a->nlist ? a->list[i] : NULL;
+}
+
+size_t Alerts_firing(const Alerts *a)
+{
+        return a->nfiring;
+}
+
+static void *grow(void *p, size_t *cap, size_t n, size_t size)
+{
+        if (n < *cap)
+                return p;
+        *cap = *cap ? *cap * 2 : 16;
+        return xrealloc(p, *cap * size);
+}
+
+static Tracker *tracker_get(Alerts *a, Rule rule, const char *meeting, const char *deleg)
+{
+        char fp[17];
+        alert_fingerprint(rule, meeting, deleg, fp);
+        Tracker *t = HMap_get(&a->trackers, fp);
+        if (t)
+                return t;
+        t = xcalloc(1, sizeof *t);
+        memcpy(t->fp, fp, sizeof fp);
+        t->rule = rule;
+        t->meeting = meeting ? xstrdup(meeting) : NULL;
+        t->deleg = deleg ? xstrdup(deleg) : NULL;
+        t->pending_since = TIME_NONE;
+        t->live_idx = SIZE_MAX;
+        HMap_put(&a->trackers, t->fp, t);
+        a->all = grow(a->all, &a->capall, a->nall, sizeof(Tracker *));
+        a->all[a->nall++] = t;
+        return t;
+}
+
+static void live_set(Alerts *a, Tracker *t, int live)
+{
+        if (live && t->live_idx == SIZE_MAX) {
+                a->live = grow(a->live, &a->caplive, a->nlive, sizeof(Tracker *));
+                t->live_idx = a->nlive;
+                a->live[a->nlive++] = t;
+        } else if (!live && t->live_idx != SIZE_MAX) {
+                Tracker *last = a->live[--a->nlive];
+                a->live[t->live_idx] = last;
+                last->live_idx = t->live_idx;
+                t->live_idx = SIZE_MAX;
+        }
+}
+
+/* Highest severity whose threshold (minus off) the value reaches. */
+static Severity reach(const Measure *m, double off)
+{
+        for (int s = SEV_CRITICAL; s >= SEV_WARNING; s--) {
+                if (!isnan(m->thr[s]) && m->value >= m->thr[s] - off)
+                        return (Severity)s;
+        }
+        return SEV_NONE;
+}
+
+static Severity next_level(const Measure *m, Severity cur)
+{
+        if (m->direct)
+                return m->level;
+        Severity up = reach(m, 0);
+        if (up > cur)
+                return up;
+        if (cur > SEV_NONE && m->value < m->thr[cur] - m->hyst)
+                return reach(m, m->hyst);
+        return cur;
+}
+
+static void notify(Alerts *a, const Alert *al, NotifyKind k)
+{
+        if (a->notify)
+                a->notify(a->ud, al, k);
+}
+
+static void step(Alerts *a, Tracker *t, const Measure *m, int64_t clock)
+{
+        const RuleOpts *ro = &a->cfg->rules[t->rule];
+        Alert *al = t->active;
+        Severity lvl = next_level(m, al ? al->level : SEV_NONE);
+        if (!al) {
+                if (lvl == SEV_NONE || !ro->enabled) {
+                        t->pending_since = TIME_NONE;
+                        return;
+                }
+                if (ro->for_ms > 0) {
+                        if (t->pending_since == TIME_NONE)
+                                t->pending_since = clock;
+                        if (clock - t->pending_since < ro->for_ms)
+                                return;
+                }
+                al = xcalloc(1, sizeof *al);
+                al->rule = t->rule;
+                al->meeting = t->meeting;
+                al->delegation = t->deleg;
+                memcpy(al->fingerprint, t->fp, sizeof t->fp);
+                al->status = AL_FIRING;
+                al->severity = al->level = lvl;
+                al->value = al->cur_value = m->value;
+                al->threshold = al->cur_threshold = m->thr[lvl];
+                al->starts_at = al->last_notified = clock;
+                al->ends_at = TIME_NONE;
+                a->list = grow(a->list, &a->caplist, a->nlist, sizeof(Alert *));
+                a->list[a->nlist++] = al;
+                a->nfiring++;
+                t->active = al;
+                notify(a, al, NOTIFY_FIRING);
+                return;
+        }
+        al->cur_value = m->value;
+        if (lvl == SEV_NONE) {
+                al->status = AL_RESOLVED;
+                al->level = SEV_NONE;
+                al->ends_at = clock;
+                a->nfiring--;
+                t->active = NULL;
+                t->pending_since = TIME_NONE;
+                notify(a, al, NOTIFY_RESOLVED);
+                return;
+        }
+        al->cur_threshold = m->thr[lvl];
+        if (lvl != al->level) {
+                al->level = lvl;
+                if (lvl > al->severity) {
+                        al->severity = lvl;
+                        al->value = m->value;
+                        al->threshold = m->thr[lvl];
+                }
+                al->last_notified = clock;
+                notify(a, al, NOTIFY_CHANGED);
+        } else if (clock - al->last_notified >= ro->repeat_ms) {
+                al->last_notified = clock;
+                notify(a, al, NOTIFY_REPEAT);
+        }
+}
+
+static void eval(Alerts *a, Rule rule, const char *meeting, const char *deleg, const Measure *m,
+                 int64_t clock)
+{
+        Tracker *t = tracker_get(a, rule, meeting, deleg);
+        step(a, t, m, clock);
+}
+
+static Measure measure(double value, double warn, double crit, double hyst)
+{
+        Measure m = {value, {NAN, warn, crit}, hyst, 0, SEV_NONE};
+        return m;
+}
+
+static void eval_meeting(Alerts *a, const State *s, const Meeting *mt, int64_t clock)
+{
+        const Config *c = a->cfg;
+        double cap = mt->capacity;
+        Measure m = measure(mt->participants, cap * c->cap_warn_pct / 100,
+                            cap * c->cap_crit_pct / 100, cap * c->cap_hyst_pct / 100);
+        eval(a, RULE_CAPACITY, mt->uuid, NULL, &m, clock);
+
+        if (mt->video_known) {
+                m = measure(mt->video_on, mt->video_limit - c->video_margin, mt->video_limit + 1,
+                            c->video_hyst);
+                eval(a, RULE_VIDEO, mt->uuid, NULL, &m, clock);
+        }
+
+        m = measure(mt->unidentified, c->unident_threshold, NAN, 0);
+        eval(a, RULE_UNIDENTIFIED, mt->uuid, NULL, &m, clock);
+
+        int64_t since = State_oldest_wait(s, mt);
+        double longest = since == TIME_NONE ? 0 : (double)(clock - since) / 1000.0;
+        m = measure(mt->waiting, c->wait_max_count, NAN, 0);
+        m.direct = 1;
+        if (mt->waiting >= c->wait_max_count) {
+                m.level = SEV_WARNING;
+        } else if (since != TIME_NONE && longest > c->wait_max_s) {
+                m.level = SEV_WARNING;
+                m.value = longest;
+                m.thr[SEV_WARNING] = c->wait_max_s;
+        }
+        eval(a, RULE_WAITING_ROOM, mt->uuid, NULL, &m, clock);
+
+        int64_t window = (int64_t)(c->jf_window_s * 1000);
+        m = measure(State_failures_since(s, mt, clock - window), c->jf_count, NAN, 0);
+        eval(a, RULE_JOIN_FAILURES, mt->uuid, NULL, &m, clock);
+}
+
+static void eval_quota(Alerts *a, const Delegation *d, int64_t clock)
+{
+        Tracker *t = tracker_get(a, RULE_DELEGATION_QUOTA, d->meeting->uuid, d->name);
+        Measure m = measure(d->participants, d->quota < 0 ? NAN : d->quota + 1, NAN, 0);
+        step(a, t, &m, clock);
+        live_set(a, t, t->active || t->pending_since != TIME_NONE);
+}
+
+void Alerts_evaluate(Alerts *a, const State *s, Delegation *const *dirty, size_t ndirty)
+{
+        int64_t clock = State_clock(s);
+        if (clock == TIME_NONE)
+                return;
+        for (size_t i = 0; i < State_meeting_count(s); i++)
+                eval_meeting(a, s, State_meeting(s, i), clock);
+        for (size_t i = 0; i < ndirty; i++) {
+                if (dirty[i]->quota >= 0)
+                        eval_quota(a, dirty[i], clock);
+        }
+        /* pending and firing quota alerts also move with time (for, repeat) */
+        for (size_t i = 0; i < a->nlive; i++) {
+                Tracker *t = a->live[i];
+                if (t->rule != RULE_DELEGATION_QUOTA)
+                        continue;
+                const Meeting *mt = State_find_meeting(s, t->meeting);
+                const Delegation *d = mt ? Meeting_delegation(mt, t->deleg) : NULL;
+                if (d) {
+                        size_t before = a->nlive;
+                        eval_quota(a, d, clock);
+                        if (a->nlive < before)
+                                i--; /* swapped out of live[] */
+                }
+        }
+}
+
+void Alerts_external(Alerts *a, Rule rule, const char *subject, Severity level, double value,
+                     double threshold, int64_t clock)
+{
+        Tracker *t = tracker_get(a, rule, NULL, subject);
+        Measure m = measure(value, NAN, NAN, 0);
+        m.direct = 1;
+        m.level = level;
+        m.thr[level] = threshold;
+        step(a, t, &m, clock);
+}
+
+void Alert_summary(const Alert *al, char *buf, size_t len)
+{
+        const char *what;
+        switch (al->rule) {
+        case RULE_CAPACITY:
+                what = "participants";
+                break;
+        case RULE_VIDEO:
+                what = "videos on";
+                break;
+        case RULE_DELEGATION_QUOTA:
+                what = "participants in the delegation";
+                break;
+        case RULE_UNIDENTIFIED:
+                what = "unidentified participants";
+                break;
+        case RULE_WAITING_ROOM:
+                what = "waiting (or longest wait, s)";
+                break;
+        case RULE_JOIN_FAILURES:
+                what = "join failures in the window";
+                break;
+        case RULE_FEED:
+                what = "feed";
+                break;
+        default:
+                what = "lag (s)";
+                break;
+        }
+        Severity sev = al->status == AL_FIRING ? al->level : al->severity;
+        xsnprintf(buf, len, "%s %s%s%s: %g %s (threshold %g)", RULE_NAMES[al->rule],
+                  al->status == AL_FIRING ? SEVERITY_NAMES[sev] : "resolved",
+                  al->delegation ? " " : "", al->delegation ? al->delegation : "",
+                  al->status == AL_FIRING ? al->cur_value : al->value, what,
+                  al->status == AL_FIRING ? al->cur_threshold : al->threshold);
+}

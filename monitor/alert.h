@@ -1,0 +1,61 @@
+/* Alert rules, levels with hysteresis, `for` and `repeat`, in event time
+ * (docs/semantics.md §4). Pure: evaluates a const State at its clock. */
+#ifndef CAPMON_ALERT_H
+#define CAPMON_ALERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "state.h"
+
+typedef enum Severity { SEV_NONE = 0, SEV_WARNING = 1, SEV_CRITICAL = 2 } Severity;
+typedef enum AlertStatus { AL_FIRING, AL_RESOLVED } AlertStatus;
+typedef enum NotifyKind {
+        NOTIFY_FIRING,
+        NOTIFY_CHANGED,
+        NOTIFY_REPEAT,
+        NOTIFY_RESOLVED
+} NotifyKind;
+
+extern const char *const SEVERITY_NAMES[3];
+
+typedef struct Alert {
+        Rule rule;
+        const char *meeting;    /* meeting uuid, or NULL */
+        const char *delegation; /* delegation, source (feed) or NULL */
+        AlertStatus status;
+        Severity severity;               /* highest reached */
+        Severity level;                  /* now */
+        double value, threshold;         /* at the highest severity */
+        double cur_value, cur_threshold; /* now */
+        int64_t starts_at, ends_at;      /* ends_at TIME_NONE while firing */
+        int64_t last_notified;
+        char fingerprint[17];
+} Alert;
+
+typedef void (*AlertNotifyFn)(void *ud, const Alert *a, NotifyKind kind);
+
+typedef struct Alerts Alerts;
+
+Alerts *Alerts_new(const Config *cfg);
+void Alerts_free(Alerts *a);
+void Alerts_set_notify(Alerts *a, AlertNotifyFn fn, void *ud);
+
+/* Evaluate every rule at the state's clock. dirty: delegations whose counts changed. */
+void Alerts_evaluate(Alerts *a, const State *s, Delegation *const *dirty, size_t ndirty);
+
+/* A condition measured outside the core (feed, lag): level NONE clears it. */
+void Alerts_external(Alerts *a, Rule rule, const char *subject, Severity level, double value,
+                     double threshold, int64_t clock);
+
+/* Every instance of the run that fired, in the order it first fired. */
+size_t Alerts_count(const Alerts *a);
+const Alert *Alerts_get(const Alerts *a, size_t i);
+size_t Alerts_firing(const Alerts *a);
+
+/* One line describing the alert, e.g. "capacity critical: 1003 participants >= 1000". */
+void Alert_summary(const Alert *al, char *buf, size_t len);
+void alert_fingerprint(Rule rule, const char *meeting, const char *deleg, char out[17]);
+
+#endif

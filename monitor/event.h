@@ -1,0 +1,56 @@
+/* One Zoom or capmon event, parsed out of its JSON body (fields borrowed). */
+#ifndef CAPMON_EVENT_H
+#define CAPMON_EVENT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+typedef enum EventType {
+        EV_UNKNOWN = 0,
+        EV_STARTED,
+        EV_ENDED,
+        EV_ALERT,
+        EV_JOINED,
+        EV_LEFT,
+        EV_WR_JOINED,
+        EV_WR_LEFT,
+        EV_ADMITTED,
+        EV_PUT_IN_WR,
+        EV_JBH_WAITING,
+        EV_JBH_WAITING_LEFT,
+        EV_JBH_JOINED,
+        EV_ROLE,
+        EV_BIND,
+        EV_BO_JOINED,
+        EV_BO_LEFT,
+        EV_QOS,
+        EV_VIDEO,
+        EV_JOIN_FAILED,
+} EventType;
+
+typedef struct Event {
+        EventType type;
+        const char *name;    /* full event name, e.g. "meeting.participant_joined" */
+        int64_t time;        /* event time, ms; TIME_NONE when the event gives none */
+        const char *meeting; /* instance key: uuid, else id */
+        const char *uuid, *id, *topic;
+        /* participant events */
+        const char *key; /* session key */
+        const char *user_id, *user_name, *email, *registrant_id, *pid, *phone;
+        const char *leave_reason, *new_role, *bind_user_id, *reason;
+        int video;      /* capmon.participant_video: 1 on, 0 off */
+        int qos_video;  /* participant_qos: -1 no video_input entry, else 0/1 */
+        int64_t code;   /* capmon.participant_join_failed code, or -1 */
+        char idbuf[32]; /* text of a numeric meeting id */
+        char pidbuf[32];
+} Event;
+
+/* Parse a Zoom event body. Returns 0 with *ev filled (ev->type == EV_UNKNOWN for an
+ * event name capmon does not use), or -1 with a reason in err when the body is not
+ * an event or lacks what its event needs. ev's strings point into body. */
+int Event_parse(json_t *body, Event *ev, char *err, size_t errlen);
+
+/* 1 for events about one participant (they need a session key). */
+int Event_is_participant(EventType t);
+
+#endif

@@ -1,0 +1,275 @@
+#include "evlog.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+int LineReader_open(LineReader *r, const char *path, char *err, size_t errlen)
+{
+        memset(r, 0, sizeof *r);
+        if (strcmp(path, "-") == 0) {
+                r->f = stdin;
+        } else {
+                r->f = fopen(path, "rb");
+                if (!r->f) {
+                        xsnprintf(err, errlen, "%s: %s", path, strerror(errno));
+                        return -1;
+                }
+        }
+        r->path = xstrdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
+        r->cap = 4096;
+        r->buf = xmalloc(r->cap);
+        return 0;
+}
+
+void LineReader_close(LineReader *r)
+{
+        if (r->f && r->f != stdin)
+                fclose(r->f);
+        free(r->buf);
+        free(r->path);
+        memset(r, 0, sizeof *r);
+}
+
+int LineReader_next(LineReader *r, int *flags)
+{
+        *flags = 0;
+        r->len = 0;
+        if (r->eof)
+                return LINE_EOF;
+        int c;
+        int any = 0;
+        for (;;) {
+                c = getc_unlocked(r->f);
+                if (c == EOF)
+                        break;
+                any = 1;
+                if (c == '\n')
+                        break;
+                if (r->len >= LOG_LINE_MAX) {
+                        *flags |= LINE_TOO_LONG;
+                        continue; /* drop the rest of the line */
+                }
+                if (r->len + 1 >= r->cap) {
+                        r->cap *= 2;
+                        r->buf = xrealloc(r->buf, r->cap);
+                }
+                r->buf[r->len++] = (char)c;
+        }
+        if (c == EOF) {
+                if (ferror(r->f))
+                        return LINE_ERROR;
+                r->eof = 1;
+                if (!any)
+                        return LINE_EOF;
+                *flags |= LINE_NO_NEWLINE;
+        }
+        if (r->len > 0 && r->buf[r->len - 1] == '\r')
+                r->len--;
+        r->buf[r->len] = '\0';
+        r->line++;
+        return LINE_OK;
+}
+
+int64_t record_time(json_t *root)
+{
+        json_t *v = json_object_get(root, "recv");
+        if (json_is_integer(v))
+                return json_integer_value(v);
+        json_t *body = json_object_get(root, "body");
+        if (!body)
+                body = root;
+        v = json_object_get(body, "event_ts");
+        if (json_is_integer(v))
+                return json_integer_value(v);
+        return TIME_NONE;
+}
+
+typedef struct Source {
+        LineReader lr;
+        int state; /* LINE_OK: head is loaded */
+        json_t *root;
+        json_error_t jerr;
+        int flags;
+        int64_t at, last_at;
+} Source;
+
+struct Replay {
+        Source *src;
+        size_t n;
+        Source *current; /* the source whose head was returned last */
+};
+
+static int load_head(Source *s)
+{
+        json_decref(s->root);
+        s->root = NULL;
+        s->state = LineReader_next(&s->lr, &s->flags);
+        if (s->state != LINE_OK)
+                return s->state;
+        if (!(s->flags & LINE_TOO_LONG) && s->lr.len > 0)
+                s->root = json_loadb(s->lr.buf, s->lr.len, JSON_REJECT_DUPLICATES, &s->jerr);
+        s->at = s->root ? record_time(s->root) : TIME_NONE;
+        if (s->at == TIME_NONE)
+                s->at = s->last_at;
+        else
+                s->last_at = s->at;
+        return LINE_OK;
+}
+
+Replay *Replay_open(char *const *paths, size_t n, char *err, size_t errlen)
+{
+        Replay *r = xcalloc(1, sizeof *r);
+        r->src = xcalloc(n ? n : 1, sizeof(Source));
+        for (size_t i = 0; i < n; i++) {
+                if (LineReader_open(&r->src[i].lr, paths[i], err, errlen)) {
+                        Replay_close(r);
+                        return NULL;
+                }
+                r->n++;
+                r->src[i].last_at = TIME_NONE;
+                r->src[i].state = -2; /* not loaded */
+        }
+        return r;
+}
+
+void Replay_close(Replay *r)
+{
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->n; i++) {
+                json_decref(r->src[i].root);
+                LineReader_close(&r->src[i].lr);
+        }
+        free(r->src);
+        free(r);
+}
+
+int Replay_next(Replay *r, ReplayItem *it, char *err, size_t errlen)
+{
+        if (r->current) {
+                r->current->state = -2;
+                r->current = NULL;
+        }
+        Source *best = NULL;
+        for (size_t i = 0; i < r->n; i++) {
+                Source *s = &r->src[i];
+                if (s->state == -2 && load_head(s) == LINE_ERROR) {
+                        xsnprintf(err, errlen, "%s:%ld: %s", s->lr.path, s->lr.line + 1,
+                                  strerror(errno));
+                        return LINE_ERROR;
+                }
+                if (s->state != LINE_OK)
+                        continue;
+                /* earliest pacing time first; unknown times go at once; ties keep file order */
+                if (!best || (s->at != TIME_NONE && best->at != TIME_NONE && s->at < best->at) ||
+                    (s->at == TIME_NONE && best->at != TIME_NONE))
+                        best = s;
+        }
+        if (!best)
+                return LINE_EOF;
+        r->current = best;
+        memset(it, 0, sizeof *it);
+        it->path = best->lr.path;
+        it->line = best->lr.line;
+        it->text = best->lr.buf;
+        it->len = best->lr.len;
+        it->root = best->root;
+        it->jerr = best->jerr;
+        it->flags = best->flags;
+        it->at = best->root ? record_time(best->root) : TIME_NONE;
+        return LINE_OK;
+}
+
+/* A message is written verbatim as the body when it is one line of a JSON object. */
+static int body_verbatim(const char *text, size_t len)
+{
+        return memchr(text, '\n', len) == NULL && memchr(text, '\r', len) == NULL;
+}
+
+size_t Record_format(char **out, int64_t seq, int64_t recv, const char *src, const char *text,
+                     size_t len, const char *invalid_reason)
+{
+        json_t *root = NULL;
+        json_error_t jerr;
+        if (!invalid_reason) {
+                root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+                if (!root)
+                        invalid_reason = "not JSON";
+                else if (!json_is_object(root))
+                        invalid_reason = "not a JSON object";
+        }
+        json_t *rec = json_object();
+        if (seq >= 0)
+                json_object_set_new(rec, "seq", json_integer(seq));
+        json_object_set_new(rec, "recv", json_integer(recv));
+        json_object_set_new(rec, "src", json_string(src));
+        char *head;
+        size_t n;
+        if (invalid_reason) {
+                json_object_set_new(rec, "invalid", json_string(invalid_reason));
+                json_object_set_new(rec, "raw", json_stringn_nocheck(text, len));
+                head = json_dumps(rec, JSON_COMPACT);
+                if (!head) { /* invalid UTF-8 in raw: store a sanitised copy */
+                        char *tmp = xstrndup(text, len);
+                        char *clean = text_sanitize(tmp, LOG_LINE_MAX);
+                        json_object_set_new(rec, "raw", json_string(clean));
+                        free(tmp);
+                        free(clean);
+                        head = json_dumps(rec, JSON_COMPACT);
+                }
+                n = strlen(head);
+                *out = xmalloc(n + 2);
+                memcpy(*out, head, n);
+                (*out)[n++] = '\n';
+                (*out)[n] = '\0';
+                free(head);
+                json_decref(rec);
+                json_decref(root);
+                return n;
+        }
+        /* {"seq":..,"recv":..,"src":"..","body":<text>}: splice the body in as received */
+        head = json_dumps(rec, JSON_COMPACT);
+        size_t hn = strlen(head) - 1; /* without the closing brace */
+        char *body = NULL;
+        size_t bn = len;
+        const char *b = text;
+        if (!body_verbatim(text, len)) {
+                body = json_dumps(root, JSON_COMPACT);
+                b = body;
+                bn = strlen(body);
+        }
+        n = hn + 8 + bn + 2;
+        *out = xmalloc(n + 1);
+        memcpy(*out, head, hn);
+        memcpy(*out + hn, ",\"body\":", 8);
+        memcpy(*out + hn + 8, b, bn);
+        (*out)[hn + 8 + bn] = '}';
+        (*out)[hn + 9 + bn] = '\n';
+        (*out)[n] = '\0';
+        free(head);
+        free(body);
+        json_decref(rec);
+        json_decref(root);
+        return n;
+}
+
+size_t Record_header(char **out, int64_t now_ms, const char *source)
+{
+        char t[40];
+        time_format(now_ms, t, sizeof t);
+        t[19] = 'Z'; /* RFC 3339 without milliseconds */
+        t[20] = '\0';
+        json_t *h = json_pack("{s:i, s:s, s:s}", "capmon_log", 1, "created", t, "source", source);
+        char *s = json_dumps(h, JSON_COMPACT);
+        json_decref(h);
+        size_t n = strlen(s);
+        *out = xmalloc(n + 2);
+        memcpy(*out, s, n);
+        (*out)[n++] = '\n';
+        (*out)[n] = '\0';
+        free(s);
+        return n;
+}

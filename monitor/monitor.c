@@ -1,0 +1,302 @@
+#include "monitor.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct Monitor {
+        const Config *cfg;
+        Resolver *res;
+        State *state;
+        Alerts *alerts;
+};
+
+Monitor *Monitor_new(const Config *cfg, char *err, size_t errlen)
+{
+        Monitor *m = xcalloc(1, sizeof *m);
+        m->cfg = cfg;
+        m->res = Resolver_new();
+        for (size_t i = 0; i < cfg->norgs; i++) {
+                if (Resolver_add_group(m->res, cfg->orgs[i].name, NULL, err, errlen))
+                        goto fail;
+                for (size_t k = 0; k < cfg->orgs[i].n; k++) {
+                        if (Resolver_add_group(m->res, cfg->orgs[i].name, cfg->orgs[i].items[k],
+                                               err, errlen))
+                                goto fail;
+                }
+        }
+        for (size_t i = 0; i < cfg->naliases; i++) {
+                if (Resolver_add_alias(m->res, cfg->aliases[i].items[0], cfg->aliases[i].name, err,
+                                       errlen))
+                        goto fail;
+        }
+        if (cfg->roster && Resolver_load_roster(m->res, cfg->roster, err, errlen))
+                goto fail;
+        m->state = State_new(m->res, cfg);
+        m->alerts = Alerts_new(cfg);
+        return m;
+fail:
+        Monitor_free(m);
+        return NULL;
+}
+
+void Monitor_free(Monitor *m)
+{
+        if (!m)
+                return;
+        Alerts_free(m->alerts);
+        State_free(m->state);
+        Resolver_free(m->res);
+        free(m);
+}
+
+const State *Monitor_state(const Monitor *m)
+{
+        return m->state;
+}
+
+Alerts *Monitor_alerts(Monitor *m)
+{
+        return m->alerts;
+}
+
+const Alerts *Monitor_alerts_const(const Monitor *m)
+{
+        return m->alerts;
+}
+
+const Config *Monitor_config(const Monitor *m)
+{
+        return m->cfg;
+}
+
+static void evaluate(Monitor *m)
+{
+        size_t n;
+        Delegation *const *dirty = State_take_dirty(m->state, &n);
+        Alerts_evaluate(m->alerts, m->state, dirty, n);
+}
+
+void Monitor_tick(Monitor *m, int64_t now)
+{
+        State_advance(m->state, now);
+        evaluate(m);
+}
+
+void Monitor_count_invalid(Monitor *m)
+{
+        State_count(m->state, OUT_INVALID);
+}
+
+static Outcome invalid(Monitor *m, char *err, size_t errlen, const char *why)
+{
+        if (why)
+                xsnprintf(err, errlen, "%s", why);
+        State_count(m->state, OUT_INVALID);
+        return OUT_INVALID;
+}
+
+static Outcome feed_body(Monitor *m, json_t *body, int64_t recv, char *err, size_t errlen)
+{
+        Event ev;
+        if (Event_parse(body, &ev, err, errlen))
+                return invalid(m, err, errlen, NULL);
+        if (ev.type == EV_UNKNOWN) {
+                State_count(m->state, OUT_IGNORED);
+                return OUT_IGNORED;
+        }
+        if (ev.time == TIME_NONE)
+                ev.time = recv != TIME_NONE ? recv : State_clock(m->state);
+        if (ev.time == TIME_NONE)
+                return invalid(m, err, errlen,
+                               "no event time (event_ts, participant time or recv)");
+        Outcome o = State_apply(m->state, &ev);
+        if (o == OUT_APPLIED)
+                evaluate(m);
+        return o;
+}
+
+/* A WebSocket envelope: events travel in module "message". */
+static Outcome feed_envelope(Monitor *m, json_t *env, int64_t recv, char *err, size_t errlen)
+{
+        json_t *mod = json_object_get(env, "module");
+        if (!json_is_string(mod))
+                return invalid(m, err, errlen, "envelope \"module\" is not a string");
+        if (strcmp(json_string_value(mod), "message") != 0)
+                return OUT_NONE;
+        json_t *content = json_object_get(env, "content");
+        if (json_is_object(content))
+                return feed_body(m, content, recv, err, errlen);
+        if (!json_is_string(content))
+                return invalid(m, err, errlen, "message envelope without content");
+        json_error_t jerr;
+        json_t *body =
+            json_loadb(json_string_value(content), json_string_length(content), 0, &jerr);
+        if (!body) {
+                xsnprintf(err, errlen, "envelope content is not JSON: %s", jerr.text);
+                return invalid(m, err, errlen, NULL);
+        }
+        Outcome o = feed_body(m, body, recv, err, errlen);
+        json_decref(body);
+        return o;
+}
+
+static Outcome feed_root(Monitor *m, json_t *root, int64_t recv, char *err, size_t errlen)
+{
+        if (!json_is_object(root))
+                return invalid(m, err, errlen, "not a JSON object");
+        if (json_object_get(root, "event"))
+                return feed_body(m, root, recv, err, errlen);
+        if (json_object_get(root, "module"))
+                return feed_envelope(m, root, recv, err, errlen);
+        json_t *body = json_object_get(root, "body");
+        if (body) {
+                json_t *r = json_object_get(root, "recv");
+                if (json_is_integer(r))
+                        recv = json_integer_value(r);
+                if (!json_is_object(body))
+                        return invalid(m, err, errlen, "record body is not an object");
+                if (json_object_get(body, "module"))
+                        return feed_envelope(m, body, recv, err, errlen);
+                return feed_body(m, body, recv, err, errlen);
+        }
+        json_t *inv = json_object_get(root, "invalid");
+        if (inv) {
+                xsnprintf(err, errlen, "recorded invalid message: %s",
+                          json_is_string(inv) ? json_string_value(inv) : "?");
+                return invalid(m, err, errlen, NULL);
+        }
+        if (json_object_get(root, "capmon_log") || json_object_get(root, "gap"))
+                return OUT_NONE;
+        return invalid(m, err, errlen, "not a Zoom event, WebSocket envelope or capmon record");
+}
+
+Outcome Monitor_feed_json(Monitor *m, json_t *root, int64_t recv, char *err, size_t errlen)
+{
+        return feed_root(m, root, recv, err, errlen);
+}
+
+Outcome Monitor_feed(Monitor *m, const char *text, size_t len, int64_t recv, char *err,
+                     size_t errlen)
+{
+        json_error_t jerr;
+        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root) {
+                xsnprintf(err, errlen, "not JSON: %s (column %d)", jerr.text, jerr.column);
+                return invalid(m, err, errlen, NULL);
+        }
+        Outcome o = feed_root(m, root, recv, err, errlen);
+        json_decref(root);
+        return o;
+}
+
+/* ---- snapshot ---- */
+
+static json_t *jtime(int64_t t)
+{
+        char buf[40];
+        if (t == TIME_NONE)
+                return json_null();
+        time_format(t, buf, sizeof buf);
+        return json_string(buf);
+}
+
+static json_t *jstr(const char *s)
+{
+        return s ? json_string(s) : json_null();
+}
+
+/* Whole numbers as integers, others as reals. */
+static json_t *jnum(double v)
+{
+        if (v == floor(v) && fabs(v) < 9e15)
+                return json_integer((json_int_t)v);
+        return json_real(v);
+}
+
+static json_t *snap_meeting(const Meeting *mt)
+{
+        json_t *o = json_object();
+        json_object_set_new(o, "uuid", json_string(mt->uuid));
+        json_object_set_new(o, "id", jstr(mt->id));
+        json_object_set_new(o, "topic", jstr(mt->topic));
+        json_object_set_new(o, "status", json_string(mt->ended ? "ended" : "live"));
+        json_object_set_new(o, "started_at", jtime(mt->started_at));
+        json_object_set_new(o, "ended_at", jtime(mt->ended_at));
+        json_object_set_new(o, "capacity", json_integer(mt->capacity));
+        json_object_set_new(o, "video_limit", json_integer(mt->video_limit));
+        json_object_set_new(o, "participants", json_integer(mt->participants));
+        json_object_set_new(o, "people", json_integer(mt->people));
+        json_object_set_new(o, "waiting", json_integer(mt->waiting));
+        json_object_set_new(o, "video_on",
+                            mt->video_known ? json_integer(mt->video_on) : json_null());
+        json_object_set_new(o, "peak_participants", json_integer(mt->peak_participants));
+        json_object_set_new(o, "peak_at", jtime(mt->peak_at));
+        json_object_set_new(o, "peak_video_on", json_integer(mt->peak_video_on));
+        json_object_set_new(o, "unidentified", json_integer(mt->unidentified));
+        json_object_set_new(o, "join_failures", json_integer(mt->join_failures));
+        json_t *ds = json_array();
+        for (size_t i = 0; i < mt->ndelegations; i++) {
+                const Delegation *d = mt->delegations[i];
+                json_array_append_new(
+                    ds, json_pack("{s:s, s:i, s:i, s:i, s:o}", "name", d->name, "participants",
+                                  d->participants, "video_on", d->video_on, "peak", d->peak,
+                                  "quota", d->quota < 0 ? json_null() : json_integer(d->quota)));
+        }
+        json_object_set_new(o, "delegations", ds);
+        return o;
+}
+
+static json_t *snap_alert(const Alert *al)
+{
+        json_t *o = json_object();
+        json_object_set_new(o, "rule", json_string(RULE_NAMES[al->rule]));
+        json_object_set_new(o, "severity", json_string(SEVERITY_NAMES[al->severity]));
+        json_object_set_new(o, "status",
+                            json_string(al->status == AL_FIRING ? "firing" : "resolved"));
+        json_object_set_new(o, "meeting", jstr(al->meeting));
+        json_object_set_new(o, "delegation", jstr(al->delegation));
+        json_object_set_new(o, "value", jnum(al->value));
+        json_object_set_new(o, "threshold", jnum(al->threshold));
+        json_object_set_new(o, "starts_at", jtime(al->starts_at));
+        json_object_set_new(o, "ends_at", jtime(al->ends_at));
+        json_object_set_new(o, "fingerprint", json_string(al->fingerprint));
+        return o;
+}
+
+json_t *Monitor_snapshot(const Monitor *m)
+{
+        const State *s = m->state;
+        json_t *root = json_object();
+        json_object_set_new(root, "clock", jtime(State_clock(s)));
+        const Counters *c = State_counters(s);
+        json_t *ev = json_object();
+        json_object_set_new(ev, "received", json_integer((json_int_t)c->received));
+        for (int i = 0; i < OUT_COUNT; i++)
+                json_object_set_new(ev, OUTCOME_NAMES[i], json_integer((json_int_t)c->n[i]));
+        json_object_set_new(root, "events", ev);
+        json_t *ms = json_array();
+        for (size_t i = 0; i < State_meeting_count(s); i++)
+                json_array_append_new(ms, snap_meeting(State_meeting(s, i)));
+        json_object_set_new(root, "meetings", ms);
+        json_t *as = json_array();
+        for (size_t i = 0; i < Alerts_count(m->alerts); i++)
+                json_array_append_new(as, snap_alert(Alerts_get(m->alerts, i)));
+        json_object_set_new(root, "alerts", as);
+        json_t *fs = json_array();
+        for (size_t i = 0; i < State_failure_count(s); i++) {
+                const JoinFailure *f = State_failure(s, i);
+                if (f->cancelled)
+                        continue;
+                json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:s}", "time", jtime(f->time),
+                                      "meeting", f->meeting->uuid, "name", f->name, "delegation",
+                                      f->delegation, "reason", f->reason);
+                if (f->detail)
+                        json_object_set_new(o, "detail", json_string(f->detail));
+                json_array_append_new(fs, o);
+        }
+        json_object_set_new(root, "join_failures", fs);
+        return root;
+}

@@ -1,0 +1,915 @@
+#include "state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "deleg.h"
+#include "util.h"
+
+const char *const OUTCOME_NAMES[OUT_COUNT] = {"applied", "duplicate", "stale",
+                                              "orphan",  "ignored",   "invalid"};
+
+#define DROP_WINDOW_MS 60000 /* early drop: closed within 60 s of its join */
+#define WR_JOIN_MS     5000  /* a join within 5 s cancels a waiting-room failure */
+
+enum { S_IN, S_BREAKOUT, S_CLOSED };
+
+typedef struct Person {
+        int n; /* counting sessions of this person */
+        char key[];
+} Person;
+
+typedef struct Session {
+        char *key;
+        char *name;
+        Person *person;
+        Delegation *deleg;
+        int64_t join_time, close_time;
+        unsigned char state, video, bound;
+        char role[24];
+} Session;
+
+typedef struct Wait {
+        char *key;
+        char *name;
+        const char *deleg;
+        int64_t since, close_time;
+        size_t heap_idx;
+        unsigned char open, admitted, left;
+} Wait;
+
+typedef struct Jbh {
+        char *key;
+        unsigned char open;
+} Jbh;
+
+typedef struct MeetingPriv {
+        HMap sessions;    /* key -> Session */
+        HMap waits;       /* key -> Wait */
+        HMap jbh;         /* key -> Jbh */
+        HMap delegs;      /* name -> Delegation */
+        HMap persons;     /* person key -> Person */
+        HMap wr_failures; /* key -> latest waiting-room JoinFailure */
+        Wait **heap;      /* open waits, min-heap on since */
+        size_t nheap, capheap;
+        int64_t *ftimes; /* times of active failures, sorted */
+        size_t nftimes, capftimes;
+        const MeetingCfg *mcfg;
+        size_t capdelegs;
+} MeetingPriv;
+
+struct State {
+        Resolver *res;
+        const Config *cfg;
+        Meeting **meetings;
+        size_t nmeetings, capmeetings;
+        HMap by_uuid;
+        HSet64 seen;
+        Counters counters;
+        int64_t clock;
+        JoinFailure **failures;
+        size_t nfailures, capfailures;
+        HMap quotas; /* canonical delegation -> quota + 1 */
+        Delegation **dirty, **taken;
+        size_t ndirty, capdirty, ntaken;
+};
+
+/* ---- small helpers ---- */
+
+static void *intptr(int v)
+{
+        return (void *)(intptr_t)v;
+}
+
+static int ptrint(void *p)
+{
+        return (int)(intptr_t)p;
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+        return a > b ? a : b;
+}
+
+static int64_t abs64(int64_t a)
+{
+        return a < 0 ? -a : a;
+}
+
+/* ---- creation ---- */
+
+State *State_new(Resolver *r, const Config *cfg)
+{
+        State *s = xcalloc(1, sizeof *s);
+        s->res = r;
+        s->cfg = cfg;
+        s->clock = TIME_NONE;
+        HMap_init(&s->by_uuid);
+        HSet64_init(&s->seen);
+        HMap_init(&s->quotas);
+        for (size_t i = 0; i < cfg->nquotas; i++) {
+                const char *canon = Resolver_lookup(r, cfg->quotas[i].name);
+                if (!canon)
+                        canon = Resolver_intern(r, cfg->quotas[i].name);
+                HMap_put(&s->quotas, canon, intptr(cfg->quotas[i].value + 1));
+        }
+        return s;
+}
+
+static void meeting_free(Meeting *m)
+{
+        MeetingPriv *p = m->priv;
+        for (size_t i = 0; i < p->sessions.cap; i++) {
+                Session *x = p->sessions.slots[i].value;
+                if (p->sessions.slots[i].key) {
+                        free(x->key);
+                        free(x->name);
+                        free(x);
+                }
+        }
+        for (size_t i = 0; i < p->waits.cap; i++) {
+                Wait *w = p->waits.slots[i].value;
+                if (p->waits.slots[i].key) {
+                        free(w->key);
+                        free(w->name);
+                        free(w);
+                }
+        }
+        for (size_t i = 0; i < p->jbh.cap; i++) {
+                Jbh *j = p->jbh.slots[i].value;
+                if (p->jbh.slots[i].key) {
+                        free(j->key);
+                        free(j);
+                }
+        }
+        for (size_t i = 0; i < p->persons.cap; i++) {
+                if (p->persons.slots[i].key)
+                        free(p->persons.slots[i].value);
+        }
+        for (size_t i = 0; i < m->ndelegations; i++)
+                free(m->delegations[i]);
+        HMap_done(&p->sessions);
+        HMap_done(&p->waits);
+        HMap_done(&p->jbh);
+        HMap_done(&p->delegs);
+        HMap_done(&p->persons);
+        HMap_done(&p->wr_failures);
+        free(p->heap);
+        free(p->ftimes);
+        free(p);
+        free(m->delegations);
+        free(m->uuid);
+        free(m->id);
+        free(m->topic);
+        free(m);
+}
+
+void State_free(State *s)
+{
+        if (!s)
+                return;
+        for (size_t i = 0; i < s->nmeetings; i++)
+                meeting_free(s->meetings[i]);
+        free(s->meetings);
+        for (size_t i = 0; i < s->nfailures; i++) {
+                JoinFailure *f = s->failures[i];
+                free(f->name);
+                free(f->reason);
+                free(f->detail);
+                free(f);
+        }
+        free(s->failures);
+        HMap_done(&s->by_uuid);
+        HSet64_done(&s->seen);
+        HMap_done(&s->quotas);
+        free(s->dirty);
+        free(s->taken);
+        free(s);
+}
+
+/* ---- read-only accessors ---- */
+
+int64_t State_clock(const State *s)
+{
+        return s->clock;
+}
+
+const Counters *State_counters(const State *s)
+{
+        return &s->counters;
+}
+
+size_t State_meeting_count(const State *s)
+{
+        return s->nmeetings;
+}
+
+const Meeting *State_meeting(const State *s, size_t i)
+{
+        return i < s->nmeetings ? s->meetings[i] : NULL;
+}
+
+const Meeting *State_find_meeting(const State *s, const char *uuid)
+{
+        return HMap_get(&s->by_uuid, uuid);
+}
+
+size_t State_failure_count(const State *s)
+{
+        return s->nfailures;
+}
+
+const JoinFailure *State_failure(const State *s, size_t i)
+{
+        return i < s->nfailures ? s->failures[i] : NULL;
+}
+
+int64_t State_oldest_wait(const State *s, const Meeting *m)
+{
+        (void)s;
+        return m->priv->nheap ? m->priv->heap[0]->since : TIME_NONE;
+}
+
+/* Index of the first time > t in the sorted array. */
+static size_t upper_bound(const int64_t *a, size_t n, int64_t t)
+{
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (a[mid] <= t)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+int State_failures_since(const State *s, const Meeting *m, int64_t since)
+{
+        (void)s;
+        const MeetingPriv *p = m->priv;
+        return (int)(p->nftimes - upper_bound(p->ftimes, p->nftimes, since));
+}
+
+const Delegation *Meeting_delegation(const Meeting *m, const char *name)
+{
+        return HMap_get(&m->priv->delegs, name);
+}
+
+void State_count(State *s, Outcome o)
+{
+        if (o >= OUT_COUNT)
+                return;
+        s->counters.received++;
+        s->counters.n[o]++;
+}
+
+void State_advance(State *s, int64_t t)
+{
+        if (t != TIME_NONE && (s->clock == TIME_NONE || t > s->clock))
+                s->clock = t;
+}
+
+/* ---- meetings and delegations ---- */
+
+static int quota_for(State *s, const Meeting *m, const char *deleg)
+{
+        const MeetingCfg *mc = m->priv->mcfg;
+        if (mc) {
+                for (size_t i = 0; i < mc->nquotas; i++) {
+                        const char *canon = Resolver_lookup(s->res, mc->quotas[i].name);
+                        if ((canon && canon == deleg) || strcmp(mc->quotas[i].name, deleg) == 0)
+                                return mc->quotas[i].value;
+                }
+        }
+        int q = ptrint(HMap_get(&s->quotas, deleg));
+        return q ? q - 1 : -1;
+}
+
+static void meeting_set_limits(State *s, Meeting *m)
+{
+        const MeetingCfg *mc = Config_meeting(s->cfg, m->id);
+        m->priv->mcfg = mc;
+        m->capacity = mc && mc->capacity ? mc->capacity : s->cfg->capacity;
+        m->video_limit = mc && mc->video_limit ? mc->video_limit : s->cfg->video_limit;
+        for (size_t i = 0; i < m->ndelegations; i++)
+                m->delegations[i]->quota = quota_for(s, m, m->delegations[i]->name);
+}
+
+static Meeting *meeting_get(State *s, const Event *ev)
+{
+        Meeting *m = HMap_get(&s->by_uuid, ev->meeting);
+        if (!m) {
+                m = xcalloc(1, sizeof *m);
+                m->priv = xcalloc(1, sizeof *m->priv);
+                m->uuid = text_sanitize(ev->meeting, CAPMON_TEXT_MAX);
+                m->started_at = m->ended_at = m->peak_at = TIME_NONE;
+                HMap_init(&m->priv->sessions);
+                HMap_init(&m->priv->waits);
+                HMap_init(&m->priv->jbh);
+                HMap_init(&m->priv->delegs);
+                HMap_init(&m->priv->persons);
+                HMap_init(&m->priv->wr_failures);
+                HMap_put(&s->by_uuid, xstrdup(ev->meeting), m);
+                if (s->nmeetings == s->capmeetings) {
+                        s->capmeetings = s->capmeetings ? s->capmeetings * 2 : 4;
+                        s->meetings = xrealloc(s->meetings, s->capmeetings * sizeof(Meeting *));
+                }
+                s->meetings[s->nmeetings++] = m;
+                meeting_set_limits(s, m);
+        }
+        if (*ev->id && (!m->id || strcmp(m->id, ev->id) != 0)) {
+                free(m->id);
+                m->id = text_sanitize(ev->id, CAPMON_TEXT_MAX);
+                meeting_set_limits(s, m);
+        }
+        if (*ev->topic && (!m->topic || strcmp(m->topic, ev->topic) != 0)) {
+                free(m->topic);
+                m->topic = text_sanitize(ev->topic, CAPMON_TEXT_MAX);
+        }
+        return m;
+}
+
+static Delegation *deleg_get(State *s, Meeting *m, const char *name)
+{
+        MeetingPriv *p = m->priv;
+        Delegation *d = HMap_get(&p->delegs, name);
+        if (d)
+                return d;
+        d = xcalloc(1, sizeof *d);
+        d->name = name;
+        d->meeting = m;
+        d->quota = quota_for(s, m, name);
+        HMap_put(&p->delegs, name, d);
+        if (m->ndelegations == p->capdelegs) {
+                p->capdelegs = p->capdelegs ? p->capdelegs * 2 : 16;
+                m->delegations = xrealloc(m->delegations, p->capdelegs * sizeof(Delegation *));
+        }
+        size_t i = m->ndelegations;
+        while (i > 0 && strcmp(m->delegations[i - 1]->name, name) > 0) {
+                m->delegations[i] = m->delegations[i - 1];
+                i--;
+        }
+        m->delegations[i] = d;
+        m->ndelegations++;
+        return d;
+}
+
+/* ---- counting ---- */
+
+static int counts(const Session *x)
+{
+        return x->state != S_CLOSED && !x->bound;
+}
+
+static void mark_dirty(State *s, Delegation *d)
+{
+        if (d->dirty)
+                return;
+        d->dirty = 1;
+        if (s->ndirty == s->capdirty) {
+                s->capdirty = s->capdirty ? s->capdirty * 2 : 64;
+                s->dirty = xrealloc(s->dirty, s->capdirty * sizeof(Delegation *));
+                s->taken = xrealloc(s->taken, s->capdirty * sizeof(Delegation *));
+        }
+        s->dirty[s->ndirty++] = d;
+}
+
+Delegation *const *State_take_dirty(State *s, size_t *n)
+{
+        Delegation **t = s->taken;
+        s->taken = s->dirty;
+        s->dirty = t;
+        s->ntaken = s->ndirty;
+        s->ndirty = 0;
+        for (size_t i = 0; i < s->ntaken; i++)
+                s->taken[i]->dirty = 0;
+        *n = s->ntaken;
+        return s->taken;
+}
+
+/* Add (sign 1) or remove (sign -1) a session's contribution to every count. */
+static void contrib(State *s, Meeting *m, Session *x, int sign)
+{
+        if (!counts(x))
+                return;
+        mark_dirty(s, x->deleg);
+        m->participants += sign;
+        x->deleg->participants += sign;
+        if (x->deleg->name == DELEG_UNIDENTIFIED)
+                m->unidentified += sign;
+        if (x->video) {
+                m->video_on += sign;
+                x->deleg->video_on += sign;
+        }
+        x->person->n += sign;
+        if (x->person->n == 0 && sign < 0)
+                m->people--;
+        if (x->person->n == 1 && sign > 0)
+                m->people++;
+}
+
+static void peaks(Meeting *m, const Session *x, int64_t t)
+{
+        if (m->participants > m->peak_participants) {
+                m->peak_participants = m->participants;
+                m->peak_at = t;
+        }
+        if (m->video_known && m->video_on > m->peak_video_on)
+                m->peak_video_on = m->video_on;
+        if (x && x->deleg->participants > x->deleg->peak)
+                x->deleg->peak = x->deleg->participants;
+}
+
+/* ---- waiting-room heap (min on since; each Wait knows its index) ---- */
+
+static void heap_swap(MeetingPriv *p, size_t a, size_t b)
+{
+        Wait *t = p->heap[a];
+        p->heap[a] = p->heap[b];
+        p->heap[b] = t;
+        p->heap[a]->heap_idx = a;
+        p->heap[b]->heap_idx = b;
+}
+
+static void heap_up(MeetingPriv *p, size_t i)
+{
+        while (i > 0 && p->heap[(i - 1) / 2]->since > p->heap[i]->since) {
+                heap_swap(p, i, (i - 1) / 2);
+                i = (i - 1) / 2;
+        }
+}
+
+static void heap_down(MeetingPriv *p, size_t i)
+{
+        for (;;) {
+                size_t l = 2 * i + 1, r = l + 1, m = i;
+                if (l < p->nheap && p->heap[l]->since < p->heap[m]->since)
+                        m = l;
+                if (r < p->nheap && p->heap[r]->since < p->heap[m]->since)
+                        m = r;
+                if (m == i)
+                        return;
+                heap_swap(p, i, m);
+                i = m;
+        }
+}
+
+static void heap_push(MeetingPriv *p, Wait *w)
+{
+        if (p->nheap == p->capheap) {
+                p->capheap = p->capheap ? p->capheap * 2 : 16;
+                p->heap = xrealloc(p->heap, p->capheap * sizeof(Wait *));
+        }
+        w->heap_idx = p->nheap;
+        p->heap[p->nheap++] = w;
+        heap_up(p, w->heap_idx);
+}
+
+static void heap_remove(MeetingPriv *p, Wait *w)
+{
+        size_t i = w->heap_idx;
+        p->nheap--;
+        if (i != p->nheap) {
+                heap_swap(p, i, p->nheap);
+                heap_down(p, i);
+                heap_up(p, i);
+        }
+}
+
+static void wait_close(Meeting *m, Wait *w, int64_t t)
+{
+        w->open = 0;
+        w->close_time = t;
+        m->waiting--;
+        heap_remove(m->priv, w);
+}
+
+/* ---- join failures ---- */
+
+static void ftimes_add(MeetingPriv *p, int64_t t)
+{
+        if (p->nftimes == p->capftimes) {
+                p->capftimes = p->capftimes ? p->capftimes * 2 : 16;
+                p->ftimes = xrealloc(p->ftimes, p->capftimes * sizeof(int64_t));
+        }
+        size_t i = upper_bound(p->ftimes, p->nftimes, t);
+        memmove(p->ftimes + i + 1, p->ftimes + i, (p->nftimes - i) * sizeof(int64_t));
+        p->ftimes[i] = t;
+        p->nftimes++;
+}
+
+static void ftimes_remove(MeetingPriv *p, int64_t t)
+{
+        size_t i = upper_bound(p->ftimes, p->nftimes, t);
+        if (i == 0 || p->ftimes[i - 1] != t)
+                return;
+        i--;
+        memmove(p->ftimes + i, p->ftimes + i + 1, (p->nftimes - i - 1) * sizeof(int64_t));
+        p->nftimes--;
+}
+
+static JoinFailure *failure_add(State *s, Meeting *m, int64_t t, const char *name,
+                                const char *deleg, const char *reason, const char *detail)
+{
+        JoinFailure *f = xcalloc(1, sizeof *f);
+        f->time = t;
+        f->meeting = m;
+        f->name = text_sanitize(name ? name : "", CAPMON_TEXT_MAX);
+        f->delegation = deleg;
+        f->reason = text_sanitize(reason && *reason ? reason : "other", 64);
+        f->detail = detail && *detail ? text_sanitize(detail, CAPMON_TEXT_MAX) : NULL;
+        if (s->nfailures == s->capfailures) {
+                s->capfailures = s->capfailures ? s->capfailures * 2 : 64;
+                s->failures = xrealloc(s->failures, s->capfailures * sizeof(JoinFailure *));
+        }
+        s->failures[s->nfailures++] = f;
+        m->join_failures++;
+        ftimes_add(m->priv, t);
+        return f;
+}
+
+static void failure_cancel(Meeting *m, JoinFailure *f)
+{
+        f->cancelled = 1;
+        m->join_failures--;
+        ftimes_remove(m->priv, f->time);
+}
+
+/* ---- identity ---- */
+
+static Person *person_get(Meeting *m, const Event *ev)
+{
+        char buf[CAPMON_TEXT_MAX + 8];
+        if (*ev->registrant_id)
+                xsnprintf(buf, sizeof buf, "r:%s", ev->registrant_id);
+        else if (*ev->pid)
+                xsnprintf(buf, sizeof buf, "u:%s", ev->pid);
+        else if (*ev->email) {
+                xsnprintf(buf, sizeof buf, "e:%s", ev->email);
+                for (char *c = buf + 2; *c; c++)
+                        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        } else
+                xsnprintf(buf, sizeof buf, "s:%s", ev->key);
+        Person *pp = HMap_get(&m->priv->persons, buf);
+        if (!pp) {
+                size_t n = strlen(buf) + 1;
+                pp = xcalloc(1, sizeof *pp + n);
+                memcpy(pp->key, buf, n);
+                HMap_put(&m->priv->persons, pp->key, pp);
+        }
+        return pp;
+}
+
+static const char *resolve(State *s, const Event *ev, const char *clean_name)
+{
+        PartIdent id = {clean_name, ev->email, ev->registrant_id, ev->phone};
+        return Resolver_resolve(s->res, &id);
+}
+
+/* ---- the rules ---- */
+
+static Outcome on_ended(State *s, Meeting *m, int64_t t)
+{
+        if (m->ended) {
+                m->ended_at = max64(m->ended_at, t);
+                return OUT_APPLIED;
+        }
+        m->ended = 1;
+        m->ended_at = t;
+        MeetingPriv *p = m->priv;
+        for (size_t i = 0; i < p->sessions.cap; i++) {
+                Session *x = p->sessions.slots[i].value;
+                if (!p->sessions.slots[i].key || x->state == S_CLOSED)
+                        continue;
+                contrib(s, m, x, -1);
+                x->state = S_CLOSED;
+                x->close_time = t;
+                x->video = 0;
+        }
+        while (p->nheap)
+                wait_close(m, p->heap[0], t);
+        for (size_t i = 0; i < p->jbh.cap; i++) {
+                if (p->jbh.slots[i].key)
+                        ((Jbh *)p->jbh.slots[i].value)->open = 0;
+        }
+        return OUT_APPLIED;
+}
+
+static Outcome on_joined(State *s, Meeting *m, const Event *ev)
+{
+        MeetingPriv *p = m->priv;
+        Session *x = HMap_get(&p->sessions, ev->key);
+        if (x && x->state == S_IN)
+                return OUT_DUPLICATE;
+        if (x && x->state == S_BREAKOUT) {
+                x->state = S_IN;
+                return OUT_APPLIED;
+        }
+        if (x && x->close_time >= ev->time)
+                return OUT_STALE;
+        if (!x) {
+                x = xcalloc(1, sizeof *x);
+                x->key = xstrdup(ev->key);
+                HMap_put(&p->sessions, x->key, x);
+        }
+        free(x->name);
+        x->name = text_sanitize(ev->user_name, CAPMON_TEXT_MAX);
+        x->person = person_get(m, ev);
+        x->deleg = deleg_get(s, m, resolve(s, ev, x->name));
+        x->join_time = ev->time;
+        x->close_time = TIME_NONE;
+        x->state = S_IN;
+        x->video = 0;
+        x->bound = 0;
+        x->role[0] = '\0';
+        contrib(s, m, x, 1);
+        peaks(m, x, ev->time);
+        JoinFailure *f = HMap_get(&p->wr_failures, ev->key);
+        if (f && !f->cancelled && abs64(f->time - ev->time) <= WR_JOIN_MS)
+                failure_cancel(m, f);
+        return OUT_APPLIED;
+}
+
+static void session_close(State *s, Meeting *m, Session *x, int64_t t)
+{
+        contrib(s, m, x, -1);
+        x->state = S_CLOSED;
+        x->close_time = t;
+        x->video = 0;
+}
+
+static Outcome on_left(State *s, Meeting *m, const Event *ev)
+{
+        Session *x = HMap_get(&m->priv->sessions, ev->key);
+        if (!x)
+                return OUT_ORPHAN;
+        if (x->state == S_CLOSED)
+                return OUT_DUPLICATE;
+        if (ev->time < x->join_time)
+                return OUT_STALE;
+        if (text_contains_ci(ev->leave_reason, "breakout room")) {
+                x->state = S_BREAKOUT;
+                return OUT_APPLIED;
+        }
+        session_close(s, m, x, ev->time);
+        if (ev->time - x->join_time <= DROP_WINDOW_MS &&
+            (text_contains_ci(ev->leave_reason, "disconnected") ||
+             text_contains_ci(ev->leave_reason, "connection")))
+                failure_add(s, m, ev->time, x->name, x->deleg->name, "dropped_on_join",
+                            ev->leave_reason);
+        return OUT_APPLIED;
+}
+
+static Wait *wait_open(State *s, Meeting *m, Wait *w, const Event *ev)
+{
+        MeetingPriv *p = m->priv;
+        if (!w) {
+                w = xcalloc(1, sizeof *w);
+                w->key = xstrdup(ev->key);
+                HMap_put(&p->waits, w->key, w);
+        }
+        free(w->name);
+        w->name = text_sanitize(ev->user_name, CAPMON_TEXT_MAX);
+        w->deleg = resolve(s, ev, w->name);
+        w->since = ev->time;
+        w->close_time = TIME_NONE;
+        w->open = 1;
+        w->admitted = w->left = 0;
+        heap_push(p, w);
+        m->waiting++;
+        return w;
+}
+
+static Outcome on_wr_joined(State *s, Meeting *m, const Event *ev)
+{
+        Wait *w = HMap_get(&m->priv->waits, ev->key);
+        if (w && w->open)
+                return OUT_DUPLICATE;
+        if (w && w->close_time >= ev->time)
+                return OUT_STALE;
+        wait_open(s, m, w, ev);
+        return OUT_APPLIED;
+}
+
+static Outcome on_admitted(Meeting *m, const Event *ev)
+{
+        Wait *w = HMap_get(&m->priv->waits, ev->key);
+        if (!w)
+                return OUT_ORPHAN;
+        if (!w->open)
+                return OUT_DUPLICATE;
+        w->admitted = 1;
+        wait_close(m, w, ev->time);
+        return OUT_APPLIED;
+}
+
+static Outcome on_wr_left(State *s, Meeting *m, const Event *ev)
+{
+        MeetingPriv *p = m->priv;
+        Wait *w = HMap_get(&p->waits, ev->key);
+        if (!w)
+                return OUT_ORPHAN;
+        if (!w->open) {
+                if (w->admitted && !w->left) {
+                        w->left = 1;
+                        return OUT_APPLIED;
+                }
+                return OUT_DUPLICATE;
+        }
+        wait_close(m, w, ev->time);
+        w->left = 1;
+        Session *x = HMap_get(&p->sessions, ev->key);
+        if (x && x->join_time != TIME_NONE && abs64(x->join_time - ev->time) <= WR_JOIN_MS)
+                return OUT_APPLIED;
+        const char *reason = text_contains_ci(ev->leave_reason, "removed")
+                                 ? "rejected_from_waiting_room"
+                                 : "waiting_room_abandoned";
+        const char *name = *w->name ? w->name : ev->user_name;
+        JoinFailure *f = failure_add(s, m, ev->time, name, w->deleg, reason, NULL);
+        HMap_put(&p->wr_failures, w->key, f);
+        return OUT_APPLIED;
+}
+
+static Outcome on_put_in_wr(State *s, Meeting *m, const Event *ev)
+{
+        MeetingPriv *p = m->priv;
+        Session *x = HMap_get(&p->sessions, ev->key);
+        Wait *w = HMap_get(&p->waits, ev->key);
+        if (x && x->state != S_CLOSED) {
+                session_close(s, m, x, ev->time);
+                if (!w || !w->open)
+                        wait_open(s, m, w, ev);
+                return OUT_APPLIED;
+        }
+        if (x && x->close_time >= ev->time)
+                return OUT_STALE;
+        if (w && w->open)
+                return OUT_DUPLICATE;
+        wait_open(s, m, w, ev);
+        return OUT_APPLIED;
+}
+
+static Jbh *jbh_get(Meeting *m, const char *key, int create)
+{
+        Jbh *j = HMap_get(&m->priv->jbh, key);
+        if (!j && create) {
+                j = xcalloc(1, sizeof *j);
+                j->key = xstrdup(key);
+                HMap_put(&m->priv->jbh, j->key, j);
+        }
+        return j;
+}
+
+static Outcome on_jbh(State *s, Meeting *m, const Event *ev)
+{
+        Jbh *j = jbh_get(m, ev->key, ev->type == EV_JBH_WAITING);
+        if (ev->type == EV_JBH_WAITING) {
+                if (j->open)
+                        return OUT_DUPLICATE;
+                j->open = 1;
+                return OUT_APPLIED;
+        }
+        if (ev->type == EV_JBH_JOINED) {
+                if (j)
+                        j->open = 0;
+                return OUT_APPLIED;
+        }
+        /* EV_JBH_WAITING_LEFT */
+        if (j && !j->open)
+                return OUT_DUPLICATE;
+        if (j)
+                j->open = 0;
+        if (m->started_at == TIME_NONE || m->started_at > ev->time) {
+                char *name = text_sanitize(ev->user_name, CAPMON_TEXT_MAX);
+                failure_add(s, m, ev->time, name, resolve(s, ev, name), "host_absent", NULL);
+                free(name);
+        }
+        return OUT_APPLIED;
+}
+
+/* Events that act on an open session only (else orphan). */
+static Outcome on_session_fact(State *s, Meeting *m, const Event *ev)
+{
+        Session *x = HMap_get(&m->priv->sessions, ev->key);
+        if (!x || x->state == S_CLOSED)
+                return OUT_ORPHAN;
+        switch (ev->type) {
+        case EV_BO_JOINED:
+                x->state = S_BREAKOUT;
+                break;
+        case EV_BO_LEFT:
+                x->state = S_IN;
+                break;
+        case EV_ROLE:
+                xsnprintf(x->role, sizeof x->role, "%s", ev->new_role);
+                break;
+        case EV_BIND:
+                contrib(s, m, x, -1);
+                x->bound = 1;
+                break;
+        case EV_VIDEO:
+        case EV_QOS: {
+                int v = ev->type == EV_VIDEO ? ev->video : ev->qos_video;
+                if (v < 0)
+                        break;
+                contrib(s, m, x, -1);
+                x->video = (unsigned char)v;
+                m->video_known = 1;
+                contrib(s, m, x, 1);
+                peaks(m, x, ev->time);
+                break;
+        }
+        default:
+                break;
+        }
+        return OUT_APPLIED;
+}
+
+static Outcome on_join_failed(State *s, Meeting *m, const Event *ev)
+{
+        char detail[48] = "";
+        char *name = text_sanitize(ev->user_name, CAPMON_TEXT_MAX);
+        if (ev->code >= 0)
+                xsnprintf(detail, sizeof detail, "code %lld", (long long)ev->code);
+        failure_add(s, m, ev->time, name, resolve(s, ev, name), ev->reason, detail);
+        free(name);
+        return OUT_APPLIED;
+}
+
+static uint64_t dedupe_key(const Event *ev)
+{
+        uint64_t h = hash_fnv1a(FNV_OFFSET, ev->name, strlen(ev->name) + 1);
+        h = hash_fnv1a(h, ev->meeting, strlen(ev->meeting) + 1);
+        const char *key = ev->key ? ev->key : "";
+        h = hash_fnv1a(h, key, strlen(key) + 1);
+        return hash_fnv1a(h, &ev->time, sizeof ev->time);
+}
+
+static Outcome apply(State *s, const Event *ev)
+{
+        uint64_t dk = dedupe_key(ev);
+        State_advance(s, ev->time);
+        if (HSet64_has(&s->seen, dk))
+                return OUT_DUPLICATE;
+        Meeting *m = meeting_get(s, ev);
+        if (m->ended && Event_is_participant(ev->type) && ev->time <= m->ended_at)
+                return OUT_STALE;
+        Outcome o;
+        switch (ev->type) {
+        case EV_STARTED:
+                if (m->ended && ev->time <= m->ended_at)
+                        return OUT_STALE;
+                m->ended = 0;
+                m->ended_at = TIME_NONE;
+                m->started_at = ev->time;
+                o = OUT_APPLIED;
+                break;
+        case EV_ENDED:
+                o = on_ended(s, m, ev->time);
+                break;
+        case EV_ALERT:
+                o = OUT_APPLIED;
+                break;
+        case EV_JOINED:
+                o = on_joined(s, m, ev);
+                break;
+        case EV_LEFT:
+                o = on_left(s, m, ev);
+                break;
+        case EV_WR_JOINED:
+                o = on_wr_joined(s, m, ev);
+                break;
+        case EV_ADMITTED:
+                o = on_admitted(m, ev);
+                break;
+        case EV_WR_LEFT:
+                o = on_wr_left(s, m, ev);
+                break;
+        case EV_PUT_IN_WR:
+                o = on_put_in_wr(s, m, ev);
+                break;
+        case EV_JBH_WAITING:
+        case EV_JBH_WAITING_LEFT:
+        case EV_JBH_JOINED:
+                o = on_jbh(s, m, ev);
+                break;
+        case EV_JOIN_FAILED:
+                o = on_join_failed(s, m, ev);
+                break;
+        default:
+                o = on_session_fact(s, m, ev);
+                break;
+        }
+        if (o == OUT_APPLIED)
+                HSet64_add(&s->seen, dk);
+        return o;
+}
+
+Outcome State_apply(State *s, const Event *ev)
+{
+        Outcome o = apply(s, ev);
+        State_count(s, o);
+        return o;
+}

@@ -1,0 +1,105 @@
+/* Exact meeting state built from events (docs/semantics.md). The structures
+ * below are read-only for everything but state.c: the dashboard and the alert
+ * engine get `const State *`. */
+#ifndef CAPMON_STATE_H
+#define CAPMON_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "hmap.h"
+
+struct Resolver;
+struct Config;
+
+typedef enum Outcome {
+        OUT_APPLIED,
+        OUT_DUPLICATE,
+        OUT_STALE,
+        OUT_ORPHAN,
+        OUT_IGNORED,
+        OUT_INVALID,
+        OUT_COUNT,
+        OUT_NONE = OUT_COUNT, /* not an event (header, heartbeat, blank line) */
+} Outcome;
+
+extern const char *const OUTCOME_NAMES[OUT_COUNT];
+
+typedef struct Counters {
+        uint64_t received;
+        uint64_t n[OUT_COUNT];
+} Counters;
+
+struct Meeting;
+
+typedef struct Delegation {
+        const char *name; /* interned */
+        const struct Meeting *meeting;
+        int participants;
+        int video_on;
+        int peak;
+        int quota; /* -1: none */
+        int dirty; /* participants changed since State_take_dirty */
+} Delegation;
+
+typedef struct Meeting Meeting;
+
+typedef struct JoinFailure {
+        int64_t time;
+        const Meeting *meeting;
+        char *name;
+        const char *delegation;
+        char *reason;
+        char *detail; /* may be NULL */
+        int cancelled;
+} JoinFailure;
+
+struct MeetingPriv;
+
+struct Meeting {
+        char *uuid;  /* instance key */
+        char *id;    /* may be NULL */
+        char *topic; /* may be NULL */
+        int ended;
+        int64_t started_at, ended_at; /* TIME_NONE when unset */
+        int capacity, video_limit;
+        int participants, people, waiting, video_on, video_known;
+        int peak_participants, peak_video_on;
+        int64_t peak_at;
+        int unidentified, join_failures;
+        Delegation **delegations; /* sorted by name */
+        size_t ndelegations;
+        int64_t oldest_wait_since; /* TIME_NONE when nobody waits (see State_oldest_wait) */
+        struct MeetingPriv *priv;
+};
+
+typedef struct State State;
+
+State *State_new(struct Resolver *r, const struct Config *cfg);
+void State_free(State *s);
+
+/* Apply one parsed event (docs/semantics.md §3). ev->time must be set. */
+Outcome State_apply(State *s, const Event *ev);
+/* Count a record outcome decided outside State_apply (ignored, invalid). */
+void State_count(State *s, Outcome o);
+/* Delegations whose counts changed since the last call (for the quota rule);
+ * the list is valid until the next State_apply. */
+Delegation *const *State_take_dirty(State *s, size_t *n);
+/* Advance the clock (never backwards). */
+void State_advance(State *s, int64_t t);
+
+int64_t State_clock(const State *s); /* TIME_NONE before any event */
+const Counters *State_counters(const State *s);
+size_t State_meeting_count(const State *s);
+const Meeting *State_meeting(const State *s, size_t i);
+const Meeting *State_find_meeting(const State *s, const char *uuid);
+size_t State_failure_count(const State *s); /* including cancelled ones */
+const JoinFailure *State_failure(const State *s, size_t i);
+/* Since when the longest-waiting open entry waits; TIME_NONE if none. */
+int64_t State_oldest_wait(const State *s, const Meeting *m);
+/* Failures of m with time > since (not cancelled). */
+int State_failures_since(const State *s, const Meeting *m, int64_t since);
+const Delegation *Meeting_delegation(const Meeting *m, const char *name);
+
+#endif

@@ -1,0 +1,347 @@
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void oom(void)
+{
+        fputs("capmon: out of memory\n", stderr);
+        abort();
+}
+
+void *xmalloc(size_t n)
+{
+        void *p = malloc(n ? n : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+        void *p = calloc(n ? n : 1, size ? size : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+        void *q = realloc(p, n ? n : 1);
+        if (!q)
+                oom();
+        return q;
+}
+
+char *xstrdup(const char *s)
+{
+        return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+        char *p = xmalloc(n + 1);
+        memcpy(p, s, n);
+        p[n] = '\0';
+        return p;
+}
+
+int xsnprintf(char *buf, size_t len, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(buf, len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+                if (len)
+                        buf[0] = '\0';
+                return -1;
+        }
+        return (size_t)n >= len ? -1 : 0;
+}
+
+/* Decode one UTF-8 sequence at s (n bytes left). Returns its length and the code
+ * point in *cp, or 0 when the bytes are not valid UTF-8. */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+        if (s[0] < 0x80) {
+                *cp = s[0];
+                return 1;
+        }
+        size_t len;
+        uint32_t c, min;
+        if ((s[0] & 0xe0) == 0xc0) {
+                len = 2, c = s[0] & 0x1f, min = 0x80;
+        } else if ((s[0] & 0xf0) == 0xe0) {
+                len = 3, c = s[0] & 0x0f, min = 0x800;
+        } else if ((s[0] & 0xf8) == 0xf0) {
+                len = 4, c = s[0] & 0x07, min = 0x10000;
+        } else {
+                return 0;
+        }
+        if (n < len)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                c = (c << 6) | (s[i] & 0x3f);
+        }
+        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+                return 0;
+        *cp = c;
+        return len;
+}
+
+char *text_sanitize(const char *s, size_t max)
+{
+        size_t n = strlen(s);
+        char *out = xmalloc((n < max ? n : max) + 4);
+        size_t o = 0;
+        const unsigned char *p = (const unsigned char *)s;
+        while (n > 0) {
+                uint32_t cp;
+                size_t len = utf8_decode(p, n, &cp);
+                const char *src = (const char *)p;
+                size_t take = len;
+                if (len == 0) { /* invalid byte: U+FFFD */
+                        src = "\xef\xbf\xbd";
+                        take = 3;
+                        len = 1;
+                } else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+                        take = 0; /* control character: dropped */
+                }
+                if (o + take > max)
+                        break;
+                memcpy(out + o, src, take);
+                o += take;
+                p += len;
+                n -= len;
+        }
+        out[o] = '\0';
+        return out;
+}
+
+/* Base letter of a Latin-1 / Latin Extended-A code point, or 0. */
+static char latin_base(uint32_t c)
+{
+        static const char l1[] = /* U+00C0 .. U+00FF */
+            "aaaaaaaceeeeiiii"
+            "dnooooo\0ouuuuyts"
+            "aaaaaaaceeeeiiii"
+            "dnooooo\0ouuuuyty";
+        static const char ext[] = /* U+0100 .. U+017F */
+            "aaaaaaccccccccdd"
+            "ddeeeeeeeeeegggg"
+            "gggghhhhiiiiiiii"
+            "iijjjjkkklllllll"
+            "lllnnnnnnnnnoooo"
+            "oooorrrrrrssssss"
+            "ssttttttuuuuuuuu"
+            "uuuuwwyyyzzzzzzs";
+        if (c >= 0xc0 && c <= 0xff)
+                return l1[c - 0xc0];
+        if (c >= 0x100 && c <= 0x17f)
+                return ext[c - 0x100];
+        if (c == 0x219 || c == 0x218)
+                return 's'; /* ș (Romanian) */
+        if (c == 0x21b || c == 0x21a)
+                return 't'; /* ț */
+        return 0;
+}
+
+void text_fold(const char *s, char *out, size_t len)
+{
+        size_t o = 0;
+        int space = 0;
+        const unsigned char *p = (const unsigned char *)s;
+        size_t n = strlen(s);
+        if (len == 0)
+                return;
+        while (n > 0 && o + 5 < len) {
+                uint32_t cp;
+                size_t l = utf8_decode(p, n, &cp);
+                if (l == 0) {
+                        p++, n--;
+                        continue;
+                }
+                if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xa0 ||
+                    cp == 0x202f || cp == 0x2009) {
+                        space = 1;
+                } else {
+                        if (space && o > 0)
+                                out[o++] = ' ';
+                        space = 0;
+                        char b = latin_base(cp);
+                        if (cp == 0xdf) { /* ß */
+                                out[o++] = 's';
+                                out[o++] = 's';
+                        } else if (cp == 0xe6 || cp == 0xc6) {
+                                out[o++] = 'a';
+                                out[o++] = 'e';
+                        } else if (cp == 0x153 || cp == 0x152) {
+                                out[o++] = 'o';
+                                out[o++] = 'e';
+                        } else if (b) {
+                                out[o++] = b;
+                        } else if (cp == 0x2019 || cp == 0x2018) {
+                                out[o++] = '\'';
+                        } else if (cp < 0x80) {
+                                out[o++] = (char)tolower((int)cp);
+                        } else {
+                                memcpy(out + o, p, l);
+                                o += l;
+                        }
+                }
+                p += l;
+                n -= l;
+        }
+        out[o] = '\0';
+}
+
+int text_contains_ci(const char *hay, const char *needle)
+{
+        size_t nl = strlen(needle);
+        if (nl == 0)
+                return 1;
+        for (; *hay; hay++) {
+                size_t i = 0;
+                while (i < nl && hay[i] &&
+                       tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+                        i++;
+                if (i == nl)
+                        return 1;
+        }
+        return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+        y -= m <= 2;
+        int64_t era = (y >= 0 ? y : y - 399) / 400;
+        int64_t yoe = y - era * 400;
+        int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
+}
+
+void time_format(int64_t ms, char *buf, size_t len)
+{
+        int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+        int msec = (int)(ms - secs * 1000);
+        time_t t = (time_t)secs;
+        struct tm tm;
+        if (!gmtime_r(&t, &tm)) {
+                xsnprintf(buf, len, "invalid");
+                return;
+        }
+        xsnprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
+}
+
+static int digits(const char **p, int n, int *out)
+{
+        int v = 0;
+        for (int i = 0; i < n; i++) {
+                if (!isdigit((unsigned char)**p))
+                        return -1;
+                v = v * 10 + (**p - '0');
+                (*p)++;
+        }
+        *out = v;
+        return 0;
+}
+
+int64_t time_parse(const char *s)
+{
+        int y, mo, d, h = 0, mi = 0, se = 0;
+        const char *p = s;
+        if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+            digits(&p, 2, &d))
+                return TIME_NONE;
+        if (mo < 1 || mo > 12 || d < 1 || d > 31)
+                return TIME_NONE;
+        int64_t frac = 0;
+        int64_t off = 0;
+        if (*p == 'T' || *p == 't' || *p == ' ') {
+                p++;
+                if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
+                        return TIME_NONE;
+                if (*p == ':') {
+                        p++;
+                        if (digits(&p, 2, &se))
+                                return TIME_NONE;
+                }
+                if (h > 23 || mi > 59 || se > 60)
+                        return TIME_NONE;
+                if (*p == '.' || *p == ',') {
+                        p++;
+                        int scale = 100, any = 0;
+                        while (isdigit((unsigned char)*p)) {
+                                frac += (*p - '0') * scale;
+                                scale /= 10;
+                                any = 1;
+                                p++;
+                        }
+                        if (!any)
+                                return TIME_NONE;
+                }
+                if (*p == 'Z' || *p == 'z') {
+                        p++;
+                } else if (*p == '+' || *p == '-') {
+                        int sign = *p == '-' ? -1 : 1, oh, om = 0;
+                        p++;
+                        if (digits(&p, 2, &oh))
+                                return TIME_NONE;
+                        if (*p == ':')
+                                p++;
+                        if (isdigit((unsigned char)*p) && digits(&p, 2, &om))
+                                return TIME_NONE;
+                        off = sign * ((int64_t)oh * 3600 + om * 60) * 1000;
+                }
+        }
+        if (*p != '\0')
+                return TIME_NONE;
+        int64_t days = days_from_civil(y, mo, d);
+        return ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)se * 1000 + frac - off;
+}
+
+int parse_int64(const char *s, int64_t *out)
+{
+        char *end;
+        errno = 0;
+        if (!*s || isspace((unsigned char)*s))
+                return -1;
+        long long v = strtoll(s, &end, 10);
+        if (errno || *end)
+                return -1;
+        *out = v;
+        return 0;
+}
+
+int parse_double(const char *s, double *out)
+{
+        char *end;
+        errno = 0;
+        if (!*s || isspace((unsigned char)*s))
+                return -1;
+        double v = strtod(s, &end);
+        if (errno || *end)
+                return -1;
+        *out = v;
+        return 0;
+}
+
+uint64_t hash_fnv1a(uint64_t h, const void *data, size_t len)
+{
+        const unsigned char *p = data;
+        for (size_t i = 0; i < len; i++) {
+                h ^= p[i];
+                h *= 0x100000001b3ULL;
+        }
+        return h;
+}

@@ -1,0 +1,45 @@
+/* Small helpers shared by the core: allocation, bounded strings, time, UTF-8. */
+#ifndef CAPMON_UTIL_H
+#define CAPMON_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CAPMON_TEXT_MAX 256       /* bytes kept of any untrusted display text */
+#define TIME_NONE       INT64_MIN /* "no time" marker for event times */
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* snprintf that never overflows; returns 0, or -1 when the text was cut. */
+int xsnprintf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Copy of untrusted text: C0/DEL/C1 control characters removed, invalid UTF-8
+ * replaced by U+FFFD, cut at max bytes on a character boundary. */
+char *text_sanitize(const char *s, size_t max);
+
+/* Fold for matching: lower case, Latin accents removed, runs of white space made
+ * one space, trimmed. Writes at most len-1 bytes into out. */
+void text_fold(const char *s, char *out, size_t len);
+
+/* Case-insensitive ASCII substring search. */
+int text_contains_ci(const char *hay, const char *needle);
+
+/* Epoch ms -> "2021-06-08T12:41:07.120Z" (buf >= 32 bytes). */
+void time_format(int64_t ms, char *buf, size_t len);
+/* ISO 8601 / RFC 3339 -> epoch ms; TIME_NONE when it does not parse. */
+int64_t time_parse(const char *s);
+
+/* Strict decimal integer parse of the whole string; 0 on success. */
+int parse_int64(const char *s, int64_t *out);
+/* Strict decimal number parse of the whole string; 0 on success. */
+int parse_double(const char *s, double *out);
+
+uint64_t hash_fnv1a(uint64_t h, const void *data, size_t len);
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+
+#endif
