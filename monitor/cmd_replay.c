@@ -117,10 +117,10 @@ static int run(ReplayOpts *o, char **files, size_t nfiles)
                 }
                 if (!o->max && it.at != TIME_NONE) {
                         if (prev_at != TIME_NONE && it.at > prev_at) {
-                                double gap = (double)(it.at - prev_at);
-                                if (o->idle_limit > 0 && gap > o->idle_limit * 1000)
-                                        gap = o->idle_limit * 1000;
-                                sleep_ms(gap / o->speed);
+                                double wait = (double)(it.at - prev_at) / o->speed;
+                                if (o->idle_limit > 0 && wait > o->idle_limit * 1000)
+                                        wait = o->idle_limit * 1000;
+                                sleep_ms(wait);
                         }
                         if (prev_at == TIME_NONE || it.at > prev_at)
                                 prev_at = it.at;

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Bad input that must be counted, reported with its line and never lose what came
+# before or after it: a 10 MB line, invalid UTF-8, a truncated (torn) last line.
+set -u
+capmon=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+n=0 fail=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+rec() { # rec SEQ USER TIME
+        printf '{"seq":%s,"recv":%s,"src":"webhook","body":{"event":"meeting.participant_joined","event_ts":%s,"payload":{"object":{"uuid":"m==","id":"9","participant":{"user_id":"%s","user_name":"France - Jean Dupont %s"}}}}}\n' "$1" "$3" "$3" "$2" "$2"
+}
+get() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }
+
+# 1. a 10 MB line between two good records
+{ rec 1 u1 1750000000000
+  head -c 10485760 /dev/zero | tr '\0' 'x'; printf '\n'
+  rec 3 u3 1750000002000; } > "$dir/big.jsonl"
+"$capmon" replay --max --json "$dir/big.jsonl" > "$dir/out.json" 2> "$dir/err"
+ok $? "replay of a log with a 10 MB line exits 0"
+[ "$(get "$dir/out.json" "d['events']['invalid'], d['events']['applied'], d['meetings'][0]['participants']")" = "(1, 2, 2)" ]
+ok $? "10 MB line counted invalid, records before and after applied"
+grep -q "big.jsonl:2: invalid record: line longer than" "$dir/err"
+ok $? "10 MB line reported with its line number"
+[ "$(wc -l < "$dir/err")" -le 2 ]
+ok $? "the report is one line, not the line's text"
+
+# 2. invalid UTF-8 bytes inside a JSON string
+{ rec 1 u1 1750000000000
+  printf '{"seq":2,"recv":1750000001000,"src":"webhook","body":{"event":"meeting.participant_joined","event_ts":1750000001000,"payload":{"object":{"uuid":"m==","participant":{"user_id":"u2","user_name":"Bad \377\376 Name"}}}}}\n'
+  rec 3 u3 1750000002000; } > "$dir/utf8.jsonl"
+"$capmon" replay --max --json "$dir/utf8.jsonl" > "$dir/out.json" 2> "$dir/err"
+ok $? "replay with invalid UTF-8 exits 0"
+[ "$(get "$dir/out.json" "d['events']['invalid'], d['events']['applied']")" = "(1, 2)" ]
+ok $? "invalid UTF-8 line counted invalid, the others applied"
+grep -q "utf8.jsonl:2: invalid record: not JSON" "$dir/err"
+ok $? "invalid UTF-8 reported with its line"
+
+# 3. --strict stops at the first invalid record with exit 1
+"$capmon" replay --max --json --strict "$dir/utf8.jsonl" > "$dir/out.json" 2> "$dir/err"
+[ $? -eq 1 ] && grep -q "utf8.jsonl:2:.*--strict" "$dir/err" && [ ! -s "$dir/out.json" ]
+ok $? "--strict exits 1 at the first invalid record and prints no snapshot"
+
+# 4. a torn last line: reported, not counted, everything before it kept
+{ rec 1 u1 1750000000000; rec 2 u2 1750000001000; rec 3 u3 1750000002000 | head -c 60; } > "$dir/torn.jsonl"
+"$capmon" replay --max --json "$dir/torn.jsonl" > "$dir/out.json" 2> "$dir/err"
+ok $? "replay of a torn log exits 0"
+[ "$(get "$dir/out.json" "d['events']['received'], d['events']['invalid'], d['meetings'][0]['participants']")" = "(2, 0, 2)" ]
+ok $? "torn last line not counted, both records before it applied"
+grep -q "torn.jsonl:3: torn last line" "$dir/err"
+ok $? "torn last line reported with its line number"
+
+# 5. a missing file is a runtime error naming it; a bad option a usage error
+"$capmon" replay --max --json "$dir/nope.jsonl" > /dev/null 2> "$dir/err"
+[ $? -eq 1 ] && grep -q "nope.jsonl: No such file" "$dir/err"
+ok $? "missing file: exit 1 and the file is named"
+"$capmon" replay --speed fast "$dir/big.jsonl" > /dev/null 2> "$dir/err"
+[ $? -eq 2 ] && grep -q -- "--speed" "$dir/err"
+ok $? "bad --speed: exit 2 naming the option"
+
+echo "1..$n"
+exit $fail

@@ -1,0 +1,66 @@
+#!/bin/sh
+# The command line: help, version, usage errors, config errors, several files.
+set -u
+capmon=$1 src=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+n=0 fail=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+get() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }
+
+"$capmon" --version | grep -Eq '^capmon [0-9]+\.[0-9]+\.[0-9]+$'
+ok $? "--version prints the version"
+"$capmon" --help | grep -q "replay FILE"
+ok $? "--help lists replay"
+"$capmon" replay --help | grep -q -- "--idle-limit S"
+ok $? "replay --help lists its options"
+"$capmon" frobnicate 2> "$dir/err"; [ $? -eq 2 ] && grep -q 'unknown command "frobnicate"' "$dir/err"
+ok $? "unknown command: exit 2"
+"$capmon" replay 2> "$dir/err"; [ $? -eq 2 ] && grep -q "no log file given" "$dir/err"
+ok $? "replay without files: exit 2"
+"$capmon" replay --max --speed 2 x 2> "$dir/err"; [ $? -eq 2 ]
+ok $? "--max with --speed: exit 2"
+
+printf '{"capacity": 10, "rules": {"capacty": {}}}' > "$dir/bad.json"
+printf '{}\n' > "$dir/empty.jsonl"
+"$capmon" replay --max --json --config "$dir/bad.json" "$dir/empty.jsonl" 2> "$dir/err"
+[ $? -eq 1 ] && grep -q 'unknown key "rules.capacty"' "$dir/err"
+ok $? "config: unknown key named with its path"
+printf '{"capacity": "ten"}' > "$dir/bad.json"
+"$capmon" replay --max --json --config "$dir/bad.json" "$dir/empty.jsonl" 2> "$dir/err"
+[ $? -eq 1 ] && grep -q 'capacity: must be a whole number' "$dir/err"
+ok $? "config: wrong type named"
+printf '{"capacity": 10,}' > "$dir/bad.json"
+"$capmon" replay --max --json --config "$dir/bad.json" "$dir/empty.jsonl" 2> "$dir/err"
+[ $? -eq 1 ] && grep -q 'bad.json:1:' "$dir/err"
+ok $? "config: JSON syntax error with file and line"
+
+# config capacity, overridden by --capacity
+printf '{"capacity": 10, "meetings": {"9": {"capacity": 20}}}' > "$dir/cfg.json"
+printf '{"event":"meeting.started","event_ts":1750000000000,"payload":{"object":{"uuid":"a==","id":"9"}}}\n{"event":"meeting.started","event_ts":1750000000000,"payload":{"object":{"uuid":"b==","id":8}}}\n' > "$dir/two.jsonl"
+"$capmon" replay --max --json --config "$dir/cfg.json" "$dir/two.jsonl" > "$dir/out.json"
+[ "$(get "$dir/out.json" "[m['capacity'] for m in d['meetings']]")" = "[20, 10]" ]
+ok $? "config: per-meeting capacity by id, global default for others (numeric id)"
+"$capmon" replay --max --json --config "$dir/cfg.json" --capacity 5 "$dir/two.jsonl" > "$dir/out.json"
+[ "$(get "$dir/out.json" "[m['capacity'] for m in d['meetings']]")" = "[5, 5]" ]
+ok $? "--capacity overrides the configuration"
+
+# two files merged by arrival time, each keeping its order
+printf '{"seq":1,"recv":1000,"src":"a","body":{"event":"meeting.participant_joined","event_ts":1000,"payload":{"object":{"uuid":"m","participant":{"user_id":"1","user_name":"x"}}}}}\n{"seq":2,"recv":3000,"src":"a","body":{"event":"meeting.participant_left","event_ts":3000,"payload":{"object":{"uuid":"m","participant":{"user_id":"1","user_name":"x"}}}}}\n' > "$dir/a.jsonl"
+printf '{"seq":1,"recv":2000,"src":"b","body":{"event":"meeting.participant_joined","event_ts":2000,"payload":{"object":{"uuid":"m","participant":{"user_id":"2","user_name":"y"}}}}}\n{"seq":2,"recv":2500,"src":"b","body":{"event":"meeting.participant_left","event_ts":900,"payload":{"object":{"uuid":"m","participant":{"user_id":"1","user_name":"x"}}}}}\n' > "$dir/b.jsonl"
+"$capmon" replay --max --json "$dir/a.jsonl" "$dir/b.jsonl" > "$dir/out.json"
+# in recv order: join 1 (1000), join 2 (2000), left 1 at event time 900 < join 1000 -> stale, left 1 (3000)
+[ "$(get "$dir/out.json" "d['events']['applied'], d['events']['stale'], d['meetings'][0]['participants']")" = "(3, 1, 1)" ]
+ok $? "two logs merged in arrival order"
+
+# pacing: --speed 10 over a 2 s recorded gap takes ~0.2 s, --idle-limit caps a gap
+printf '{"seq":1,"recv":0,"src":"a","body":{"event":"meeting.started","event_ts":0,"payload":{"object":{"uuid":"m"}}}}\n{"seq":2,"recv":2000,"src":"a","body":{"event":"meeting.alert","event_ts":2000,"payload":{"object":{"uuid":"m"}}}}\n{"seq":3,"recv":100000000,"src":"a","body":{"event":"meeting.alert","event_ts":100000000,"payload":{"object":{"uuid":"m"}}}}\n' > "$dir/paced.jsonl"
+start=$(date +%s%N)
+"$capmon" replay --json --speed 10 --idle-limit 0.5 "$dir/paced.jsonl" > /dev/null
+el=$(( ($(date +%s%N) - start) / 1000000 ))
+# 2000 ms / 10 = 200 ms, then 1e8 ms / 10 capped at 500 ms: about 700 ms in all
+[ "$el" -ge 650 ] && [ "$el" -lt 5000 ]
+ok $? "--speed 10 waits the 2 s gap as 0.2 s, --idle-limit 0.5 caps the long gap (${el} ms)"
+
+echo "1..$n"
+exit $fail
