@@ -29,8 +29,27 @@ void LineReader_close(LineReader *r)
         if (r->f && r->f != stdin)
                 fclose(r->f);
         free(r->buf);
+        free(r->in);
         free(r->path);
         memset(r, 0, sizeof *r);
+}
+
+#define READ_BLOCK 65536
+
+/* Append n bytes to the current line, keeping at most LOG_LINE_MAX of them. */
+static void line_append(LineReader *r, const char *p, size_t n, int *flags)
+{
+        if (r->len + n > LOG_LINE_MAX) {
+                *flags |= LINE_TOO_LONG;
+                n = LOG_LINE_MAX - r->len;
+        }
+        if (r->len + n + 1 > r->cap) {
+                while (r->len + n + 1 > r->cap)
+                        r->cap *= 2;
+                r->buf = xrealloc(r->buf, r->cap);
+        }
+        memcpy(r->buf + r->len, p, n);
+        r->len += n;
 }
 
 int LineReader_next(LineReader *r, int *flags)
@@ -39,32 +58,32 @@ int LineReader_next(LineReader *r, int *flags)
         r->len = 0;
         if (r->eof)
                 return LINE_EOF;
-        int c;
+        if (!r->in)
+                r->in = xmalloc(READ_BLOCK);
         int any = 0;
         for (;;) {
-                c = getc_unlocked(r->f);
-                if (c == EOF)
-                        break;
+                if (r->in_pos == r->in_len) {
+                        r->in_len = fread(r->in, 1, READ_BLOCK, r->f);
+                        r->in_pos = 0;
+                        if (r->in_len == 0) {
+                                if (ferror(r->f))
+                                        return LINE_ERROR;
+                                r->eof = 1;
+                                if (!any)
+                                        return LINE_EOF;
+                                *flags |= LINE_NO_NEWLINE;
+                                break;
+                        }
+                }
                 any = 1;
-                if (c == '\n')
+                char *start = r->in + r->in_pos;
+                size_t avail = r->in_len - r->in_pos;
+                char *nl = memchr(start, '\n', avail);
+                size_t n = nl ? (size_t)(nl - start) : avail;
+                line_append(r, start, n, flags);
+                r->in_pos += n + (nl ? 1 : 0);
+                if (nl)
                         break;
-                if (r->len >= LOG_LINE_MAX) {
-                        *flags |= LINE_TOO_LONG;
-                        continue; /* drop the rest of the line */
-                }
-                if (r->len + 1 >= r->cap) {
-                        r->cap *= 2;
-                        r->buf = xrealloc(r->buf, r->cap);
-                }
-                r->buf[r->len++] = (char)c;
-        }
-        if (c == EOF) {
-                if (ferror(r->f))
-                        return LINE_ERROR;
-                r->eof = 1;
-                if (!any)
-                        return LINE_EOF;
-                *flags |= LINE_NO_NEWLINE;
         }
         if (r->len > 0 && r->buf[r->len - 1] == '\r')
                 r->len--;

@@ -16,6 +16,8 @@ typedef struct LineReader {
         char *buf; /* the current line, NUL-terminated */
         size_t len, cap;
         int eof;
+        char *in; /* read-ahead block */
+        size_t in_pos, in_len;
 } LineReader;
 
 enum { LINE_OK = 1, LINE_EOF = 0, LINE_ERROR = -1 };
