@@ -369,9 +369,9 @@ int Resolver_load_roster(Resolver *r, const char *path, char *err, size_t errlen
                         }
                         if (col[0] < 0) {
                                 xsnprintf(err, errlen,
-                                          "%s:1: header must name a \"delegation\" column "
+                                          "%s:%ld: header must name a \"delegation\" column "
                                           "(delegation,name,email,registrant_id)",
-                                          path);
+                                          path, lineno);
                                 rc = -1;
                                 break;
                         }

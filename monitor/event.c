@@ -178,8 +178,6 @@ int Event_parse(json_t *body, Event *ev, char *err, size_t errlen)
                         ev->time = time_field(p, "join_time");
                 if (ev->time == TIME_NONE)
                         ev->time = time_field(p, "date_time");
-                if (ev->time == TIME_NONE && !leaving)
-                        ev->time = time_field(p, "leave_time");
         }
         if (ev->type == EV_VIDEO) {
                 json_t *v = json_object_get(p, "video");

@@ -39,9 +39,10 @@ void LineReader_close(LineReader *r)
 /* Append n bytes to the current line, keeping at most LOG_LINE_MAX of them. */
 static void line_append(LineReader *r, const char *p, size_t n, int *flags)
 {
-        if (r->len + n > LOG_LINE_MAX) {
+        /* one byte more than the limit: a final CR is not part of the line */
+        if (r->len + n > LOG_LINE_MAX + 1) {
                 *flags |= LINE_TOO_LONG;
-                n = LOG_LINE_MAX - r->len;
+                n = LOG_LINE_MAX + 1 - r->len;
         }
         if (r->len + n + 1 > r->cap) {
                 while (r->len + n + 1 > r->cap)
@@ -87,6 +88,10 @@ int LineReader_next(LineReader *r, int *flags)
         }
         if (r->len > 0 && r->buf[r->len - 1] == '\r')
                 r->len--;
+        if (r->len > LOG_LINE_MAX) {
+                *flags |= LINE_TOO_LONG;
+                r->len = LOG_LINE_MAX;
+        }
         r->buf[r->len] = '\0';
         r->line++;
         return LINE_OK;

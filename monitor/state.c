@@ -303,7 +303,7 @@ static Meeting *meeting_get(State *s, const Event *ev)
         if (!m) {
                 m = xcalloc(1, sizeof *m);
                 m->priv = xcalloc(1, sizeof *m->priv);
-                m->uuid = text_sanitize(ev->meeting, CAPMON_TEXT_MAX);
+                m->uuid = xstrdup(ev->meeting); /* an identity: kept exact */
                 m->started_at = m->ended_at = m->peak_at = TIME_NONE;
                 HMap_init(&m->priv->sessions);
                 HMap_init(&m->priv->waits);
@@ -311,7 +311,7 @@ static Meeting *meeting_get(State *s, const Event *ev)
                 HMap_init(&m->priv->delegs);
                 HMap_init(&m->priv->persons);
                 HMap_init(&m->priv->wr_failures);
-                HMap_put(&s->by_uuid, xstrdup(ev->meeting), m);
+                HMap_put(&s->by_uuid, m->uuid, m);
                 if (s->nmeetings == s->capmeetings) {
                         s->capmeetings = s->capmeetings ? s->capmeetings * 2 : 4;
                         s->meetings = xrealloc(s->meetings, s->capmeetings * sizeof(Meeting *));
@@ -518,7 +518,7 @@ static JoinFailure *failure_add(State *s, Meeting *m, int64_t t, const char *nam
         f->meeting = m;
         f->name = text_sanitize(name ? name : "", CAPMON_TEXT_MAX);
         f->delegation = deleg;
-        f->reason = text_sanitize(reason && *reason ? reason : "other", 64);
+        f->reason = text_sanitize(reason && *reason ? reason : "other", CAPMON_TEXT_MAX);
         f->detail = detail && *detail ? text_sanitize(detail, CAPMON_TEXT_MAX) : NULL;
         if (s->nfailures == s->capfailures) {
                 s->capfailures = s->capfailures ? s->capfailures * 2 : 64;

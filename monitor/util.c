@@ -99,7 +99,8 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 char *text_sanitize(const char *s, size_t max)
 {
         size_t n = strlen(s);
-        char *out = xmalloc((n < max ? n : max) + 4);
+        /* an invalid byte becomes the 3 bytes of U+FFFD */
+        char *out = xmalloc((n < max / 3 ? n * 3 : max) + 4);
         size_t o = 0;
         const unsigned char *p = (const unsigned char *)s;
         while (n > 0) {
@@ -263,7 +264,9 @@ int64_t time_parse(const char *s)
         if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
             digits(&p, 2, &d))
                 return TIME_NONE;
-        if (mo < 1 || mo > 12 || d < 1 || d > 31)
+        static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
                 return TIME_NONE;
         int64_t frac = 0;
         int64_t off = 0;
@@ -327,8 +330,8 @@ int parse_double(const char *s, double *out)
 {
         char *end;
         errno = 0;
-        if (!*s || isspace((unsigned char)*s))
-                return -1;
+        if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
+                return -1; /* decimal only: no hex, inf or nan */
         double v = strtod(s, &end);
         if (errno || *end)
                 return -1;

@@ -24,7 +24,8 @@ static int cmp(json_t *e, json_t *a, const char *path)
         char sub[1024];
         if (json_is_number(e) && json_is_number(a)) {
                 double x = json_number_value(e), y = json_number_value(a);
-                return fabs(x - y) <= 1e-9 * fmax(1, fabs(x)) ? 0 : fail(path, "numbers differ", e, a);
+                return fabs(x - y) <= 1e-9 * fmax(1, fabs(x)) ? 0
+                                                              : fail(path, "numbers differ", e, a);
         }
         if (json_is_string(e) && strcmp(json_string_value(e), "*") == 0)
                 return json_is_string(a) ? 0 : fail(path, "expected any string", e, a);
