@@ -327,6 +327,13 @@ int Resolver_load_roster(Resolver *r, const char *path, char *err, size_t errlen
                 xsnprintf(err, errlen, "%s: %s", path, strerror(errno));
                 return -1;
         }
+        int rc = Resolver_load_roster_stream(r, f, path, err, errlen);
+        fclose(f);
+        return rc;
+}
+
+int Resolver_load_roster_stream(Resolver *r, FILE *f, const char *path, char *err, size_t errlen)
+{
         char *line = NULL;
         size_t cap = 0;
         ssize_t n;
@@ -414,6 +421,5 @@ int Resolver_load_roster(Resolver *r, const char *path, char *err, size_t errlen
                 rc = -1;
         }
         free(line);
-        fclose(f);
         return rc;
 }

@@ -3,6 +3,7 @@
 #define CAPMON_DELEG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 extern const char DELEG_UNIDENTIFIED[]; /* "Unidentified" */
 extern const char DELEG_DIALIN[];       /* "Dial-in" */
@@ -35,6 +36,8 @@ int Resolver_add_alias(Resolver *r, const char *alias, const char *target, char 
                        size_t errlen);
 int Resolver_add_group(Resolver *r, const char *group, const char *alias, char *err, size_t errlen);
 int Resolver_load_roster(Resolver *r, const char *path, char *err, size_t errlen);
+/* Same, from an open stream; path names it in messages. */
+int Resolver_load_roster_stream(Resolver *r, FILE *f, const char *path, char *err, size_t errlen);
 size_t Resolver_roster_size(const Resolver *r);
 
 /* 1 when the name looks like a phone number (digits, spaces, "+-()." and >= 6 digits). */

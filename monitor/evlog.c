@@ -24,9 +24,19 @@ int LineReader_open(LineReader *r, const char *path, char *err, size_t errlen)
         return 0;
 }
 
+void LineReader_open_stream(LineReader *r, FILE *f, const char *name)
+{
+        memset(r, 0, sizeof *r);
+        r->f = f;
+        r->borrowed = 1;
+        r->path = xstrdup(name);
+        r->cap = 4096;
+        r->buf = xmalloc(r->cap);
+}
+
 void LineReader_close(LineReader *r)
 {
-        if (r->f && r->f != stdin)
+        if (r->f && r->f != stdin && !r->borrowed)
                 fclose(r->f);
         free(r->buf);
         free(r->in);

@@ -18,6 +18,7 @@ typedef struct LineReader {
         int eof;
         char *in; /* read-ahead block */
         size_t in_pos, in_len;
+        int borrowed; /* the stream is not ours to close */
 } LineReader;
 
 enum { LINE_OK = 1, LINE_EOF = 0, LINE_ERROR = -1 };
@@ -28,6 +29,8 @@ enum { LINE_OK = 1, LINE_EOF = 0, LINE_ERROR = -1 };
 
 /* path "-" reads standard input. 0, or -1 with a message in err. */
 int LineReader_open(LineReader *r, const char *path, char *err, size_t errlen);
+/* Read an open stream (not closed by LineReader_close); name is for messages. */
+void LineReader_open_stream(LineReader *r, FILE *f, const char *name);
 void LineReader_close(LineReader *r);
 /* LINE_OK with r->buf/r->len set and *flags, LINE_EOF, or LINE_ERROR (errno). */
 int LineReader_next(LineReader *r, int *flags);
