@@ -3,7 +3,8 @@
 # CASEDIR/args (one per line) and compare the snapshot with CASEDIR/expected.json.
 # CASEDIR/expected.stderr-contains, when present, must appear in capmon's stderr.
 set -u
-capmon=$1 jsoncmp=$2 dir=$3
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+capmon=$(abs "$1") jsoncmp=$(abs "$2") dir=$3
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 cd "$dir" || exit 1
