@@ -227,8 +227,13 @@ static int load_strings(Ctx *x, json_t *arr, const char *path, char ***out, size
         *n = 0;
         json_array_foreach(arr, i, v)
         {
-                if (!json_is_string(v) || !*json_string_value(v))
+                if (!json_is_string(v) || !*json_string_value(v)) {
+                        while (*n > 0)
+                                free((*out)[--*n]);
+                        free(*out);
+                        *out = NULL;
                         return fail(x, path, "must be an array of non-empty strings");
+                }
                 (*out)[(*n)++] = xstrdup(json_string_value(v));
         }
         return 0;

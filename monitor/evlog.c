@@ -244,9 +244,13 @@ size_t Record_format(char **out, int64_t seq, int64_t recv, const char *src, con
         size_t n;
         if (invalid_reason) {
                 json_object_set_new(rec, "invalid", json_string(invalid_reason));
-                json_object_set_new(rec, "raw", json_stringn_nocheck(text, len));
-                head = json_dumps(rec, JSON_COMPACT);
-                if (!head) { /* invalid UTF-8 in raw: store a sanitised copy */
+                /* NUL bytes would be written as \u0000, which readers refuse */
+                head = NULL;
+                if (!memchr(text, '\0', len)) {
+                        json_object_set_new(rec, "raw", json_stringn_nocheck(text, len));
+                        head = json_dumps(rec, JSON_COMPACT);
+                }
+                if (!head) { /* invalid UTF-8 or NUL in raw: store a sanitised copy */
                         char *tmp = xstrndup(text, len);
                         char *clean = text_sanitize(tmp, LOG_LINE_MAX);
                         json_object_set_new(rec, "raw", json_string(clean));
