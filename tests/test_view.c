@@ -1,0 +1,423 @@
+/* The dashboard's view model, without a terminal: gauge levels at the hysteresis
+ * boundaries, sort orders, filter, layout collapse by size, text sanitising. */
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "util.h"
+#include "view.h"
+
+static int64_t now = 1750000000000;
+
+static void feed(Monitor *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void feed(Monitor *m, const char *fmt, ...)
+{
+        char buf[2048], err[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        now += 1000;
+        Outcome o = Monitor_feed(m, buf, strlen(buf), TIME_NONE, err, sizeof err);
+        if (o != OUT_APPLIED)
+                diag("not applied (%d): %s: %s", (int)o, err, buf);
+}
+
+#define OBJ "\"uuid\":\"m1\",\"id\":\"42\",\"topic\":\"Sitting\""
+
+static void join(Monitor *m, const char *uid, const char *name)
+{
+        feed(m,
+             "{\"event\":\"meeting.participant_joined\",\"event_ts\":%lld,\"payload\":{\"object\":"
+             "{" OBJ ",\"participant\":{\"user_id\":\"%s\",\"user_name\":\"%s\"}}}}",
+             (long long)now + 1000, uid, name);
+}
+
+static void leave(Monitor *m, const char *uid)
+{
+        feed(m,
+             "{\"event\":\"meeting.participant_left\",\"event_ts\":%lld,\"payload\":{\"object\":"
+             "{" OBJ ",\"participant\":{\"user_id\":\"%s\",\"leave_reason\":\"left\"}}}}",
+             (long long)now + 1000, uid);
+}
+
+static void video(Monitor *m, const char *uid, int on)
+{
+        feed(m,
+             "{\"event\":\"capmon.participant_video\",\"event_ts\":%lld,\"payload\":{\"object\":"
+             "{" OBJ ",\"participant\":{\"user_id\":\"%s\",\"video\":\"%s\"}}}}",
+             (long long)now + 1000, uid, on ? "on" : "off");
+}
+
+/* Bring the meeting to exactly n open sessions named cap<i>. */
+static int cap_open;
+static void set_participants(Monitor *m, int n)
+{
+        char uid[32], name[64];
+        while (cap_open < n) {
+                snprintf(uid, sizeof uid, "cap%d", cap_open);
+                snprintf(name, sizeof name, "Kenya - Person %d", cap_open);
+                join(m, uid, name);
+                cap_open++;
+        }
+        while (cap_open > n) {
+                cap_open--;
+                snprintf(uid, sizeof uid, "cap%d", cap_open);
+                leave(m, uid);
+        }
+}
+
+static Severity cap_level(Monitor *m, View *v)
+{
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE};
+        View_build(v, m, &o);
+        return v->cap.level;
+}
+
+static void test_gauges(void)
+{
+        Config cfg;
+        char err[256];
+        Config_init(&cfg);
+        cfg.capacity = 100;  /* warning 90, critical 100, hysteresis 2 */
+        cfg.video_limit = 9; /* warning 5, critical 10, hysteresis 2 */
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        View v;
+        View_init(&v);
+        cap_open = 0;
+        static const struct {
+                int n;
+                Severity want;
+                const char *why;
+        } steps[] = {
+            {89, SEV_NONE, "89/100: below warning"},
+            {90, SEV_WARNING, "90/100: warning fires at 90 %"},
+            {99, SEV_WARNING, "99/100: still warning"},
+            {100, SEV_CRITICAL, "100/100: critical fires at 100 %"},
+            {98, SEV_CRITICAL, "98: critical holds (falls below 100 - 2)"},
+            {97, SEV_WARNING, "97: falls to warning"},
+            {88, SEV_WARNING, "88: warning holds (falls below 90 - 2)"},
+            {87, SEV_NONE, "87: resolved"},
+            {100, SEV_CRITICAL, "back to 100: critical at once"},
+            {87, SEV_NONE, "100 -> 87: straight to none"},
+        };
+        for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+                set_participants(m, steps[i].n);
+                is_int(cap_level(m, &v), steps[i].want, "capacity gauge %s", steps[i].why);
+        }
+        is_int(v.cap.value, 87, "gauge value");
+        is_int(v.cap.limit, 100, "gauge limit");
+        is_int(v.cap.peak, 100, "gauge peak");
+        ok(!v.full, "not full at 87/100");
+        set_participants(m, 100);
+        cap_level(m, &v);
+        ok(v.full, "full at 100/100: joiners are refused");
+
+        ok(!v.video.known, "video unknown before any video event (\"no video feed\")");
+        is_int(v.video.level, SEV_NONE, "unknown video has no level");
+        static const struct {
+                int n;
+                Severity want;
+        } vs[] = {{4, SEV_NONE},    {5, SEV_WARNING}, {10, SEV_CRITICAL}, {8, SEV_CRITICAL},
+                  {7, SEV_WARNING}, {3, SEV_WARNING}, {2, SEV_NONE}};
+        int on = 0;
+        char uid[32];
+        for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
+                while (on < vs[i].n) {
+                        snprintf(uid, sizeof uid, "cap%d", on++);
+                        video(m, uid, 1);
+                }
+                while (on > vs[i].n) {
+                        snprintf(uid, sizeof uid, "cap%d", --on);
+                        video(m, uid, 0);
+                }
+                cap_level(m, &v);
+                ok(v.video.known, "video known");
+                is_int(v.video.level, vs[i].want, "video gauge at %d/9", vs[i].n);
+        }
+        View_done(&v);
+        Monitor_free(m);
+        Config_done(&cfg);
+}
+
+static void names(const View *v, char *out, size_t len)
+{
+        out[0] = 0;
+        for (size_t i = 0; i < v->nrows; i++) {
+                size_t n = strlen(out);
+                snprintf(out + n, len - n, "%s%s", i ? "," : "", v->rows[i].name);
+        }
+}
+
+static void test_table(void)
+{
+        Config cfg;
+        char err[256], got[512];
+        Config_init(&cfg);
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        /* Switzerland 3 in, 1 video; Sweden 2 in, 2 videos; France peak 4, now 1 */
+        join(m, "s1", "Switzerland - A B");
+        join(m, "s2", "Suisse - C D");
+        join(m, "s3", "CHE - E F");
+        join(m, "w1", "Sweden - G H");
+        join(m, "w2", "Sweden - I J");
+        for (int i = 0; i < 4; i++) {
+                char uid[8];
+                snprintf(uid, sizeof uid, "f%d", i);
+                join(m, uid, "France - K L");
+        }
+        leave(m, "f1");
+        leave(m, "f2");
+        leave(m, "f3");
+        join(m, "u1", "Some Laptop");
+        video(m, "s1", 1);
+        video(m, "w1", 1);
+        video(m, "w2", 1);
+        View v;
+        View_init(&v);
+        ViewOpts o = {0, SORT_NAME, NULL, "replay 2x", SEV_NONE};
+        View_build(&v, m, &o);
+        names(&v, got, sizeof got);
+        is_str(got, "France,Sweden,Switzerland,Unidentified", "sort by name");
+        ok(v.rows[3].flags & ROW_UNIDENTIFIED, "Unidentified row marked");
+        ok(!(v.rows[0].flags & ROW_UNIDENTIFIED), "France not marked");
+        is_str(v.feed, "replay 2x", "feed text");
+        o.sort = SORT_PARTICIPANTS;
+        View_build(&v, m, &o);
+        names(&v, got, sizeof got);
+        is_str(got, "Switzerland,Sweden,France,Unidentified",
+               "sort by participants (ties by name)");
+        o.sort = SORT_VIDEO;
+        View_build(&v, m, &o);
+        names(&v, got, sizeof got);
+        is_str(got, "Sweden,Switzerland,France,Unidentified", "sort by video");
+        o.sort = SORT_PEAK;
+        View_build(&v, m, &o);
+        names(&v, got, sizeof got);
+        is_str(got, "France,Switzerland,Sweden,Unidentified", "sort by peak");
+
+        o.sort = SORT_NAME;
+        o.filter = "swi";
+        View_build(&v, m, &o);
+        names(&v, got, sizeof got);
+        is_str(got, "Switzerland", "filter \"swi\"");
+        is_int(v.ndelegations, 4, "filter keeps the total count");
+        o.filter = "SWE";
+        View_build(&v, m, &o);
+        names(&v, got, sizeof got);
+        is_str(got, "Sweden", "filter is case-insensitive");
+        o.filter = "an";
+        View_build(&v, m, &o);
+        names(&v, got, sizeof got);
+        is_str(got, "France,Switzerland", "filter is a substring");
+        o.filter = "zz";
+        View_build(&v, m, &o);
+        is_int(v.nrows, 0, "no match: no rows");
+        o.filter = "";
+        View_build(&v, m, &o);
+        is_int(v.nrows, 4, "empty filter: all rows");
+
+        /* quota: France over a quota of 0 */
+        Config_done(&cfg);
+        Monitor_free(m);
+        View_done(&v);
+}
+
+static void test_quota_and_failures(void)
+{
+        Config cfg;
+        char err[256];
+        Config_init(&cfg);
+        if (Config_load_text(&cfg, "{\"quotas\": {\"France\": 1}}", 25, "test", err, sizeof err))
+                diag("config: %s", err);
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        join(m, "f1", "France - A B");
+        join(m, "f2", "France - C D");
+        feed(m,
+             "{\"event\":\"capmon.participant_join_failed\",\"event_ts\":%lld,\"payload\":{"
+             "\"object\":{" OBJ ",\"participant\":{\"user_name\":\"Evil\\u001b[2J\\u0007 One\","
+             "\"reason\":\"locked\"}}}}",
+             (long long)now + 1000);
+        feed(m,
+             "{\"event\":\"capmon.participant_join_failed\",\"event_ts\":%lld,\"payload\":{"
+             "\"object\":{" OBJ ",\"participant\":{\"user_name\":\"Chile - Second\","
+             "\"reason\":\"meeting_full\"}}}}",
+             (long long)now + 1000);
+        View v;
+        View_init(&v);
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE};
+        View_build(&v, m, &o);
+        ok(v.nrows == 1 && (v.rows[0].flags & ROW_OVER_QUOTA), "France over its quota: marked");
+        is_int(v.rows[0].quota, 1, "quota shown");
+        is_int(v.nfailures, 2, "two join failures");
+        is_str(v.failures[0].name, "Chile - Second", "newest failure first");
+        is_str(v.failures[1].name, "Evil[2J One", "failure name without ESC and BEL");
+        ok(v.nfiring >= 1 && v.alerts[0].firing, "alerts: firing first");
+        int quota_alert = 0;
+        for (size_t i = 0; i < v.nalerts; i++)
+                quota_alert |= v.alerts[i].rule == RULE_DELEGATION_QUOTA && v.alerts[i].firing;
+        ok(quota_alert, "delegation_quota alert listed");
+        /* resolve: one leaves; the resolved alert sorts after firing ones */
+        leave(m, "f2");
+        View_build(&v, m, &o);
+        ok(!(v.rows[0].flags & ROW_OVER_QUOTA), "back at quota: not marked");
+        ok(v.nalerts >= 1, "resolved alert still listed");
+        int order_ok = 1, seen_resolved = 0;
+        for (size_t i = 0; i < v.nalerts; i++) {
+                if (!v.alerts[i].firing)
+                        seen_resolved = 1;
+                else if (seen_resolved)
+                        order_ok = 0;
+        }
+        ok(order_ok, "no firing alert after a resolved one");
+        View_done(&v);
+        Monitor_free(m);
+        Config_done(&cfg);
+}
+
+static void test_layout(void)
+{
+        Layout l;
+        View_layout(&l, 40, 120);
+        is_int(l.mode, VIEW_FULL, "120x40: full");
+        ok(l.header.h == 2 && l.gauges.h == 2 && l.table.h > 10 && l.alerts.h > 3 &&
+               l.failures.h > 3 && l.footer.h == 1,
+           "120x40: every pane");
+        ok(l.alerts.x > l.table.x + l.table.w - 1, "120x40: alerts beside the table");
+        is_int(l.table_cols, COL_VIDEO | COL_PEAK | COL_QUOTA, "120x40: every column");
+        View_layout(&l, 24, 80);
+        is_int(l.mode, VIEW_FULL, "80x24: full");
+        ok(l.failures.h > 0 && l.alerts.h > 0 && l.table.h >= 4, "80x24: stacked panes");
+        ok(l.table.y + l.table.h <= l.alerts.y && l.alerts.y + l.alerts.h <= l.failures.y &&
+               l.failures.y + l.failures.h <= l.footer.y,
+           "80x24: panes do not overlap");
+        View_layout(&l, 24, 79);
+        is_int(l.mode, VIEW_REDUCED, "79x24: reduced");
+        is_int(l.failures.h, 0, "79x24: join failures pane goes first");
+        ok(l.alerts.h > 1, "79x24: alerts pane kept");
+        is_int(l.header.h, 2, "79x24: header keeps the counts line");
+        View_layout(&l, 19, 79);
+        ok(l.header.h == 1 && l.alerts.h == 1, "79x19: header and alerts on one line each");
+        View_layout(&l, 23, 80);
+        is_int(l.failures.h, 0, "80x23: join failures pane goes first");
+        View_layout(&l, 16, 60);
+        is_int(l.mode, VIEW_REDUCED, "60x16: reduced");
+        is_int(l.alerts.h, 1, "60x16: alerts become one line");
+        ok(l.table.h >= 4, "60x16: table kept");
+        ok(l.name_width >= 16, "60x16: names keep 16 columns");
+        View_layout(&l, 15, 60);
+        is_int(l.mode, VIEW_MINIMAL, "60x15: minimal");
+        View_layout(&l, 16, 59);
+        is_int(l.mode, VIEW_MINIMAL, "59x16: minimal");
+        View_layout(&l, 10, 40);
+        is_int(l.mode, VIEW_MINIMAL, "40x10: minimal");
+        View_layout(&l, 9, 40);
+        is_int(l.mode, VIEW_TOO_SMALL, "40x9: one line");
+        View_layout(&l, 10, 39);
+        is_int(l.mode, VIEW_TOO_SMALL, "39x10: one line");
+        View_layout(&l, 0, 0);
+        is_int(l.mode, VIEW_TOO_SMALL, "0x0: one line");
+
+        /* shrinking never brings a pane back, and panes stay on screen */
+        int bad = 0;
+        for (int rows = 60; rows >= 1; rows--) {
+                for (int cols = 200; cols >= 1; cols -= 7) {
+                        Layout a, b;
+                        View_layout(&a, rows, cols);
+                        View_layout(&b, rows - 1 > 0 ? rows - 1 : 0, cols);
+                        if (b.mode < a.mode || (a.failures.h == 0 && b.failures.h > 0) ||
+                            (a.alerts.h <= 1 && b.alerts.h > 1))
+                                bad++;
+                        const Rect *rs[] = {&a.header, &a.gauges,   &a.table,
+                                            &a.alerts, &a.failures, &a.footer};
+                        for (size_t i = 0; i < 6; i++) {
+                                if (rs[i]->h && (rs[i]->y < 0 || rs[i]->y + rs[i]->h > rows ||
+                                                 rs[i]->x + rs[i]->w > cols || rs[i]->h < 0))
+                                        bad++;
+                        }
+                }
+        }
+        is_int(bad, 0, "collapse is monotonic and every pane fits");
+}
+
+static void test_text(void)
+{
+        char out[VIEW_TEXT_MAX], fit[VIEW_TEXT_MAX * 2];
+        int w;
+
+        w = view_sanitize("Evil\x1b[2J\x07 Name", out, sizeof out);
+        is_str(out, "Evil[2J Name", "ESC and BEL removed");
+        is_int(w, 12, "width of the result");
+        view_sanitize("a\x1b]0;title\x07z", out, sizeof out);
+        ok(!strchr(out, 0x1b) && !strchr(out, 0x07), "OSC sequence: no ESC, no BEL");
+        view_sanitize("x\xc2\x9b"
+                      "31my",
+                      out, sizeof out);
+        is_str(out, "x31my", "C1 CSI (U+009B) removed");
+        view_sanitize("tab\there\r\nnl\x7f", out, sizeof out);
+        is_str(out, "tabherenl", "TAB, CR, LF, DEL removed");
+        view_sanitize("bidi\xe2\x80\xae"
+                      "evil",
+                      out, sizeof out);
+        is_str(out, "bidievil", "bidi override removed");
+        view_sanitize("bad\xff\xfe!", out, sizeof out);
+        is_str(out, "bad\xef\xbf\xbd\xef\xbf\xbd!", "invalid bytes become U+FFFD");
+        view_sanitize("over\xc0\xaflong", out, sizeof out);
+        ok(!strstr(out, "\xc0\xaf") && strstr(out, "\xef\xbf\xbd"), "overlong form replaced");
+        view_sanitize("cut\xe4\xb8", out, sizeof out);
+        ok(strncmp(out, "cut\xef\xbf\xbd", 6) == 0 && !strstr(out, "\xe4\xb8"),
+           "truncated sequence replaced");
+        view_sanitize("sur\xed\xa0\x80x", out, sizeof out);
+        ok(!strstr(out, "\xed\xa0\x80"), "UTF-16 surrogate replaced");
+        view_sanitize(NULL, out, sizeof out);
+        is_str(out, "", "NULL is empty");
+
+        char longname[400];
+        memset(longname, 'a', 300);
+        memcpy(longname, "Switzerland - ", 14);
+        longname[300] = 0;
+        w = view_sanitize(longname, out, sizeof out);
+        ok(strlen(out) < VIEW_TEXT_MAX, "300-character name kept within the buffer");
+        is_int(w, (int)strlen(out), "300-character name: width = bytes (ASCII)");
+        w = view_fit(out, 20, fit, sizeof fit);
+        is_int(w, 20, "300-character name fitted to 20 columns");
+        is_int(view_width(fit), 20, "measured width 20");
+        ok(strstr(fit, "\xe2\x80\xa6") != NULL, "ends with an ellipsis");
+        /* multi-byte 300-character name, cut on a character boundary */
+        char wide[1000] = "";
+        for (int i = 0; i < 300; i++)
+                strcat(wide, "\xc3\xa9"); /* é */
+        view_sanitize(wide, out, 11);
+        is_str(out, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", "cut on a character boundary");
+
+        is_int(view_width("\xe7\x8e\x8b\xe4\xbc\x9f"), 4, "CJK: two characters, four columns");
+        w = view_sanitize("Japan - \xe5\xb1\xb1\xe7\x94\xb0\xe5\xa4\xaa\xe9\x83\x8e", out,
+                          sizeof out);
+        is_int(w, 16, "Japan - 山田太郎: 16 columns");
+        w = view_fit("\xe5\xb1\xb1\xe7\x94\xb0\xe5\xa4\xaa\xe9\x83\x8e", 5, fit, sizeof fit);
+        is_str(fit, "\xe5\xb1\xb1\xe7\x94\xb0\xe2\x80\xa6", "CJK fitted to 5 columns: 山田…");
+        is_int(w, 5, "fitted width 5");
+        w = view_fit("\xe5\xb1\xb1\xe7\x94\xb0\xe5\xa4\xaa\xe9\x83\x8e", 4, fit, sizeof fit);
+        ok(w <= 4 && view_width(fit) == w, "CJK fitted to 4 columns never overflows");
+        w = view_fit("\xe5\xb1\xb1\xe7\x94\xb0", 4, fit, sizeof fit);
+        is_str(fit, "\xe5\xb1\xb1\xe7\x94\xb0", "exact fit: no ellipsis");
+        w = view_fit("e\xcc\x81t\xc3\xa9", 3, fit, sizeof fit);
+        is_int(w, 3, "combining accent takes no column");
+        w = view_fit("abc", 0, fit, sizeof fit);
+        ok(w == 0 && fit[0] == 0, "zero columns: empty");
+}
+
+int main(void)
+{
+        if (!setlocale(LC_ALL, "C.UTF-8"))
+                setlocale(LC_ALL, "en_US.UTF-8");
+        test_gauges();
+        test_table();
+        test_quota_and_failures();
+        test_layout();
+        test_text();
+        return done_testing();
+}

@@ -1,0 +1,265 @@
+#!/bin/sh
+# The dashboard in a real terminal: tmux runs the real binary, sends keys, resizes
+# the window and reads the screen back (capture-pane). Every wait is bounded.
+# usage: test_tui.sh CAPMON SOURCE_ROOT
+set -u
+capmon=$1 src=$2
+here=$(cd "$(dirname "$0")" && pwd)
+if ! command -v tmux > /dev/null 2>&1; then
+        echo "1..0 # SKIP tmux not installed"
+        exit 0
+fi
+dir=$(mktemp -d)
+sock="capmon-tui-$$"
+T() { tmux -L "$sock" -f /dev/null "$@"; }
+cleanup() {
+        T kill-server > /dev/null 2>&1
+        rm -rf "$dir"
+}
+trap cleanup EXIT
+n=0 fail=0
+ok() {
+        n=$((n + 1))
+        if [ "$1" = 0 ]; then
+                echo "ok $n - $2"
+        else
+                echo "not ok $n - $2"
+                fail=1
+                if [ -f "$dir/screen" ]; then
+                        echo "# screen:"
+                        sed 's/^/#   /' "$dir/screen"
+                fi
+        fi
+}
+# snap: the pane's text into $dir/screen
+snap() { T capture-pane -p -t cap > "$dir/screen" 2> /dev/null; }
+# wait_for REGEX [SECONDS]: poll the screen until a line matches
+wait_for() {
+        i=0 limit=$((${2:-10} * 10))
+        while [ $i -lt $limit ]; do
+                snap
+                grep -Eq -- "$1" "$dir/screen" && return 0
+                sleep 0.1
+                i=$((i + 1))
+        done
+        return 1
+}
+# wait_gone REGEX [SECONDS]: poll until no line matches
+wait_gone() {
+        i=0 limit=$((${2:-10} * 10))
+        while [ $i -lt $limit ]; do
+                snap
+                grep -Eq -- "$1" "$dir/screen" || return 0
+                sleep 0.1
+                i=$((i + 1))
+        done
+        return 1
+}
+# start COLS ROWS ENV... -- ARGS...: run capmon in a fresh session "cap"; when it
+# ends, the shell prints its status and the terminal modes, then waits.
+start() {
+        cols=$1 rows=$2
+        shift 2
+        T kill-session -t cap > /dev/null 2>&1
+        envs=""
+        while [ "$1" != "--" ]; do
+                envs="$envs $1"
+                shift
+        done
+        shift
+        args=""
+        for a in "$@"; do args="$args '$a'"; done
+        T new-session -d -s cap -x "$cols" -y "$rows" \
+                "env LANG=C.UTF-8 TERM=screen $envs '$capmon' $args; echo \"EXIT=\$?\"; stty -a | tr ' ' '\\n' | grep -Ex -- '-?(icanon|echo)' | tr '\\n' ' '; echo; sleep 120"
+        T set-option -t cap -g status off > /dev/null
+}
+
+# a session that keeps the server up while test sessions come and go
+T new-session -d -s keep -x 80 -y 24 "sleep 600" || exit 1
+
+log="$dir/two.jsonl"
+/usr/bin/python3 "$here/make_log.py" "$log" || exit 1
+
+"$capmon" demo --help | grep -q "usage: capmon demo"
+ok $? "demo --help"
+"$capmon" replay --help | grep -q -- "--tui"
+ok $? "replay --help lists --tui"
+"$capmon" replay --tui "$log" > "$dir/out" 2> "$dir/err"
+[ $? -eq 2 ] && grep -q "needs a terminal" "$dir/err"
+ok $? "replay --tui without a terminal: usage error"
+"$capmon" replay --max "$log" > "$dir/out" 2> /dev/null
+grep -q "^meeting Council sitting" "$dir/out"
+ok $? "replay without a terminal still prints the summary"
+
+# 1. 120x40: header, both gauges, a delegation row, a firing alert
+start 120 40 -- replay --tui --max --capacity 12 "$log"
+wait_for "feed: replay finished" 10
+ok $? "120x40: replay reaches the end"
+grep -q "Council sitting  (id 81234567890)  live" "$dir/screen"
+ok $? "120x40: header with topic, id and status"
+grep -q "MEETING FULL: joiners are being refused" "$dir/screen"
+ok $? "120x40: meeting full said plainly"
+grep -Eq "Participants \[.*\] 14/12 .*CRIT" "$dir/screen"
+ok $? "120x40: capacity gauge tagged CRIT"
+grep -Eq "Video +\[.*\] 8/49 videos .* ok" "$dir/screen"
+ok $? "120x40: video gauge"
+grep -Eq "^  Switzerland +3 +3 +3 +-" "$dir/screen"
+ok $? "120x40: delegation row"
+grep -Eq "^! Unidentified +3 .*UNID" "$dir/screen"
+ok $? "120x40: unidentified row marked"
+grep -Eq "CRIT [0-9:]{8} participants 14 ≥ 12" "$dir/screen"
+ok $? "120x40: firing alert"
+grep -Eq "[0-9:]{8} locked +Evil\[2J Caller" "$dir/screen"
+ok $? "120x40: join failure with the hostile name, escapes removed"
+[ "$(T display -p -t cap '#{window_bell_flag}')" = 0 ]
+ok $? "hostile name: no bell"
+
+# 2. filter, sort, meeting
+T send-keys -t cap / S w i
+wait_for "filter: Swi_" 5
+ok $? "/ opens the filter line"
+T send-keys -t cap Enter
+wait_for "Delegations 1/9 .*filter \"Swi\"" 5 && grep -q "^  Switzerland" "$dir/screen" &&
+        ! grep -q "^  Sweden" "$dir/screen"
+ok $? "/Swi Enter narrows the table"
+T send-keys -t cap Escape
+wait_for "Delegations 9/9" 5 && grep -q "^  Sweden" "$dir/screen"
+ok $? "Esc clears the filter"
+first_row() { sed -n '/^  delegation/{n;p;q}' "$dir/screen" | awk '{print $1}'; }
+snap
+before=$(first_row)
+T send-keys -t cap s
+wait_for "sort: participants" 5
+after=$(first_row)
+[ "$before" = "Brazil" ] && [ "$after" = "Switzerland" ]
+ok $? "s sorts by participants (first row $before -> $after)"
+T send-keys -t cap Tab
+wait_for "Informal meeting  \(id 89999999999\)" 5 && grep -q "meeting 2/2" "$dir/screen" &&
+        grep -q "^  Italy" "$dir/screen"
+ok $? "Tab switches to the second meeting"
+grep -q "Video        no video feed" "$dir/screen"
+ok $? "unknown video: no video feed"
+
+# 3. resizes
+T resize-window -t cap -x 40 -y 10
+wait_for "^Participants 2/12 ok" 5 && grep -q "^Alerts: 0 firing" "$dir/screen" &&
+        grep -q "^Video: no video feed" "$dir/screen" && ! grep -q "Delegations" "$dir/screen"
+ok $? "40x10: minimal view"
+T resize-window -t cap -x 200 -y 60
+wait_for "Join failures" 5 && grep -q "Delegations 1/1" "$dir/screen" &&
+        grep -q "Alerts  0 firing" "$dir/screen"
+ok $? "200x60: full layout again"
+T resize-window -t cap -x 20 -y 5
+wait_for "^too small 20x5" 5
+ok $? "20x5: one-line message"
+T resize-window -t cap -x 70 -y 20
+wait_for "Delegations 1/1" 5 && ! grep -q "Join failures" "$dir/screen"
+ok $? "70x20: reduced layout, join failures pane collapsed"
+for s in 30x8 90x30 41x11 150x50 10x3 120x40; do
+        T resize-window -t cap -x "${s%x*}" -y "${s#*x}"
+done
+wait_for "Informal meeting  \(id 89999999999\)" 5 && [ "$(T display -p -t cap '#{pane_dead}')" = 0 ]
+ok $? "resize storm: still running, redrawn at 120x40"
+
+# 4. q quits with status 0 and restores the terminal
+T send-keys -t cap q
+wait_for "^EXIT=" 5
+grep -q "^EXIT=0" "$dir/screen"
+ok $? "q exits 0"
+wait_for "^-?icanon" 5
+[ "$(T display -p -t cap '#{alternate_on}')" = 0 ] && grep -Eq "^icanon echo" "$dir/screen"
+ok $? "terminal restored (main screen, canonical mode, echo)"
+
+# 5. colours: present by default, absent with NO_COLOR=1 and --no-color
+has_color() { # exit 0 when the capture holds a colour SGR other than the default (39/49)
+        /usr/bin/python3 - "$1" << 'PY'
+import re, sys
+data = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+for m in re.finditer(r"\x1b\[([0-9;:]*)m", data):
+    ps = [p for p in re.split("[;:]", m.group(1)) if p != ""]
+    for p in ps:
+        v = int(p)
+        if 30 <= v <= 38 or 40 <= v <= 48 or 90 <= v <= 97 or 100 <= v <= 107:
+            sys.exit(0)
+sys.exit(1)
+PY
+}
+start 120 40 -- replay --tui --max --capacity 12 "$log"
+wait_for "feed: replay finished" 10
+T capture-pane -p -e -t cap > "$dir/color"
+has_color "$dir/color"
+ok $? "colours by default"
+start 120 40 NO_COLOR=1 -- replay --tui --max --capacity 12 "$log"
+wait_for "feed: replay finished" 10
+T capture-pane -p -e -t cap > "$dir/nocolor"
+! has_color "$dir/nocolor" && grep -q "CRIT" "$dir/screen"
+ok $? "NO_COLOR=1: no colour escapes, levels still tagged"
+start 120 40 -- replay --tui --max --no-color --capacity 12 "$log"
+wait_for "feed: replay finished" 10
+T capture-pane -p -e -t cap > "$dir/nocolor2"
+! has_color "$dir/nocolor2"
+ok $? "--no-color: no colour escapes"
+
+# 6. pacing and the replay keys: 2 s between records at --speed 1
+/usr/bin/python3 - "$log" "$dir/slow.jsonl" << 'PY'
+import json, sys
+out = open(sys.argv[2], "w")
+for i, line in enumerate(open(sys.argv[1])):
+    r = json.loads(line)
+    r["recv"] = 1750000000000 + i * 2000
+    r["body"]["event_ts"] = r["recv"]
+    out.write(json.dumps(r) + "\n")
+PY
+start 120 40 -- replay --tui --capacity 12 "$dir/slow.jsonl"
+wait_for "feed: replay 1x" 5
+ok $? "paced replay shows its speed"
+T send-keys -t cap +
+wait_for "feed: replay 2x" 5
+ok $? "+ doubles the speed"
+T send-keys -t cap p
+wait_for "replay paused" 5
+ok $? "p pauses"
+snap
+cp "$dir/screen" "$dir/paused1"
+sleep 2.5
+snap
+cmp -s "$dir/screen" "$dir/paused1"
+ok $? "paused: nothing moves"
+T send-keys -t cap p
+wait_for "feed: replay 2x" 5
+ok $? "p resumes"
+T send-keys -t cap q
+wait_for "^EXIT=0" 5
+ok $? "q during a paced replay exits 0"
+
+# 7. the demo: the bundled recording, else one made by its generator
+demo=""
+if [ -f "$src/examples/council-sitting.jsonl" ]; then
+        demo="demo"
+elif [ -f "$src/tools/gen-recording.py" ]; then
+        /usr/bin/python3 "$src/tools/gen-recording.py" --mode sitting --seed 1 \
+                --out "$dir/sitting.jsonl" 2> /dev/null && demo="demo $dir/sitting.jsonl"
+fi
+if [ -n "$demo" ]; then
+        # shellcheck disable=SC2086
+        start 120 40 -- $demo
+        wait_for "feed: replay [0-9.]+x" 20 && wait_for "Participants \[" 5 &&
+                grep -q "^ Video " "$dir/screen" && grep -Eq "live  20[0-9-]+ [0-9:]+ UTC" "$dir/screen"
+        ok $? "demo: header and both gauges"
+        T send-keys -t cap + + +
+        wait_for "^[ !] [A-Z][A-Za-z ,.()'-]+ +[0-9]+ " 60
+        ok $? "demo: a delegation row"
+        wait_for "(WARN|CRIT) [0-9:]{8} " 60
+        ok $? "demo: a firing alert"
+        T send-keys -t cap p
+        wait_for "replay paused" 5
+        ok $? "demo: p pauses"
+        T send-keys -t cap q
+        wait_for "^EXIT=0" 5
+        ok $? "demo: q exits 0"
+else
+        echo "# no demo recording: demo checks skipped"
+fi
+
+echo "1..$n"
+exit $fail

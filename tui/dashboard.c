@@ -1,0 +1,765 @@
+/* The dashboard widgets, keys and frame tick (see dashboard.h). Drawing goes
+ * through term.h only; what to draw comes from the view model. */
+#include "dashboard.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "term.h"
+#include "util.h"
+
+#define FILTER_MAX 64 /* bytes typed into the filter */
+
+struct Dashboard {
+        const Monitor *m;
+        DashboardHooks hooks;
+        Loop *loop;
+        LoopFd *in;
+        LoopTimer *frame;
+        int started;
+        View view;
+        Layout lay;
+        size_t meeting;
+        ViewSort sort;
+        char filter[FILTER_MAX + 8];
+        int editing; /* typing into the filter */
+        int help;
+        int scroll;
+        char feed[128];
+        Severity feed_level;
+        int dirty, resized;
+        int64_t last_draw;
+        unsigned long frames;
+};
+
+Dashboard *Dashboard_new(const Monitor *m, const DashboardHooks *hooks)
+{
+        Dashboard *d = xcalloc(1, sizeof *d);
+        d->m = m;
+        if (hooks)
+                d->hooks = *hooks;
+        View_init(&d->view);
+        d->dirty = 1;
+        d->last_draw = INT64_MIN / 2;
+        return d;
+}
+
+void Dashboard_free(Dashboard *d)
+{
+        if (!d)
+                return;
+        Dashboard_stop(d);
+        View_done(&d->view);
+        free(d);
+}
+
+unsigned long Dashboard_frames(const Dashboard *d)
+{
+        return d->frames;
+}
+
+/* ---- frame scheduling ---- */
+
+static void schedule(Dashboard *d)
+{
+        if (!d->started || !d->frame || !d->dirty || Loop_timer_pending(d->frame))
+                return;
+        int64_t wait = d->last_draw + DASH_FRAME_US - Loop_now_us();
+        Loop_timer_start(d->frame, wait > 0 ? wait : 0);
+}
+
+static void on_frame(void *ud)
+{
+        Dashboard *d = ud;
+        if (d->started && d->dirty)
+                Dashboard_draw(d);
+}
+
+void Dashboard_changed(Dashboard *d)
+{
+        d->dirty = 1;
+        schedule(d);
+}
+
+void Dashboard_set_feed(Dashboard *d, const char *text, Severity level)
+{
+        if (strcmp(d->feed, text) == 0 && d->feed_level == level)
+                return;
+        xsnprintf(d->feed, sizeof d->feed, "%s", text);
+        d->feed_level = level;
+        Dashboard_changed(d);
+}
+
+static void quit(Dashboard *d)
+{
+        if (d->hooks.quit)
+                d->hooks.quit(d->hooks.ud);
+}
+
+static void on_input(void *ud, int fd, LoopFdEvent ev)
+{
+        Dashboard *d = ud;
+        (void)fd;
+        if (ev == LOOP_FD_CLOSED) {
+                d->in = NULL;
+                quit(d);
+                return;
+        }
+        int key, n = 0;
+        while (d->started && (key = Term_read_key()) != TK_NONE && n++ < 256)
+                Dashboard_key(d, key);
+}
+
+static void on_signal(void *ud, int signo)
+{
+        Dashboard *d = ud;
+        if (!d->started)
+                return;
+        if (signo == SIGWINCH) {
+                d->resized = 1;
+                Dashboard_changed(d);
+        } else {
+                quit(d);
+        }
+}
+
+int Dashboard_start(Dashboard *d, Loop *loop, const DashboardOpts *o, char *err, size_t errlen)
+{
+        TermOpts to = {o ? o->no_color : 0, NULL, NULL, o ? o->logpath : NULL};
+        if (Term_init(&to, err, errlen))
+                return -1;
+        d->started = 1;
+        d->loop = loop;
+        if (loop) {
+                d->in = Loop_add_fd(loop, Term_input_fd(), on_input, d, err, errlen);
+                if (!d->in) {
+                        Dashboard_stop(d);
+                        return -1;
+                }
+                static const int sigs[] = {SIGWINCH, SIGINT, SIGTERM, SIGHUP};
+                for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+                        if (Loop_on_signal(loop, sigs[i], on_signal, d)) {
+                                xsnprintf(err, errlen, "cannot handle signal %d", sigs[i]);
+                                Dashboard_stop(d);
+                                return -1;
+                        }
+                }
+                d->frame = Loop_timer_new(loop, on_frame, d);
+        }
+        Dashboard_changed(d);
+        return 0;
+}
+
+void Dashboard_stop(Dashboard *d)
+{
+        if (!d->started)
+                return;
+        d->started = 0;
+        Loop_remove_fd(d->in);
+        d->in = NULL;
+        Loop_timer_free(d->frame);
+        d->frame = NULL;
+        Term_done();
+}
+
+/* ---- keys ---- */
+
+static int table_page(const Dashboard *d)
+{
+        int h = d->lay.table.h - 2;
+        return h > 1 ? h : 1;
+}
+
+static void filter_pop(char *s)
+{
+        size_t n = strlen(s);
+        while (n > 0 && ((unsigned char)s[n - 1] & 0xC0) == 0x80)
+                n--;
+        if (n > 0)
+                n--;
+        s[n] = 0;
+}
+
+static void filter_push(char *s, int cp)
+{
+        char enc[8];
+        size_t n = strlen(s), el;
+        if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp > 0x10FFFF)
+                return;
+        if (cp < 0x80) {
+                enc[0] = (char)cp;
+                el = 1;
+        } else if (cp < 0x800) {
+                enc[0] = (char)(0xC0 | (cp >> 6));
+                enc[1] = (char)(0x80 | (cp & 0x3F));
+                el = 2;
+        } else if (cp < 0x10000) {
+                enc[0] = (char)(0xE0 | (cp >> 12));
+                enc[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                enc[2] = (char)(0x80 | (cp & 0x3F));
+                el = 3;
+        } else {
+                enc[0] = (char)(0xF0 | (cp >> 18));
+                enc[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                enc[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                enc[3] = (char)(0x80 | (cp & 0x3F));
+                el = 4;
+        }
+        if (n + el > FILTER_MAX)
+                return;
+        memcpy(s + n, enc, el);
+        s[n + el] = 0;
+}
+
+static void key_editing(Dashboard *d, int key)
+{
+        switch (key) {
+        case TK_ENTER:
+                d->editing = 0;
+                break;
+        case TK_ESC:
+                d->filter[0] = 0;
+                d->editing = 0;
+                break;
+        case TK_BACKSPACE:
+                filter_pop(d->filter);
+                break;
+        case TK_RESIZE:
+                d->resized = 1;
+                break;
+        default:
+                if (key < 0x110000)
+                        filter_push(d->filter, key);
+                break;
+        }
+        d->scroll = 0;
+}
+
+void Dashboard_key(Dashboard *d, int key)
+{
+        if (d->editing) {
+                key_editing(d, key);
+                Dashboard_changed(d);
+                return;
+        }
+        if (d->help && key != 'q' && key != 'Q' && key != TK_RESIZE) {
+                d->help = 0; /* any key closes the help */
+                Dashboard_changed(d);
+                return;
+        }
+        switch (key) {
+        case 'q':
+        case 'Q':
+                quit(d);
+                return;
+        case '?':
+        case 'h':
+                d->help = 1;
+                break;
+        case TK_TAB:
+                d->meeting++;
+                d->scroll = 0;
+                break;
+        case 's':
+                d->sort = (ViewSort)((d->sort + 1) % SORT_COUNT);
+                d->scroll = 0;
+                break;
+        case 'S':
+                d->sort = (ViewSort)((d->sort + SORT_COUNT - 1) % SORT_COUNT);
+                d->scroll = 0;
+                break;
+        case '/':
+                d->editing = 1;
+                d->filter[0] = 0;
+                d->scroll = 0;
+                break;
+        case TK_ESC:
+                d->filter[0] = 0;
+                d->scroll = 0;
+                break;
+        case TK_UP:
+        case 'k':
+                d->scroll--;
+                break;
+        case TK_DOWN:
+        case 'j':
+                d->scroll++;
+                break;
+        case TK_PGUP:
+                d->scroll -= table_page(d);
+                break;
+        case TK_PGDN:
+        case ' ':
+                d->scroll += table_page(d);
+                break;
+        case TK_HOME:
+                d->scroll = 0;
+                break;
+        case TK_END:
+                d->scroll = 1 << 30;
+                break;
+        case 'p':
+                if (d->hooks.pause)
+                        d->hooks.pause(d->hooks.ud);
+                break;
+        case '+':
+        case '=':
+                if (d->hooks.speed)
+                        d->hooks.speed(d->hooks.ud, 1);
+                break;
+        case '-':
+        case '_':
+                if (d->hooks.speed)
+                        d->hooks.speed(d->hooks.ud, -1);
+                break;
+        case TK_RESIZE:
+                d->resized = 1;
+                break;
+        case 12: /* ^L: repaint */
+                d->resized = 1;
+                break;
+        default:
+                return;
+        }
+        Dashboard_changed(d);
+}
+
+/* ---- widgets ---- */
+
+static TermColor level_color(Severity s)
+{
+        return s == SEV_CRITICAL ? TC_CRIT : s == SEV_WARNING ? TC_WARN : TC_OK;
+}
+
+static const char *level_tag(Severity s)
+{
+        return s == SEV_CRITICAL ? "CRIT" : s == SEV_WARNING ? "WARN" : "ok";
+}
+
+/* "12:41:07" of an event time */
+static void hms(int64_t t, char *buf, size_t len)
+{
+        char full[40];
+        if (t == TIME_NONE) {
+                xsnprintf(buf, len, "--:--:--");
+                return;
+        }
+        time_format(t, full, sizeof full);
+        xsnprintf(buf, len, "%.8s", full + 11);
+}
+
+/* Draw text fitted to w columns at (y, x); returns the columns used. */
+static int put_fit(int y, int x, int w, const char *s, TermColor c)
+{
+        char buf[VIEW_TEXT_MAX * 2];
+        view_fit(s, w, buf, sizeof buf);
+        return Term_put(y, x, buf, w, c);
+}
+
+static void draw_title(int y, int x, int w, const char *text)
+{
+        Term_fill(y, x, w, TC_TITLE);
+        put_fit(y, x + 1, w - 2, text, TC_TITLE);
+}
+
+static void draw_header(const Dashboard *d, const Rect *r)
+{
+        const View *v = &d->view;
+        char line[1024], meet[32] = "";
+        if (v->nmeetings > 1)
+                xsnprintf(meet, sizeof meet, "  [meeting %zu/%zu]", v->meeting + 1, v->nmeetings);
+        int x = r->x;
+        Term_fill(r->y, r->x, r->w, TC_TITLE);
+        if (r->h == 1 && v->full) {
+                x += Term_put(r->y, x, " MEETING FULL: joiners are being refused ", r->w, TC_CRIT);
+        }
+        if (v->has_meeting)
+                xsnprintf(line, sizeof line, " %s  (id %s)  %s  %s%s", v->topic, v->id, v->status,
+                          v->clock, meet);
+        else
+                xsnprintf(line, sizeof line, " capmon  %s", v->status);
+        int feedw = v->feed[0] ? view_width(v->feed) + 8 : 0;
+        int room = r->x + r->w - x - (feedw < r->w / 3 ? feedw : 0);
+        x += put_fit(r->y, x, room, line, TC_TITLE);
+        if (v->feed[0] && feedw < r->w / 3) {
+                xsnprintf(line, sizeof line, "feed: %s ", v->feed);
+                int fx = r->x + r->w - view_width(line);
+                if (fx > x)
+                        Term_put(r->y, fx, line, r->x + r->w - fx,
+                                 v->feed_level == SEV_CRITICAL  ? TC_CRIT
+                                 : v->feed_level == SEV_WARNING ? TC_ATTN
+                                                                : TC_TITLE);
+        }
+        if (r->h < 2)
+                return;
+        int y = r->y + 1;
+        x = r->x + 1;
+        if (v->full)
+                x += Term_put(y, x, " MEETING FULL: joiners are being refused ", r->w, TC_CRIT) + 2;
+        if (!v->has_meeting) {
+                Term_put(y, x, "no events yet", r->w - x, TC_DIM);
+                return;
+        }
+        struct {
+                const char *label;
+                int value;
+                int bad;
+        } f[] = {
+            {"people ", v->people, 0},
+            {"waiting ", v->waiting, 0},
+            {"unidentified ", v->unidentified, v->unidentified > 0},
+            {"join failures ", v->join_failures, 0},
+        };
+        for (size_t i = 0; i < sizeof f / sizeof f[0] && x < r->x + r->w; i++) {
+                x += Term_put(y, x, f[i].label, r->x + r->w - x, TC_LABEL);
+                xsnprintf(line, sizeof line, "%d", f[i].value);
+                x += Term_put_bold(y, x, line, r->x + r->w - x, f[i].bad ? TC_MARK : TC_NORMAL);
+                x += 3;
+        }
+}
+
+static void draw_gauge(int y, int x, int w, const char *label, const ViewGauge *g, const char *unit)
+{
+        int lw = Term_put(y, x, label, w, TC_LABEL);
+        x += lw;
+        w -= lw;
+        if (!g->known) {
+                Term_put(y, x, "no video feed", w, TC_DIM);
+                return;
+        }
+        char right[128];
+        int pct = g->limit > 0 ? (int)((long long)g->value * 100 / g->limit) : 0;
+        xsnprintf(right, sizeof right, " %d/%d %s %3d%% ", g->value, g->limit, unit, pct);
+        const char *tag = level_tag(g->level);
+        char peak[48];
+        xsnprintf(peak, sizeof peak, "  peak %d", g->peak);
+        int rw = view_width(right) + (int)strlen(tag) + (int)strlen(peak);
+        int bw = w - rw - 2;
+        if (bw >= 10) {
+                if (bw > 60)
+                        bw = 60;
+                int fill = g->limit > 0 ? (int)((long long)g->value * bw / g->limit) : bw;
+                if (fill > bw)
+                        fill = bw;
+                if (fill == 0 && g->value > 0)
+                        fill = 1;
+                Term_put(y, x, "[", 1, TC_DIM);
+                Term_repeat(y, x + 1, "\xE2\x96\x88", fill, /* █ */
+                            g->level == SEV_CRITICAL ? TC_BAD : level_color(g->level));
+                Term_repeat(y, x + 1 + fill, "\xC2\xB7", bw - fill, TC_DIM); /* · */
+                Term_put(y, x + 1 + bw, "]", 1, TC_DIM);
+                x += bw + 2;
+                w -= bw + 2;
+        }
+        int used = Term_put_bold(y, x, right, w, TC_NORMAL);
+        x += used;
+        w -= used;
+        used = Term_put(y, x, tag, w, g->level ? level_color(g->level) : TC_OK);
+        x += used;
+        w -= used;
+        Term_put(y, x, peak, w, TC_DIM);
+}
+
+static void draw_gauges(const Dashboard *d, const Rect *r)
+{
+        const View *v = &d->view;
+        draw_gauge(r->y, r->x + 1, r->w - 1, "Participants ", &v->cap, "");
+        draw_gauge(r->y + 1, r->x + 1, r->w - 1, "Video        ", &v->video, "videos");
+}
+
+static void draw_table(Dashboard *d, const Rect *r)
+{
+        View *v = &d->view;
+        const Layout *lay = &d->lay;
+        char line[512];
+        int body = r->h - 2;
+        if (body < 0)
+                body = 0;
+        int maxscroll = (int)v->nrows - body;
+        if (maxscroll < 0)
+                maxscroll = 0;
+        if (d->scroll > maxscroll)
+                d->scroll = maxscroll;
+        if (d->scroll < 0)
+                d->scroll = 0;
+        char range[64] = "";
+        if ((int)v->nrows > body && body > 0)
+                xsnprintf(range, sizeof range, "  rows %d-%d of %zu (PgUp/PgDn)", d->scroll + 1,
+                          d->scroll + body < (int)v->nrows ? d->scroll + body : (int)v->nrows,
+                          v->nrows);
+        char filt[VIEW_TEXT_MAX + 16] = "";
+        if (v->filter[0])
+                xsnprintf(filt, sizeof filt, "  filter \"%s\"", v->filter);
+        xsnprintf(line, sizeof line, "Delegations %zu/%zu  sort: %s%s%s", v->nrows, v->ndelegations,
+                  VIEW_SORT_NAMES[v->sort], filt, range);
+        draw_title(r->y, r->x, r->w, line);
+        if (r->h < 2)
+                return;
+        int y = r->y + 1, x;
+        /* column heads */
+        x = r->x + 2;
+        xsnprintf(line, sizeof line, "%-*s", lay->name_width, "delegation");
+        x += Term_put(y, x, line, lay->name_width, TC_LABEL);
+        x += Term_put(y, x, "    in", 6, v->sort == SORT_PARTICIPANTS ? TC_KEY : TC_LABEL);
+        if (lay->table_cols & COL_VIDEO)
+                x += Term_put(y, x, "  video", 7, v->sort == SORT_VIDEO ? TC_KEY : TC_LABEL);
+        if (lay->table_cols & COL_PEAK)
+                x += Term_put(y, x, "  peak", 6, v->sort == SORT_PEAK ? TC_KEY : TC_LABEL);
+        if (lay->table_cols & COL_QUOTA)
+                Term_put(y, x, "  quota", 7, TC_LABEL);
+        if (v->nrows == 0 && body > 0) {
+                if (v->filter[0])
+                        xsnprintf(line, sizeof line, "no delegation matches \"%s\" (Esc clears)",
+                                  v->filter);
+                else
+                        xsnprintf(line, sizeof line, "no delegations yet");
+                put_fit(y + 1, r->x + 2, r->w - 2, line, TC_DIM);
+                return;
+        }
+        for (int i = 0; i < body && d->scroll + i < (int)v->nrows; i++) {
+                const ViewRow *row = &v->rows[d->scroll + i];
+                y = r->y + 2 + i;
+                x = r->x;
+                int marked = row->flags & (ROW_UNIDENTIFIED | ROW_OVER_QUOTA);
+                if (marked)
+                        Term_put(y, x, "!", 1, TC_MARK);
+                x += 2;
+                char name[VIEW_TEXT_MAX * 2];
+                view_fit(row->name, lay->name_width, name, sizeof name);
+                Term_put(y, x, name, lay->name_width,
+                         marked ? TC_MARK : (row->flags & ROW_DIALIN ? TC_DIM : TC_NORMAL));
+                x += lay->name_width;
+                xsnprintf(line, sizeof line, "%6d", row->participants);
+                x += Term_put_bold(y, x, line, 6, TC_NORMAL);
+                if (lay->table_cols & COL_VIDEO) {
+                        xsnprintf(line, sizeof line, "%7d", row->video_on);
+                        x += Term_put(y, x, line, 7, TC_NORMAL);
+                }
+                if (lay->table_cols & COL_PEAK) {
+                        xsnprintf(line, sizeof line, "%6d", row->peak);
+                        x += Term_put(y, x, line, 6, TC_DIM);
+                }
+                if (lay->table_cols & COL_QUOTA) {
+                        if (row->quota >= 0)
+                                xsnprintf(line, sizeof line, "%7d", row->quota);
+                        else
+                                xsnprintf(line, sizeof line, "%7s", "-");
+                        x +=
+                            Term_put(y, x, line, 7, row->flags & ROW_OVER_QUOTA ? TC_MARK : TC_DIM);
+                }
+                if (row->flags & ROW_OVER_QUOTA)
+                        Term_put(y, x, " OVER", r->x + r->w - x, TC_MARK);
+                else if (row->flags & ROW_UNIDENTIFIED)
+                        Term_put(y, x, " UNID", r->x + r->w - x, TC_MARK);
+        }
+}
+
+static void draw_alert_line(int y, int x, int w, const ViewAlert *a)
+{
+        char t[16];
+        if (a->firing) {
+                x += Term_put(y, x, level_tag(a->level), 4, level_color(a->level));
+        } else {
+                x += Term_put(y, x, "done", 4, TC_DIM);
+        }
+        w -= 4;
+        hms(a->since, t, sizeof t);
+        char line[VIEW_TEXT_MAX + 32];
+        xsnprintf(line, sizeof line, " %s %s", t, a->text);
+        put_fit(y, x, w, line, a->firing ? TC_NORMAL : TC_DIM);
+}
+
+static void draw_alerts(const Dashboard *d, const Rect *r)
+{
+        const View *v = &d->view;
+        char line[VIEW_TEXT_MAX + 64];
+        if (r->h == 1) {
+                int x = r->x;
+                xsnprintf(line, sizeof line, "Alerts: %zu firing", v->nfiring);
+                x += Term_put_bold(r->y, x, line, r->w, v->nfiring ? TC_WARN : TC_LABEL);
+                if (v->nalerts > 0 && v->alerts[0].firing)
+                        draw_alert_line(r->y, x + 2, r->x + r->w - x - 2, &v->alerts[0]);
+                return;
+        }
+        xsnprintf(line, sizeof line, "Alerts  %zu firing, %zu resolved", v->nfiring,
+                  v->nalerts - v->nfiring);
+        draw_title(r->y, r->x, r->w, line);
+        if (v->nalerts == 0 && r->h > 1)
+                Term_put(r->y + 1, r->x + 1, "no alerts", r->w - 1, TC_DIM);
+        for (int i = 0; i + 1 < r->h && i < (int)v->nalerts; i++)
+                draw_alert_line(r->y + 1 + i, r->x + 1, r->w - 1, &v->alerts[i]);
+}
+
+static void draw_failures(const Dashboard *d, const Rect *r)
+{
+        const View *v = &d->view;
+        char line[VIEW_TEXT_MAX * 3 + 32];
+        xsnprintf(line, sizeof line, "Join failures  %d (newest first)", v->join_failures);
+        draw_title(r->y, r->x, r->w, line);
+        if (v->nfailures == 0 && r->h > 1)
+                Term_put(r->y + 1, r->x + 1, "none", r->w - 1, TC_DIM);
+        for (int i = 0; i + 1 < r->h && i < (int)v->nfailures; i++) {
+                const ViewFailure *f = &v->failures[i];
+                char t[16];
+                int y = r->y + 1 + i, x = r->x + 1, w = r->w - 1;
+                hms(f->time, t, sizeof t);
+                x += Term_put(y, x, t, w, TC_DIM) + 1;
+                xsnprintf(line, sizeof line, "%-20s", f->reason);
+                x += put_fit(y, x, r->x + r->w - x < 21 ? r->x + r->w - x : 21, line, TC_WARN);
+                if (f->delegation[0])
+                        xsnprintf(line, sizeof line, "%s (%s)", f->name, f->delegation);
+                else
+                        xsnprintf(line, sizeof line, "%s", f->name);
+                put_fit(y, x, r->x + r->w - x, line, TC_NORMAL);
+        }
+}
+
+static int put_key(int y, int x, int xmax, const char *key, const char *what)
+{
+        int x0 = x;
+        if (x + view_width(key) + view_width(what) + 1 > xmax)
+                return 0;
+        x += Term_put(y, x, key, xmax - x, TC_KEY);
+        x += Term_put(y, x, " ", xmax - x, TC_NORMAL);
+        x += Term_put(y, x, what, xmax - x, TC_NORMAL);
+        return x - x0 + 2;
+}
+
+static void draw_footer(const Dashboard *d, const Rect *r)
+{
+        int y = r->y, x = r->x, xmax = r->x + r->w;
+        if (d->editing) {
+                char line[FILTER_MAX + 32];
+                x += Term_put(y, x, "filter: ", r->w, TC_LABEL);
+                xsnprintf(line, sizeof line, "%s_", d->view.filter);
+                x += put_fit(y, x, xmax - x, line, TC_SELECT) + 2;
+                x += put_key(y, x, xmax, "Enter", "keep");
+                put_key(y, x, xmax, "Esc", "clear");
+                return;
+        }
+        char sortw[32];
+        xsnprintf(sortw, sizeof sortw, "sort:%s", VIEW_SORT_NAMES[d->sort]);
+        x += put_key(y, x, xmax, "q", "quit");
+        x += put_key(y, x, xmax, "?", "help");
+        if (d->view.nmeetings > 1)
+                x += put_key(y, x, xmax, "Tab", "meeting");
+        x += put_key(y, x, xmax, "s", sortw);
+        x += put_key(y, x, xmax, "/", d->filter[0] ? "filter (Esc clears)" : "filter");
+        x += put_key(y, x, xmax, "\xE2\x86\x91\xE2\x86\x93 PgUp PgDn", "scroll");
+        if (d->hooks.pause)
+                x += put_key(y, x, xmax, "p", "pause");
+        if (d->hooks.speed)
+                put_key(y, x, xmax, "+/-", "speed");
+}
+
+static void draw_minimal(const Dashboard *d, int rows, int cols)
+{
+        const View *v = &d->view;
+        char line[VIEW_TEXT_MAX + 64];
+        int y = 0;
+        if (v->has_meeting)
+                xsnprintf(line, sizeof line, "%s  %s", v->topic, v->status);
+        else
+                xsnprintf(line, sizeof line, "capmon  %s", v->status);
+        draw_title(y++, 0, cols, line);
+        if (v->full)
+                Term_put(y++, 0, "MEETING FULL: joiners refused", cols, TC_CRIT);
+        xsnprintf(line, sizeof line, "Participants %d/%d ", v->cap.value, v->cap.limit);
+        int x = Term_put_bold(y, 0, line, cols, TC_NORMAL);
+        Term_put(y++, x, level_tag(v->cap.level), cols - x, level_color(v->cap.level));
+        if (v->video.known) {
+                xsnprintf(line, sizeof line, "Video %d/%d ", v->video.value, v->video.limit);
+                x = Term_put_bold(y, 0, line, cols, TC_NORMAL);
+                Term_put(y++, x, level_tag(v->video.level), cols - x, level_color(v->video.level));
+        } else {
+                Term_put(y++, 0, "Video: no video feed", cols, TC_DIM);
+        }
+        xsnprintf(line, sizeof line, "Alerts: %zu firing", v->nfiring);
+        Term_put_bold(y++, 0, line, cols, v->nfiring ? TC_WARN : TC_LABEL);
+        for (size_t i = 0; i < v->nalerts && v->alerts[i].firing && y < rows - 1; i++)
+                draw_alert_line(y++, 0, cols, &v->alerts[i]);
+        Rect f = {rows - 1, 0, 1, cols};
+        draw_footer(d, &f);
+}
+
+static void draw_help(const Dashboard *d, int rows, int cols)
+{
+        static const char *const lines[] = {
+            "capmon dashboard keys",
+            "",
+            "q            quit",
+            "?            this help (any key closes it)",
+            "Tab          next meeting",
+            "s / S        sort: name, participants, video, peak",
+            "/            filter delegations (Enter keeps, Esc clears)",
+            "Esc          clear the filter",
+            "Up Down      scroll one row (also k j)",
+            "PgUp PgDn    scroll one page; Home End",
+            "p            pause or resume the replay",
+            "+ -          replay faster or slower",
+            "",
+            "! / OVER     delegation over its quota",
+            "! / UNID     participants not identified",
+            "WARN CRIT    alert level (also in colour)",
+        };
+        (void)d;
+        int n = (int)(sizeof lines / sizeof lines[0]);
+        int w = cols - 4 < 62 ? cols - 4 : 62;
+        int h = rows - 2 < n + 2 ? rows - 2 : n + 2;
+        if (w < 10 || h < 3)
+                return;
+        int y0 = (rows - h) / 2, x0 = (cols - w) / 2;
+        for (int i = 0; i < h; i++)
+                Term_fill(y0 + i, x0, w, TC_SELECT);
+        for (int i = 0; i < n && i < h - 2; i++)
+                put_fit(y0 + 1 + i, x0 + 2, w - 4, lines[i], TC_SELECT);
+}
+
+void Dashboard_draw(Dashboard *d)
+{
+        if (!Term_active())
+                return;
+        if (d->resized) {
+                Term_resize();
+                d->resized = 0;
+        }
+        int rows, cols;
+        Term_size(&rows, &cols);
+        View_layout(&d->lay, rows, cols);
+        ViewOpts o = {d->meeting, d->sort, d->filter, d->feed, d->feed_level};
+        View_build(&d->view, d->m, &o);
+        if (d->view.nmeetings > 0)
+                d->meeting = d->view.meeting;
+        Term_erase();
+        switch (d->lay.mode) {
+        case VIEW_TOO_SMALL: {
+                char line[64];
+                xsnprintf(line, sizeof line, "too small %dx%d (min %dx%d)", cols, rows,
+                          VIEW_MIN_COLS, VIEW_MIN_ROWS);
+                put_fit(0, 0, cols, line, TC_NORMAL);
+                break;
+        }
+        case VIEW_MINIMAL:
+                draw_minimal(d, rows, cols);
+                break;
+        default:
+                draw_header(d, &d->lay.header);
+                draw_gauges(d, &d->lay.gauges);
+                if (d->lay.table.h)
+                        draw_table(d, &d->lay.table);
+                if (d->lay.alerts.h)
+                        draw_alerts(d, &d->lay.alerts);
+                if (d->lay.failures.h)
+                        draw_failures(d, &d->lay.failures);
+                draw_footer(d, &d->lay.footer);
+                break;
+        }
+        if (d->help && d->lay.mode != VIEW_TOO_SMALL)
+                draw_help(d, rows, cols);
+        Term_flush();
+        d->dirty = 0;
+        d->frames++;
+        d->last_draw = Loop_now_us();
+}

@@ -1,0 +1,465 @@
+/* The dashboard's view model (see view.h). No curses here. */
+#include "view.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "deleg.h"
+#include "util.h"
+
+const char *const VIEW_SORT_NAMES[SORT_COUNT] = {"name", "participants", "video", "peak"};
+const char *const VIEW_MODE_NAMES[4] = {"full", "reduced", "minimal", "too small"};
+
+/* ---- text ---- */
+
+/* One UTF-8 character: its code point and byte length, or -1 (length 1) for a
+ * byte that starts no valid, shortest-form character. */
+static int32_t utf8_next(const unsigned char *s, size_t n, size_t *len)
+{
+        *len = 1;
+        if (s[0] < 0x80)
+                return s[0];
+        int k = s[0] >= 0xF0 ? 3 : s[0] >= 0xE0 ? 2 : s[0] >= 0xC2 ? 1 : 0;
+        if (k == 0 || s[0] > 0xF4 || (size_t)k >= n)
+                return -1;
+        int32_t cp = s[0] & (0x3F >> k);
+        for (int i = 1; i <= k; i++) {
+                if ((s[i] & 0xC0) != 0x80)
+                        return -1;
+                cp = (cp << 6) | (s[i] & 0x3F);
+        }
+        static const int32_t min[4] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+                return -1;
+        *len = (size_t)k + 1;
+        return cp;
+}
+
+static size_t utf8_put(int32_t cp, char *out)
+{
+        if (cp < 0x80) {
+                out[0] = (char)cp;
+                return 1;
+        }
+        if (cp < 0x800) {
+                out[0] = (char)(0xC0 | (cp >> 6));
+                out[1] = (char)(0x80 | (cp & 0x3F));
+                return 2;
+        }
+        if (cp < 0x10000) {
+                out[0] = (char)(0xE0 | (cp >> 12));
+                out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                out[2] = (char)(0x80 | (cp & 0x3F));
+                return 3;
+        }
+        out[0] = (char)(0xF0 | (cp >> 18));
+        out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[3] = (char)(0x80 | (cp & 0x3F));
+        return 4;
+}
+
+static int removed_char(int32_t cp)
+{
+        return cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x200E || cp == 0x200F ||
+               cp == 0x061C || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static int char_width(int32_t cp)
+{
+        int w = wcwidth((wchar_t)cp);
+        return w < 0 ? -1 : w;
+}
+
+int view_sanitize(const char *in, char *out, size_t outlen)
+{
+        size_t o = 0, n = in ? strlen(in) : 0;
+        int width = 0;
+        if (outlen == 0)
+                return 0;
+        for (size_t i = 0; i < n;) {
+                size_t cl;
+                int32_t cp = utf8_next((const unsigned char *)in + i, n - i, &cl);
+                i += cl;
+                if (cp >= 0 && removed_char(cp))
+                        continue;
+                int w = cp < 0 ? -1 : char_width(cp);
+                if (w < 0) {
+                        cp = 0xFFFD;
+                        w = 1;
+                }
+                char enc[4];
+                size_t el = utf8_put(cp, enc);
+                if (o + el >= outlen)
+                        break;
+                memcpy(out + o, enc, el);
+                o += el;
+                width += w;
+        }
+        out[o] = 0;
+        return width;
+}
+
+int view_width(const char *s)
+{
+        int width = 0;
+        size_t n = strlen(s);
+        for (size_t i = 0; i < n;) {
+                size_t cl;
+                int32_t cp = utf8_next((const unsigned char *)s + i, n - i, &cl);
+                i += cl;
+                int w = cp < 0 ? 1 : char_width(cp);
+                width += w < 0 ? 1 : w;
+        }
+        return width;
+}
+
+int view_fit(const char *s, int cols, char *out, size_t outlen)
+{
+        if (outlen == 0)
+                return 0;
+        out[0] = 0;
+        if (cols <= 0)
+                return 0;
+        int total = view_width(s);
+        int limit = total <= cols ? cols : cols - 1; /* room for the ellipsis */
+        size_t o = 0, n = strlen(s);
+        int width = 0;
+        for (size_t i = 0; i < n;) {
+                size_t cl;
+                int32_t cp = utf8_next((const unsigned char *)s + i, n - i, &cl);
+                int w = cp < 0 ? 1 : char_width(cp);
+                if (w < 0)
+                        w = 1;
+                if (width + w > limit || o + cl + 4 > outlen)
+                        break;
+                memcpy(out + o, s + i, cl);
+                o += cl;
+                width += w;
+                i += cl;
+        }
+        if (total > cols || width < total) {
+                if (o + 3 < outlen && width < cols) {
+                        memcpy(out + o, "\xE2\x80\xA6", 3); /* … */
+                        o += 3;
+                        width++;
+                }
+        }
+        out[o] = 0;
+        return width;
+}
+
+/* ---- model ---- */
+
+void View_init(View *v)
+{
+        memset(v, 0, sizeof *v);
+}
+
+void View_done(View *v)
+{
+        free(v->rows);
+        memset(v, 0, sizeof *v);
+}
+
+Severity view_alert_level(const Alerts *al, Rule rule, const char *meeting)
+{
+        for (size_t i = 0; i < Alerts_count(al); i++) {
+                const Alert *a = Alerts_get(al, i);
+                if (a->rule == rule && a->status == AL_FIRING && !a->delegation && a->meeting &&
+                    strcmp(a->meeting, meeting) == 0)
+                        return a->level != SEV_NONE ? a->level : a->severity;
+        }
+        return SEV_NONE;
+}
+
+static int cmp_name(const ViewRow *a, const ViewRow *b)
+{
+        return strcmp(a->name, b->name);
+}
+
+static int cmp_rows_name(const void *x, const void *y)
+{
+        return cmp_name(x, y);
+}
+
+#define CMP_DESC(field)                                                                            \
+        static int cmp_rows_##field(const void *x, const void *y)                                  \
+        {                                                                                          \
+                const ViewRow *a = x, *b = y;                                                      \
+                if (a->field != b->field)                                                          \
+                        return a->field > b->field ? -1 : 1;                                       \
+                return cmp_name(a, b);                                                             \
+        }
+CMP_DESC(participants)
+CMP_DESC(video_on)
+CMP_DESC(peak)
+
+static int cmp_alerts(const void *x, const void *y)
+{
+        const ViewAlert *a = x, *b = y;
+        if (a->firing != b->firing)
+                return a->firing ? -1 : 1;
+        if (a->level != b->level)
+                return a->level > b->level ? -1 : 1;
+        if (a->since != b->since)
+                return a->since > b->since ? -1 : 1; /* newest first */
+        return 0;
+}
+
+static void build_rows(View *v, const Meeting *mt, const char *filter)
+{
+        char ffold[VIEW_TEXT_MAX], nfold[VIEW_TEXT_MAX];
+        ffold[0] = 0;
+        if (filter && *filter)
+                text_fold(filter, ffold, sizeof ffold);
+        if (v->rows_cap < mt->ndelegations) {
+                free(v->rows);
+                v->rows_cap = mt->ndelegations;
+                v->rows = xcalloc(v->rows_cap, sizeof *v->rows);
+        }
+        v->ndelegations = mt->ndelegations;
+        v->nrows = 0;
+        for (size_t i = 0; i < mt->ndelegations; i++) {
+                const Delegation *d = mt->delegations[i];
+                if (ffold[0]) {
+                        text_fold(d->name, nfold, sizeof nfold);
+                        if (!strstr(nfold, ffold))
+                                continue;
+                }
+                ViewRow *r = &v->rows[v->nrows++];
+                view_sanitize(d->name, r->name, sizeof r->name);
+                r->participants = d->participants;
+                r->video_on = d->video_on;
+                r->peak = d->peak;
+                r->quota = d->quota;
+                r->flags = 0;
+                if (strcmp(d->name, DELEG_UNIDENTIFIED) == 0)
+                        r->flags |= ROW_UNIDENTIFIED;
+                if (strcmp(d->name, DELEG_DIALIN) == 0)
+                        r->flags |= ROW_DIALIN;
+                if (d->quota >= 0 && d->participants > d->quota)
+                        r->flags |= ROW_OVER_QUOTA;
+        }
+        static int (*const cmps[SORT_COUNT])(const void *, const void *) = {
+            cmp_rows_name, cmp_rows_participants, cmp_rows_video_on, cmp_rows_peak};
+        qsort(v->rows, v->nrows, sizeof *v->rows, cmps[v->sort]);
+}
+
+/* One short line for the alerts pane (Alert_summary is longer, for hooks). */
+static void alert_text(const Alert *a, const Config *c, char *buf, size_t len)
+{
+        int firing = a->status == AL_FIRING;
+        double val = firing ? a->cur_value : a->value;
+        double thr = firing ? a->cur_threshold : a->threshold;
+        const char *subj = a->delegation ? a->delegation : "";
+        switch (a->rule) {
+        case RULE_CAPACITY:
+                xsnprintf(buf, len, "participants %g \xE2\x89\xA5 %g", val, thr);
+                break;
+        case RULE_VIDEO:
+                xsnprintf(buf, len, "videos on %g \xE2\x89\xA5 %g", val, thr);
+                break;
+        case RULE_DELEGATION_QUOTA:
+                xsnprintf(buf, len, "%s over quota: %g in, quota %g", subj, val, thr - 1);
+                break;
+        case RULE_UNIDENTIFIED:
+                xsnprintf(buf, len, "%g unidentified participant%s", val, val == 1 ? "" : "s");
+                break;
+        case RULE_WAITING_ROOM:
+                if (c && thr == c->wait_max_count)
+                        xsnprintf(buf, len, "%g waiting \xE2\x89\xA5 %g", val, thr);
+                else
+                        xsnprintf(buf, len, "waiting for %gs \xE2\x89\xA5 %gs", val, thr);
+                break;
+        case RULE_JOIN_FAILURES:
+                xsnprintf(buf, len, "%g join failures in %g min", val, c ? c->jf_window_s / 60 : 5);
+                break;
+        case RULE_LAG:
+                xsnprintf(buf, len, "lag %s %gs \xE2\x89\xA5 %gs", subj, val, thr);
+                break;
+        default:
+                xsnprintf(buf, len, "%s %s: %g (threshold %g)", RULE_NAMES[a->rule], subj, val,
+                          thr);
+                break;
+        }
+}
+
+static void build_alerts(View *v, const Alerts *al, const Config *cfg, const char *uuid)
+{
+        /* Keep the VIEW_ALERTS most important: firing ones always win. */
+        v->nalerts = v->nfiring = 0;
+        char line[512];
+        for (size_t i = 0; i < Alerts_count(al); i++) {
+                const Alert *a = Alerts_get(al, i);
+                if (a->meeting && strcmp(a->meeting, uuid) != 0)
+                        continue;
+                ViewAlert va;
+                va.rule = a->rule;
+                va.firing = a->status == AL_FIRING;
+                va.level = va.firing && a->level != SEV_NONE ? a->level : a->severity;
+                va.since = va.firing ? a->starts_at : a->ends_at;
+                if (va.firing)
+                        v->nfiring++;
+                if (v->nalerts == VIEW_ALERTS) {
+                        /* full: replace the least important if this one beats it */
+                        qsort(v->alerts, v->nalerts, sizeof *v->alerts, cmp_alerts);
+                        if (cmp_alerts(&va, &v->alerts[VIEW_ALERTS - 1]) >= 0)
+                                continue;
+                        v->nalerts--;
+                }
+                alert_text(a, cfg, line, sizeof line);
+                view_sanitize(line, va.text, sizeof va.text);
+                v->alerts[v->nalerts++] = va;
+        }
+        qsort(v->alerts, v->nalerts, sizeof *v->alerts, cmp_alerts);
+}
+
+static void build_failures(View *v, const State *s, const Meeting *mt)
+{
+        v->nfailures = 0;
+        for (size_t i = State_failure_count(s); i > 0 && v->nfailures < VIEW_FAILURES; i--) {
+                const JoinFailure *f = State_failure(s, i - 1);
+                if (f->meeting != mt || f->cancelled)
+                        continue;
+                ViewFailure *vf = &v->failures[v->nfailures++];
+                vf->time = f->time;
+                view_sanitize(f->name, vf->name, sizeof vf->name);
+                view_sanitize(f->delegation ? f->delegation : "", vf->delegation,
+                              sizeof vf->delegation);
+                view_sanitize(f->reason, vf->reason, sizeof vf->reason);
+        }
+}
+
+void View_build(View *v, const Monitor *m, const ViewOpts *o)
+{
+        const State *s = Monitor_state(m);
+        const Alerts *al = Monitor_alerts_const(m);
+        v->sort = o->sort < SORT_COUNT ? o->sort : SORT_NAME;
+        view_sanitize(o->filter ? o->filter : "", v->filter, sizeof v->filter);
+        view_sanitize(o->feed ? o->feed : "", v->feed, sizeof v->feed);
+        v->feed_level = o->feed_level;
+        v->nmeetings = State_meeting_count(s);
+        v->clock[0] = 0;
+        if (State_clock(s) != TIME_NONE) {
+                char t[40];
+                time_format(State_clock(s), t, sizeof t);
+                /* 2021-06-08T12:41:07.120Z -> 2021-06-08 12:41:07Z */
+                if (strlen(t) >= 19) {
+                        t[10] = ' ';
+                        t[19] = 0;
+                }
+                xsnprintf(v->clock, sizeof v->clock, "%s UTC", t);
+        }
+        v->has_meeting = v->nmeetings > 0;
+        v->nrows = v->ndelegations = v->nalerts = v->nfiring = v->nfailures = 0;
+        memset(&v->cap, 0, sizeof v->cap);
+        memset(&v->video, 0, sizeof v->video);
+        v->topic[0] = v->id[0] = 0;
+        v->full = v->people = v->waiting = v->unidentified = v->join_failures = 0;
+        if (!v->has_meeting) {
+                v->meeting = 0;
+                v->status = "waiting for events";
+                return;
+        }
+        v->meeting = o->meeting % v->nmeetings;
+        const Meeting *mt = State_meeting(s, v->meeting);
+        view_sanitize(mt->topic ? mt->topic : "(no topic)", v->topic, sizeof v->topic);
+        view_sanitize(mt->id ? mt->id : mt->uuid, v->id, sizeof v->id);
+        v->status = mt->ended ? "ended" : "live";
+        v->cap.known = 1;
+        v->cap.value = mt->participants;
+        v->cap.limit = mt->capacity;
+        v->cap.peak = mt->peak_participants;
+        v->cap.level = view_alert_level(al, RULE_CAPACITY, mt->uuid);
+        v->video.known = mt->video_known;
+        v->video.value = mt->video_on;
+        v->video.limit = mt->video_limit;
+        v->video.peak = mt->peak_video_on;
+        v->video.level = mt->video_known ? view_alert_level(al, RULE_VIDEO, mt->uuid) : SEV_NONE;
+        v->full = !mt->ended && mt->participants >= mt->capacity;
+        v->people = mt->people;
+        v->waiting = mt->waiting;
+        v->unidentified = mt->unidentified;
+        v->join_failures = mt->join_failures;
+        build_rows(v, mt, o->filter);
+        build_alerts(v, al, Monitor_config(m), mt->uuid);
+        build_failures(v, s, mt);
+}
+
+/* ---- layout ---- */
+
+static Rect rect(int y, int x, int h, int w)
+{
+        Rect r = {y, x, h, w};
+        return r;
+}
+
+static void table_columns(Layout *lay)
+{
+        /* mark(2) name participants(6) tag(5); optional columns while the name keeps 16 */
+        static const struct {
+                unsigned col;
+                int w;
+        } opt[] = {{COL_VIDEO, 7}, {COL_PEAK, 6}, {COL_QUOTA, 7}};
+        int w = lay->table.w;
+        int used = 2 + 6 + 5;
+        lay->table_cols = 0;
+        for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++) {
+                if (w - used - opt[i].w >= 16) {
+                        lay->table_cols |= opt[i].col;
+                        used += opt[i].w;
+                }
+        }
+        lay->name_width = w - used;
+        if (lay->name_width < 1)
+                lay->name_width = 1;
+        if (lay->name_width > 40)
+                lay->name_width = 40;
+}
+
+void View_layout(Layout *lay, int rows, int cols)
+{
+        memset(lay, 0, sizeof *lay);
+        lay->rows = rows;
+        lay->cols = cols;
+        if (rows < VIEW_MIN_ROWS || cols < VIEW_MIN_COLS) {
+                lay->mode = VIEW_TOO_SMALL;
+                return;
+        }
+        if (rows < VIEW_REDUCED_ROWS || cols < VIEW_REDUCED_COLS) {
+                lay->mode = VIEW_MINIMAL;
+                return;
+        }
+        lay->footer = rect(rows - 1, 0, 1, cols);
+        if (rows >= VIEW_FULL_ROWS && cols >= VIEW_FULL_COLS) {
+                lay->mode = VIEW_FULL;
+                lay->header = rect(0, 0, 2, cols);
+                lay->gauges = rect(2, 0, 2, cols);
+                int y = 5, h = rows - 1 - y;
+                if (cols >= 110) {
+                        int right = cols / 2;
+                        if (right > 70)
+                                right = 70;
+                        lay->table = rect(y, 0, h, cols - right - 1);
+                        lay->alerts = rect(y, cols - right, h / 2, right);
+                        lay->failures = rect(y + h / 2, cols - right, h - h / 2, right);
+                } else {
+                        int fh = 5, ah = 6;
+                        lay->table = rect(y, 0, h - fh - ah, cols);
+                        lay->alerts = rect(y + h - fh - ah, 0, ah, cols);
+                        lay->failures = rect(y + h - fh, 0, fh, cols);
+                }
+        } else {
+                lay->mode = VIEW_REDUCED;
+                int hh = rows >= 20 ? 2 : 1; /* the counts line needs the room */
+                lay->header = rect(0, 0, hh, cols);
+                lay->gauges = rect(hh, 0, 2, cols);
+                int y = hh + 2, h = rows - 1 - y;
+                int ah = rows >= 20 ? 4 : 1;
+                lay->table = rect(y, 0, h - ah, cols);
+                lay->alerts = rect(y + h - ah, 0, ah, cols);
+        }
+        table_columns(lay);
+}

@@ -1,0 +1,134 @@
+/* The dashboard's view model: what to show, built from a const monitor, with no
+ * terminal involved (unit-tested). Layout decisions are a pure function of the
+ * terminal size. All text in a View is sanitised UTF-8: no control characters, no
+ * invalid sequences, with its display width measured by wcwidth. */
+#ifndef CAPMON_VIEW_H
+#define CAPMON_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "monitor.h"
+
+#define VIEW_TEXT_MAX 260 /* bytes of any text in the view (the core keeps 256) */
+#define VIEW_ALERTS   64  /* alerts kept for the pane */
+#define VIEW_FAILURES 64  /* join failures kept for the pane */
+
+typedef enum ViewSort { SORT_NAME, SORT_PARTICIPANTS, SORT_VIDEO, SORT_PEAK, SORT_COUNT } ViewSort;
+extern const char *const VIEW_SORT_NAMES[SORT_COUNT];
+
+enum { ROW_UNIDENTIFIED = 1, ROW_OVER_QUOTA = 2, ROW_DIALIN = 4 };
+
+typedef struct ViewGauge {
+        int known; /* 0: no data (video: "no video feed") */
+        int value, limit, peak;
+        Severity level; /* from the alert engine (hysteresis included) */
+} ViewGauge;
+
+typedef struct ViewRow {
+        char name[VIEW_TEXT_MAX];
+        int participants, video_on, peak, quota; /* quota -1: none */
+        unsigned flags;
+} ViewRow;
+
+typedef struct ViewAlert {
+        Rule rule;
+        int firing;
+        Severity level; /* now (firing) or highest reached (resolved) */
+        int64_t since;  /* starts_at, or ends_at when resolved */
+        char text[VIEW_TEXT_MAX];
+} ViewAlert;
+
+typedef struct ViewFailure {
+        int64_t time;
+        char name[VIEW_TEXT_MAX];
+        char delegation[VIEW_TEXT_MAX];
+        char reason[VIEW_TEXT_MAX];
+} ViewFailure;
+
+typedef struct ViewOpts {
+        size_t meeting; /* index of the meeting shown (wraps) */
+        ViewSort sort;
+        const char *filter; /* delegation substring (case- and accent-insensitive); NULL: all */
+        const char *feed;   /* feed state, e.g. "replay 12x" */
+        Severity feed_level;
+} ViewOpts;
+
+typedef struct View {
+        size_t nmeetings, meeting;
+        int has_meeting;
+        char topic[VIEW_TEXT_MAX], id[VIEW_TEXT_MAX];
+        const char *status; /* "live", "ended", "waiting for events" */
+        char clock[40];     /* event-time clock, "2021-06-08 12:41:07Z" */
+        char feed[VIEW_TEXT_MAX];
+        Severity feed_level;
+        int full; /* participants >= capacity: joiners are refused */
+        ViewGauge cap, video;
+        int people, waiting, unidentified, join_failures;
+        ViewSort sort;
+        char filter[VIEW_TEXT_MAX];
+        ViewRow *rows; /* sorted, filtered */
+        size_t nrows, ndelegations, rows_cap;
+        ViewAlert alerts[VIEW_ALERTS]; /* firing first (critical first), then resolved */
+        size_t nalerts, nfiring;
+        ViewFailure failures[VIEW_FAILURES]; /* newest first */
+        size_t nfailures;
+} View;
+
+void View_init(View *v);
+void View_done(View *v);
+/* Rebuild v from the monitor (reusing its memory). */
+void View_build(View *v, const Monitor *m, const ViewOpts *o);
+
+/* The gauge level: severity of the rule's firing alert for the meeting, else none. */
+Severity view_alert_level(const Alerts *al, Rule rule, const char *meeting);
+
+/* ---- layout ---- */
+
+typedef enum ViewMode { VIEW_FULL, VIEW_REDUCED, VIEW_MINIMAL, VIEW_TOO_SMALL } ViewMode;
+extern const char *const VIEW_MODE_NAMES[4];
+
+#define VIEW_MIN_ROWS     10
+#define VIEW_MIN_COLS     40
+#define VIEW_FULL_ROWS    24
+#define VIEW_FULL_COLS    80
+#define VIEW_REDUCED_ROWS 16
+#define VIEW_REDUCED_COLS 60
+
+typedef struct Rect {
+        int y, x, h, w; /* h == 0: not shown */
+} Rect;
+
+enum { COL_VIDEO = 1, COL_PEAK = 2, COL_QUOTA = 4 };
+
+typedef struct Layout {
+        ViewMode mode;
+        int rows, cols;
+        Rect header;   /* 2 lines (full), 1 line (reduced) */
+        Rect gauges;   /* 2 lines */
+        Rect table;    /* title line, column heads, rows */
+        Rect alerts;   /* title + lines, or h == 1: a one-line summary */
+        Rect failures; /* shown in the full layout only */
+        Rect footer;
+        unsigned table_cols; /* COL_* shown besides name and participants */
+        int name_width;
+} Layout;
+
+/* Collapse order as the terminal shrinks: the join-failures pane goes first (below
+ * 80x24), then the alerts pane becomes one line, then the minimal view (below
+ * 60x16: meeting, participants, video, firing alerts), then one line (below 40x10). */
+void View_layout(Layout *lay, int rows, int cols);
+
+/* ---- text ---- */
+
+/* Copy untrusted text into out (at most outlen-1 bytes, cut on a character
+ * boundary): control characters (C0, DEL, C1) and bidirectional overrides are
+ * removed, invalid UTF-8 and unprintable characters become U+FFFD. Returns the
+ * display width of the result. */
+int view_sanitize(const char *in, char *out, size_t outlen);
+/* Display width of sanitised text (wcwidth; needs a UTF-8 locale). */
+int view_width(const char *s);
+/* Copy s cut to at most cols columns, ending with "…" when cut. Returns the width. */
+int view_fit(const char *s, int cols, char *out, size_t outlen);
+
+#endif
