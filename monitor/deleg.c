@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "countries.h"
 #include "hmap.h"
 #include "util.h"
@@ -422,4 +423,25 @@ int Resolver_load_roster_stream(Resolver *r, FILE *f, const char *path, char *er
         }
         free(line);
         return rc;
+}
+
+int Resolver_apply_config(Resolver *r, const Config *cfg, char *err, size_t errlen)
+{
+        for (size_t i = 0; i < cfg->norgs; i++) {
+                if (Resolver_add_group(r, cfg->orgs[i].name, NULL, err, errlen))
+                        return -1;
+                for (size_t k = 0; k < cfg->orgs[i].n; k++) {
+                        if (Resolver_add_group(r, cfg->orgs[i].name, cfg->orgs[i].items[k], err,
+                                               errlen))
+                                return -1;
+                }
+        }
+        for (size_t i = 0; i < cfg->naliases; i++) {
+                if (Resolver_add_alias(r, cfg->aliases[i].items[0], cfg->aliases[i].name, err,
+                                       errlen))
+                        return -1;
+        }
+        if (cfg->roster && Resolver_load_roster(r, cfg->roster, err, errlen))
+                return -1;
+        return 0;
 }

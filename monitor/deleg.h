@@ -39,6 +39,9 @@ int Resolver_load_roster(Resolver *r, const char *path, char *err, size_t errlen
 /* Same, from an open stream; path names it in messages. */
 int Resolver_load_roster_stream(Resolver *r, FILE *f, const char *path, char *err, size_t errlen);
 size_t Resolver_roster_size(const Resolver *r);
+struct Config;
+/* Organisations, aliases and the roster of a configuration, in that order. */
+int Resolver_apply_config(Resolver *r, const struct Config *cfg, char *err, size_t errlen);
 
 /* 1 when the name looks like a phone number (digits, spaces, "+-()." and >= 6 digits). */
 int deleg_is_phone_name(const char *name);

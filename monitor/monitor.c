@@ -18,21 +18,7 @@ Monitor *Monitor_new(const Config *cfg, char *err, size_t errlen)
         Monitor *m = xcalloc(1, sizeof *m);
         m->cfg = cfg;
         m->res = Resolver_new();
-        for (size_t i = 0; i < cfg->norgs; i++) {
-                if (Resolver_add_group(m->res, cfg->orgs[i].name, NULL, err, errlen))
-                        goto fail;
-                for (size_t k = 0; k < cfg->orgs[i].n; k++) {
-                        if (Resolver_add_group(m->res, cfg->orgs[i].name, cfg->orgs[i].items[k],
-                                               err, errlen))
-                                goto fail;
-                }
-        }
-        for (size_t i = 0; i < cfg->naliases; i++) {
-                if (Resolver_add_alias(m->res, cfg->aliases[i].items[0], cfg->aliases[i].name, err,
-                                       errlen))
-                        goto fail;
-        }
-        if (cfg->roster && Resolver_load_roster(m->res, cfg->roster, err, errlen))
+        if (Resolver_apply_config(m->res, cfg, err, errlen))
                 goto fail;
         m->state = State_new(m->res, cfg);
         m->alerts = Alerts_new(cfg);

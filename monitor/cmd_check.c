@@ -1,0 +1,274 @@
+/* capmon check: a Nagios/Icinga plugin. Builds the state from a source, then
+ * prints one status line with performance data and exits 0/1/2/3. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+static const char CHECK_HELP[] =
+    "usage: capmon check [OPTIONS] SOURCE\n"
+    "\n"
+    "Nagios/Icinga plugin: reads SOURCE (an event log file; '-' reads standard input),\n"
+    "applies capmon's rules and prints one status line with performance data:\n"
+    "  CAPMON WARNING - 948/1000 participants, ... | participants=948;900;1000;0;1000 ...\n"
+    "\n"
+    "  -w, --warning P      capacity warning at P %% of the capacity (default 90)\n"
+    "  -c, --critical P     capacity critical at P %% of the capacity (default 100)\n"
+    "%s"
+    "  -h, --help           this help\n"
+    "\n"
+    "The state is the worst alert firing at the end of the source (every rule of the\n"
+    "configuration counts, with its hysteresis), the figures those of the fullest live\n"
+    "meeting. Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (source unreadable,\n"
+    "no meeting in it, or a usage error). See docs/report.md.\n";
+
+enum { CHECK_OK = 0, CHECK_WARNING = 1, CHECK_CRITICAL = 2, CHECK_UNKNOWN = 3 };
+static const char *const CHECK_NAMES[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+
+enum { OPT_WARNING = 'w', OPT_CRITICAL = 'c' };
+
+/* A source fills the monitor until it is caught up. Log files now; a relay stream
+ * (ws://, wss://: read until the relay's backlog is replayed) plugs in here. */
+typedef struct CheckSource {
+        const char *scheme; /* prefix it handles, NULL: anything else (a file) */
+        int (*read)(Monitor *m, const char *source, char *err, size_t errlen);
+} CheckSource;
+
+static int read_log(Monitor *m, const char *path, char *err, size_t errlen)
+{
+        char *paths[1] = {(char *)path};
+        Replay *r = Replay_open(paths, 1, err, errlen);
+        if (!r)
+                return -1;
+        ReplayItem it;
+        int st;
+        char why[256];
+        while ((st = Replay_next(r, &it, err, errlen)) == LINE_OK) {
+                if (it.len == 0 && !(it.flags & LINE_TOO_LONG))
+                        continue;
+                if (!it.root && (it.flags & LINE_NO_NEWLINE))
+                        continue; /* torn last line */
+                if ((it.flags & LINE_TOO_LONG) || !it.root)
+                        Monitor_count_invalid(m);
+                else
+                        Monitor_feed_json(m, it.root, TIME_NONE, why, sizeof why);
+        }
+        Replay_close(r);
+        return st == LINE_ERROR ? -1 : 0;
+}
+
+static int read_stream(Monitor *m, const char *url, char *err, size_t errlen)
+{
+        (void)m;
+        xsnprintf(err, errlen, "%s: relay streams are not supported by check yet", url);
+        return -1;
+}
+
+static const CheckSource SOURCES[] = {
+    {"ws://", read_stream},
+    {"wss://", read_stream},
+    {NULL, read_log},
+};
+
+static const CheckSource *source_for(const char *s)
+{
+        size_t i = 0;
+        for (; SOURCES[i].scheme; i++) {
+                if (strncmp(s, SOURCES[i].scheme, strlen(SOURCES[i].scheme)) == 0)
+                        break;
+        }
+        return &SOURCES[i];
+}
+
+static void unknown(const char *fmt, const char *arg)
+{
+        printf("CAPMON UNKNOWN - ");
+        printf(fmt, arg);
+        printf("\n");
+}
+
+/* The meeting to show: the fullest live one, else the last one. */
+static const Meeting *pick(const State *s)
+{
+        const Meeting *best = NULL;
+        for (size_t i = 0; i < State_meeting_count(s); i++) {
+                const Meeting *mt = State_meeting(s, i);
+                if (mt->ended)
+                        continue;
+                if (!best || (double)mt->participants / mt->capacity >
+                                 (double)best->participants / best->capacity)
+                        best = mt;
+        }
+        if (!best && State_meeting_count(s))
+                best = State_meeting(s, State_meeting_count(s) - 1);
+        return best;
+}
+
+/* Status-line text must not contain '|' (it starts the performance data). */
+static void plain(char *s)
+{
+        for (; *s; s++) {
+                if (*s == '|')
+                        *s = '/';
+        }
+}
+
+static int report(const Monitor *m, const Config *cfg, const char *source)
+{
+        const State *s = Monitor_state(m);
+        const Meeting *mt = pick(s);
+        if (!mt) {
+                unknown("no meeting in %s", source);
+                return CHECK_UNKNOWN;
+        }
+        const Alerts *al = Monitor_alerts_const(m);
+        int state = CHECK_OK;
+        const Alert *worst = NULL;
+        size_t nfiring = 0;
+        for (size_t i = 0; i < Alerts_count(al); i++) {
+                const Alert *a = Alerts_get(al, i);
+                if (a->status != AL_FIRING)
+                        continue;
+                nfiring++;
+                if (!worst || a->level > worst->level)
+                        worst = a;
+        }
+        if (worst)
+                state = worst->level == SEV_CRITICAL ? CHECK_CRITICAL : CHECK_WARNING;
+
+        char text[1024], video[64], alert[600] = "";
+        if (mt->video_known)
+                xsnprintf(video, sizeof video, "%d/%d", mt->video_on, mt->video_limit);
+        else
+                xsnprintf(video, sizeof video, "unknown");
+        if (worst) {
+                char sum[512];
+                Alert_summary(worst, sum, sizeof sum);
+                if (nfiring > 1)
+                        xsnprintf(alert, sizeof alert, "; %s (and %zu more alert%s)", sum,
+                                  nfiring - 1, nfiring > 2 ? "s" : "");
+                else
+                        xsnprintf(alert, sizeof alert, "; %s", sum);
+        }
+        xsnprintf(text, sizeof text,
+                  "%d/%d participants, video %s, %d waiting, %d unidentified, %d join failures "
+                  "in \"%s\" (%s, %s)%s",
+                  mt->participants, mt->capacity, video, mt->waiting, mt->unidentified,
+                  mt->join_failures, mt->topic ? mt->topic : "-", mt->id ? mt->id : mt->uuid,
+                  mt->ended ? "ended" : "live", alert);
+        plain(text);
+
+        double cap = mt->capacity;
+        int vwarn = (int)(mt->video_limit - cfg->video_margin);
+        char vval[32];
+        if (mt->video_known)
+                xsnprintf(vval, sizeof vval, "%d", mt->video_on);
+        else
+                xsnprintf(vval, sizeof vval, "U");
+        int64_t clock = State_clock(s);
+        int recent = State_failures_since(s, mt, clock - (int64_t)(cfg->jf_window_s * 1000));
+        printf("CAPMON %s - %s | participants=%d;%g;%g;0;%d video=%s;%d;%d;0;%d "
+               "waiting=%d;%d;;0; unidentified=%d;%g;;0; join_failures=%d;%d;;0; people=%d;;;0;\n",
+               CHECK_NAMES[state], text, mt->participants, cap * cfg->cap_warn_pct / 100,
+               cap * cfg->cap_crit_pct / 100, mt->capacity, vval, vwarn, mt->video_limit,
+               mt->video_limit, mt->waiting, cfg->wait_max_count, mt->unidentified,
+               cfg->unident_threshold, recent, cfg->jf_count, mt->people);
+        return state;
+}
+
+static int usage(const char *msg, const char *arg)
+{
+        printf("CAPMON UNKNOWN - ");
+        printf(msg, arg);
+        printf(" (see 'capmon check --help')\n");
+        return CHECK_UNKNOWN;
+}
+
+int cmd_check(int argc, char **argv)
+{
+        static const struct option longopts[] = {
+            CLI_COMMON_LONGOPTS,
+            {"warning", required_argument, NULL, OPT_WARNING},
+            {"critical", required_argument, NULL, OPT_CRITICAL},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        CommonOpts co;
+        memset(&co, 0, sizeof co);
+        double warn = -1, crit = -1;
+        int c, rc;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+hw:c:", longopts, NULL)) != -1) {
+                int k = cli_common_opt(&co, c, optarg);
+                if (k < 0) {
+                        cli_common_free(&co);
+                        return usage("bad value for %s", argv[optind - 1]);
+                }
+                if (k > 0)
+                        continue;
+                switch (c) {
+                case 'h':
+                        printf(CHECK_HELP, COMMON_HELP);
+                        cli_common_free(&co);
+                        return 0;
+                case OPT_WARNING:
+                case OPT_CRITICAL:
+                        if (parse_double(optarg, c == OPT_WARNING ? &warn : &crit) ||
+                            !((c == OPT_WARNING ? warn : crit) > 0 &&
+                              (c == OPT_WARNING ? warn : crit) <= 1000)) {
+                                cli_common_free(&co);
+                                return usage("expected a percentage above 0, got \"%s\"", optarg);
+                        }
+                        break;
+                case ':':
+                        cli_common_free(&co);
+                        return usage("%s needs a value", argv[optind - 1]);
+                default:
+                        cli_common_free(&co);
+                        return usage("unknown option %s", argv[optind - 1]);
+                }
+        }
+        if (optind != argc - 1) {
+                cli_common_free(&co);
+                return usage("expected one SOURCE%s", "");
+        }
+        const char *source = argv[optind];
+        Config cfg;
+        if (cli_load_config(&co, &cfg)) {
+                cli_common_free(&co);
+                Config_done(&cfg);
+                unknown("cannot load the configuration%s", "");
+                return CHECK_UNKNOWN;
+        }
+        cli_common_free(&co);
+        if (warn > 0)
+                cfg.cap_warn_pct = warn;
+        if (crit > 0)
+                cfg.cap_crit_pct = crit;
+        if (cfg.cap_warn_pct > cfg.cap_crit_pct) {
+                Config_done(&cfg);
+                return usage("the warning level is above the critical level%s", "");
+        }
+        char err[512];
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        if (!m) {
+                unknown("%s", err);
+                Config_done(&cfg);
+                return CHECK_UNKNOWN;
+        }
+        const CheckSource *src = source_for(source);
+        if (src->read(m, source, err, sizeof err)) {
+                plain(err);
+                unknown("%s", err);
+                rc = CHECK_UNKNOWN;
+        } else {
+                rc = report(m, &cfg, source);
+        }
+        Monitor_free(m);
+        Config_done(&cfg);
+        if (fflush(stdout) != 0)
+                return CHECK_UNKNOWN;
+        return rc;
+}
