@@ -1,0 +1,424 @@
+/* Webhook ingest: verification (pure) and the lws HTTP glue. */
+#include "ingest.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+#define PLAIN_TOKEN_MAX 128
+
+void ingest_logf(const IngestCfg *cfg, const char *fmt, ...)
+{
+        if (!cfg->log)
+                return;
+        char line[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        cfg->log(cfg->log_ud, line);
+}
+
+void ingest_hmac_hex(const char *key, size_t keylen, const char *msg, size_t len, char out[65])
+{
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int maclen = 0;
+        static const char hex[] = "0123456789abcdef";
+        if (!HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, len, mac, &maclen))
+                maclen = 0;
+        for (unsigned int i = 0; i < maclen && i < 32; i++) {
+                out[2 * i] = hex[mac[i] >> 4];
+                out[2 * i + 1] = hex[mac[i] & 15];
+        }
+        out[maclen < 32 ? 2 * maclen : 64] = '\0';
+}
+
+static int refuse(IngestResult *res, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int refuse(IngestResult *res, int status, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(res->why, sizeof res->why, fmt, ap);
+        va_end(ap);
+        res->verdict = INGEST_REFUSE;
+        res->status = status;
+        json_t *j = json_pack("{s:s}", "error", res->why);
+        res->reply = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        return -1;
+}
+
+/* Constant-time equality of two NUL-terminated strings (length is not secret). */
+static int secret_equal(const char *a, const char *b)
+{
+        size_t n = strlen(a);
+        return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
+}
+
+static int plain_token_ok(const char *t)
+{
+        size_t n = strlen(t);
+        if (n == 0 || n > PLAIN_TOKEN_MAX)
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+                char c = t[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_'))
+                        return 0;
+        }
+        return 1;
+}
+
+/* 0 when the Zoom signature is valid, else -1 with the reason set. */
+static int verify_signature(const IngestCfg *cfg, const IngestReq *req, const char *body,
+                            size_t len, int64_t now_ms, IngestResult *res)
+{
+        if (!req->signature[0] || req->sig_too_long)
+                return refuse(res, 401, "missing or malformed x-zm-signature");
+        int64_t ts;
+        if (!req->timestamp[0] || parse_int64(req->timestamp, &ts))
+                return refuse(res, 401, "missing or malformed x-zm-request-timestamp");
+        int window = cfg->ts_window_s > 0 ? cfg->ts_window_s : INGEST_TS_WINDOW_S;
+        int64_t skew = now_ms / 1000 - ts;
+        if (skew > window || skew < -window)
+                return refuse(res, 401, "timestamp %lld s away from now (window %d s)",
+                              (long long)skew, window);
+        size_t hl = strlen(req->timestamp) + 4;
+        char *msg = xmalloc(hl + len + 1);
+        memcpy(msg, "v0:", 3);
+        memcpy(msg + 3, req->timestamp, hl - 4);
+        msg[hl - 1] = ':';
+        memcpy(msg + hl, body, len);
+        char mac[65], want[68];
+        ingest_hmac_hex(cfg->secret, strlen(cfg->secret), msg, hl + len, mac);
+        free(msg);
+        xsnprintf(want, sizeof want, "v0=%s", mac);
+        if (!secret_equal(want, req->signature))
+                return refuse(res, 401, "bad x-zm-signature");
+        return 0;
+}
+
+static const char *src_for(const char *event)
+{
+        if (strcmp(event, "capmon.participant_video") == 0)
+                return "video";
+        return "portal";
+}
+
+static int check_body(const IngestCfg *cfg, const IngestReq *req, const char *body, size_t len,
+                      int64_t now_ms, IngestResult *res)
+{
+        size_t max = cfg->body_max ? cfg->body_max : INGEST_BODY_MAX_DEFAULT;
+        if (len > max)
+                return refuse(res, 413, "body of %zu bytes over the limit of %zu", len, max);
+        if (req->route == ROUTE_EVENTS) {
+                if (!cfg->token)
+                        return refuse(res, 503, "no token configured for /events");
+                if (!req->auth[0])
+                        return refuse(res, 401, "missing bearer token");
+                if (req->auth_too_long || strncasecmp(req->auth, "Bearer ", 7) != 0 ||
+                    !secret_equal(req->auth + 7, cfg->token))
+                        return refuse(res, 401, "wrong bearer token");
+        } else if (req->route == ROUTE_ZOOM) {
+                if (!cfg->secret)
+                        return refuse(res, 503, "no webhook secret configured");
+        } else {
+                return refuse(res, 404, "no such resource");
+        }
+        json_error_t jerr;
+        json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root)
+                return refuse(res, 400, "malformed JSON: %s (position %d)", jerr.text,
+                              jerr.position);
+        const char *event = json_string_value(json_object_get(root, "event"));
+        if (!json_is_object(root) || !event) {
+                json_decref(root);
+                return refuse(res, 400, "not an event: no \"event\" string");
+        }
+        if (req->route == ROUTE_EVENTS) {
+                if (strncmp(event, "capmon.", 7) != 0) {
+                        refuse(res, 400, "not a capmon.* extension event");
+                } else {
+                        res->verdict = INGEST_ACCEPT;
+                        res->status = 200;
+                        res->src = src_for(event);
+                }
+                json_decref(root);
+                return 0;
+        }
+        int has_sig = req->signature[0] || req->timestamp[0];
+        if (strcmp(event, "endpoint.url_validation") == 0) {
+                /* Signed when Zoom signs it; an unsigned challenge is answered only
+                 * for a plain token that cannot be a signed message ("v0:ts:body"),
+                 * so the answer is never a signature oracle. */
+                const char *plain = json_string_value(
+                    json_object_get(json_object_get(root, "payload"), "plainToken"));
+                if (!plain || !plain_token_ok(plain)) {
+                        json_decref(root);
+                        return refuse(res, 400, "url_validation without a valid plainToken");
+                }
+                if (has_sig && verify_signature(cfg, req, body, len, now_ms, res)) {
+                        json_decref(root);
+                        return 0;
+                }
+                char mac[65];
+                ingest_hmac_hex(cfg->secret, strlen(cfg->secret), plain, strlen(plain), mac);
+                json_t *j = json_pack("{s:s, s:s}", "plainToken", plain, "encryptedToken", mac);
+                res->reply = json_dumps(j, JSON_COMPACT);
+                json_decref(j);
+                res->verdict = INGEST_ANSWER;
+                res->status = 200;
+                json_decref(root);
+                return 0;
+        }
+        json_decref(root);
+        if (verify_signature(cfg, req, body, len, now_ms, res))
+                return 0;
+        res->verdict = INGEST_ACCEPT;
+        res->status = 200;
+        res->src = "webhook";
+        return 0;
+}
+
+void Ingest_check(const IngestCfg *cfg, const IngestReq *req, const char *body, size_t len,
+                  int64_t now_ms, IngestResult *res)
+{
+        memset(res, 0, sizeof *res);
+        (void)check_body(cfg, req, body, len, now_ms, res);
+}
+
+/* ---- lws glue ---- */
+
+static int64_t wall_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void conn_reset(IngestConn *c)
+{
+        free(c->body);
+        free(c->reply);
+        memset(c, 0, sizeof *c);
+}
+
+void Ingest_respond(struct lws *wsi, IngestConn *c, int status, const char *reply)
+{
+        c->responded = 1;
+        c->deferred = 0;
+        c->status = status;
+        free(c->reply);
+        c->reply = reply ? xstrdup(reply) : NULL;
+        lws_callback_on_writable(wsi);
+}
+
+static void copy_custom(struct lws *wsi, const char *name, char *dst, size_t cap, int *too_long)
+{
+        int nl = (int)strlen(name);
+        int n = lws_hdr_custom_length(wsi, name, nl);
+        dst[0] = '\0';
+        if (n <= 0)
+                return;
+        if ((size_t)n >= cap) {
+                if (too_long)
+                        *too_long = 1;
+                return;
+        }
+        if (lws_hdr_custom_copy(wsi, dst, (int)cap, name, nl) < 0)
+                dst[0] = '\0';
+}
+
+static void finish(const IngestOwner *o, IngestConn *c, struct lws *wsi)
+{
+        const IngestCfg *cfg = o->cfg;
+        IngestResult res;
+        size_t max = cfg->body_max ? cfg->body_max : INGEST_BODY_MAX_DEFAULT;
+        const char *path = c->req.route == ROUTE_ZOOM ? "/zoom" : "/events";
+        if (c->too_big) {
+                memset(&res, 0, sizeof res);
+                refuse(&res, 413, "body over the limit of %zu bytes", max);
+        } else {
+                Ingest_check(cfg, &c->req, c->body ? c->body : "", c->len, wall_ms(), &res);
+        }
+        if (o->observe)
+                o->observe(o->ud, c->too_big ? "" : (c->body ? c->body : ""),
+                           c->too_big ? 0 : c->len, res.verdict == INGEST_REFUSE ? res.why : NULL);
+        if (res.verdict == INGEST_REFUSE) {
+                ingest_logf(cfg, "refused POST %s from %s: %d %s", path, c->peer, res.status,
+                            res.why);
+                Ingest_respond(wsi, c, res.status, res.reply);
+        } else if (res.verdict == INGEST_ANSWER) {
+                ingest_logf(cfg, "answered url_validation from %s", c->peer);
+                Ingest_respond(wsi, c, res.status, res.reply);
+        } else {
+                int r = o->accept(o->ud, wsi, c, res.src, c->body, c->len);
+                if (r < 0) {
+                        ingest_logf(cfg, "refused POST %s from %s: 503 cannot record the event",
+                                    path, c->peer);
+                        Ingest_respond(wsi, c, 503, "{\"error\":\"cannot record the event\"}");
+                } else if (r > 0) {
+                        c->deferred = 1;
+                }
+        }
+        free(res.reply);
+}
+
+static int write_answer(IngestConn *c, struct lws *wsi)
+{
+        unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start,
+                                          *end = hdr + sizeof hdr - 1;
+        size_t blen = c->reply ? strlen(c->reply) : 0;
+        if (lws_add_http_common_headers(wsi, (unsigned int)c->status, "application/json",
+                                        (lws_filepos_t)(blen + 1), &p, end) ||
+            lws_finalize_write_http_header(wsi, start, &p, end))
+                return -1;
+        unsigned char *b = xmalloc(LWS_PRE + blen + 2);
+        if (blen)
+                memcpy(b + LWS_PRE, c->reply, blen);
+        b[LWS_PRE + blen] = '\n';
+        int n = lws_write(wsi, b + LWS_PRE, blen + 1, LWS_WRITE_HTTP_FINAL);
+        free(b);
+        if (n < 0)
+                return -1;
+        conn_reset(c);
+        if (lws_http_transaction_completed(wsi))
+                return -1;
+        return 0;
+}
+
+int Ingest_http_callback(const IngestOwner *o, IngestConn *c, struct lws *wsi,
+                         enum lws_callback_reasons reason, void *in, size_t len, int *handled)
+{
+        const IngestCfg *cfg = o->cfg;
+        size_t max = cfg->body_max ? cfg->body_max : INGEST_BODY_MAX_DEFAULT;
+        *handled = 1;
+        switch (reason) {
+        case LWS_CALLBACK_HTTP: {
+                const char *uri = in ? (const char *)in : "";
+                int post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+                int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
+                conn_reset(c);
+                lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
+                if (get && strcmp(uri, "/healthz") == 0) {
+                        char *reply = NULL;
+                        int st = o->health ? o->health(o->ud, &reply) : 200;
+                        Ingest_respond(wsi, c, st, reply ? reply : "{\"ok\":true}");
+                        free(reply);
+                        return 0;
+                }
+                if (post && strcmp(uri, "/zoom") == 0)
+                        c->req.route = ROUTE_ZOOM;
+                else if (post && strcmp(uri, "/events") == 0)
+                        c->req.route = ROUTE_EVENTS;
+                if (c->req.route == ROUTE_NONE) {
+                        ingest_logf(cfg, "refused %s %.100s from %s: 404", post ? "POST" : "GET",
+                                    uri, c->peer);
+                        if (post) { /* the body still comes: answer at its end */
+                                c->too_big = 1;
+                                c->status = 404;
+                                return 0;
+                        }
+                        Ingest_respond(wsi, c, 404, "{\"error\":\"no such resource\"}");
+                        return 0;
+                }
+                copy_custom(wsi, "x-zm-signature:", c->req.signature, sizeof c->req.signature,
+                            &c->req.sig_too_long);
+                copy_custom(wsi, "x-zm-request-timestamp:", c->req.timestamp,
+                            sizeof c->req.timestamp, &c->req.sig_too_long);
+                int al = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+                if (al >= (int)sizeof c->req.auth)
+                        c->req.auth_too_long = 1;
+                else if (al > 0 && lws_hdr_copy(wsi, c->req.auth, sizeof c->req.auth,
+                                                WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+                        c->req.auth[0] = '\0';
+                char cl[32];
+                if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+                        int64_t v;
+                        if (!parse_int64(cl, &v) && v > (int64_t)max)
+                                c->too_big = 1;
+                }
+                return 0;
+        }
+        case LWS_CALLBACK_HTTP_BODY:
+                if (c->too_big || c->responded)
+                        return c->len > 16 * max ? -1 : 0;
+                if (c->len + len > max) {
+                        c->too_big = 1;
+                        free(c->body);
+                        c->body = NULL;
+                        c->len = c->cap = 0;
+                        return 0;
+                }
+                if (c->len + len + 1 > c->cap) {
+                        c->cap = (c->len + len + 1) * 2;
+                        if (c->cap > max + 1)
+                                c->cap = max + 1;
+                        c->body = xrealloc(c->body, c->cap);
+                }
+                if (len)
+                        memcpy(c->body + c->len, in, len);
+                c->len += len;
+                c->body[c->len] = '\0';
+                return 0;
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+                if (c->responded)
+                        return 0;
+                if (c->req.route == ROUTE_NONE) {
+                        Ingest_respond(wsi, c, 404, "{\"error\":\"no such resource\"}");
+                        return 0;
+                }
+                finish(o, c, wsi);
+                return 0;
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+                if (!c->responded)
+                        return 0;
+                return write_answer(c, wsi);
+        case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        case LWS_CALLBACK_CLOSED_HTTP:
+                if (c->deferred && o->gone)
+                        o->gone(o->ud, c);
+                conn_reset(c);
+                *handled = 0;
+                return 0;
+        default:
+                *handled = 0;
+                return 0;
+        }
+}
+
+int ingest_read_secret(const char *path, const char *env, char **out, char *err, size_t errlen)
+{
+        *out = NULL;
+        if (!path) {
+                const char *v = getenv(env);
+                if (v && *v)
+                        *out = xstrdup(v);
+                return 0;
+        }
+        FILE *f = fopen(path, "r");
+        if (!f)
+                return xsnprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n = getline(&line, &cap, f);
+        fclose(f);
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                line[--n] = '\0';
+        if (n <= 0) {
+                free(line);
+                return xsnprintf(err, errlen, "%s: empty secret file", path), -1;
+        }
+        *out = line;
+        return 0;
+}

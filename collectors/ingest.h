@@ -1,0 +1,118 @@
+/* Webhook ingest, shared by `capmon relay` and the `webhook://` watch source:
+ * POST /zoom (Zoom webhooks: url_validation, x-zm-signature), POST /events
+ * (capmon extension events, bearer token), GET /healthz. The verification is a
+ * pure function (Ingest_check); the rest is glue for one lws HTTP callback. */
+#ifndef CAPMON_INGEST_H
+#define CAPMON_INGEST_H
+
+#include <libwebsockets.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define INGEST_BODY_MAX_DEFAULT (256 * 1024)
+#define INGEST_TS_WINDOW_S      300
+
+/* One log line (no newline), for refusals and errors. Never receives a secret. */
+typedef void (*IngestLogFn)(void *ud, const char *line);
+
+typedef struct IngestCfg {
+        const char *secret; /* webhook secret token; NULL: POST /zoom refused (503) */
+        const char *token;  /* bearer token for POST /events; NULL: refused (503) */
+        size_t body_max;    /* 0: INGEST_BODY_MAX_DEFAULT */
+        int ts_window_s;    /* 0: INGEST_TS_WINDOW_S */
+        IngestLogFn log;
+        void *log_ud;
+} IngestCfg;
+
+typedef enum IngestRoute {
+        ROUTE_NONE,
+        ROUTE_ZOOM,    /* POST /zoom */
+        ROUTE_EVENTS,  /* POST /events */
+        ROUTE_HEALTHZ, /* GET /healthz */
+} IngestRoute;
+
+/* What a request carried, as far as verification needs. */
+typedef struct IngestReq {
+        IngestRoute route;
+        char signature[80]; /* x-zm-signature */
+        char timestamp[24]; /* x-zm-request-timestamp */
+        char auth[160];     /* Authorization */
+        int sig_too_long, auth_too_long;
+} IngestReq;
+
+typedef enum IngestVerdict {
+        INGEST_ACCEPT, /* an event: record it, then answer */
+        INGEST_ANSWER, /* answered without an event (url_validation) */
+        INGEST_REFUSE, /* refused: status and why are set */
+} IngestVerdict;
+
+typedef struct IngestResult {
+        IngestVerdict verdict;
+        int status;
+        const char *src; /* for INGEST_ACCEPT: "webhook", "portal" or "video" */
+        char *reply;     /* JSON answer (malloc), or NULL */
+        char why[160];   /* refusal reason, for the log line */
+} IngestResult;
+
+/* Verify one complete request body. now_ms is the wall clock. Frees nothing;
+ * the caller frees res->reply. */
+void Ingest_check(const IngestCfg *cfg, const IngestReq *req, const char *body, size_t len,
+                  int64_t now_ms, IngestResult *res);
+
+/* Lowercase hex HMAC-SHA256 of msg under key (out: 65 bytes). */
+void ingest_hmac_hex(const char *key, size_t keylen, const char *msg, size_t len, char out[65]);
+
+/* ---- lws glue: one HTTP connection ---- */
+
+typedef struct IngestConn {
+        IngestReq req;
+        char *body;
+        size_t len, cap;
+        int too_big;
+        int responded; /* an answer is queued or sent */
+        int deferred;  /* waiting for the owner (durable write) */
+        int status;
+        char *reply;
+        char peer[64];
+} IngestConn;
+
+/* The owner of the connection: called for an accepted event. Return 0 after
+ * answering (Ingest_respond), 1 when the answer comes later (deferred), -1 to
+ * answer 503. */
+typedef int (*IngestAcceptFn)(void *ud, struct lws *wsi, IngestConn *c, const char *src,
+                              const char *body, size_t len);
+/* GET /healthz: fills a JSON document (malloc) and returns the status. */
+typedef int (*IngestHealthFn)(void *ud, char **reply);
+
+/* A connection whose answer was deferred is closing: forget it. */
+typedef void (*IngestGoneFn)(void *ud, IngestConn *c);
+/* Every complete POST body, once verified (for --record): refused is NULL for an
+ * accepted one, else why it was refused (the body is then not an event). */
+typedef void (*IngestObserveFn)(void *ud, const char *body, size_t len, const char *refused);
+
+typedef struct IngestOwner {
+        const IngestCfg *cfg;
+        IngestAcceptFn accept;
+        IngestHealthFn health;   /* NULL: {"ok":true} */
+        IngestGoneFn gone;       /* may be NULL when accept never defers */
+        IngestObserveFn observe; /* may be NULL */
+        void *ud;
+} IngestOwner;
+
+/* Handle an HTTP reason of the lws callback for connection c (the per-session
+ * data). Sets *handled; the return value is the callback's. */
+int Ingest_http_callback(const IngestOwner *o, IngestConn *c, struct lws *wsi,
+                         enum lws_callback_reasons reason, void *in, size_t len, int *handled);
+
+/* Queue an answer (reply is copied, may be NULL) and ask for a writable callback. */
+void Ingest_respond(struct lws *wsi, IngestConn *c, int status, const char *reply);
+
+/* Log one line through cfg->log with the peer address. */
+void ingest_logf(const IngestCfg *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A secret from a file (first line, when path is set) or else the environment
+ * variable env. *out is NULL when neither has one. 0, or -1 with a message that
+ * never contains the secret. */
+int ingest_read_secret(const char *path, const char *env, char **out, char *err, size_t errlen);
+
+#endif

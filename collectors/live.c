@@ -1,0 +1,317 @@
+/* Live sources -> Monitor, with the feed and lag rules (docs/live.md). */
+#include "live.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "evlog.h"
+#include "util.h"
+
+#define LIVE_SOURCES_MAX 64
+#define GAP_HOLD_MS      (5 * 60 * 1000) /* a gap alert clears after 5 min of traffic */
+
+typedef struct LiveSrc {
+        char *name;
+        char *gap_name;
+        int silence; /* silence is a fault */
+        int state;   /* -1 never connected yet, 0 down, 1 up */
+        int done;
+        int feed_level; /* what we last told Alerts for feed */
+        int lag_level;  /* same, for lag */
+        int gap_raised;
+        int64_t alive_ms; /* wall time of the last traffic */
+        int64_t down_ms;  /* wall time it went down */
+        int64_t gap_ms;   /* wall time of the last gap */
+} LiveSrc;
+
+struct Live {
+        Monitor *m;
+        Loop *loop;
+        FILE *record;
+        FILE *trace;
+        LiveLogFn log;
+        void *log_ud;
+        LiveSrc src[LIVE_SOURCES_MAX];
+        int nsrc;
+        LoopTimer *tick;
+        int64_t last_event_clock; /* monitor clock after the last message */
+        int64_t last_event_wall;  /* wall ms at that moment */
+        void (*all_done)(void *ud);
+        void *all_done_ud;
+        char err[512];
+};
+
+static int64_t wall_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void Live_logf(Live *lv, const char *fmt, ...)
+{
+        if (!lv->log)
+                return;
+        char line[600];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        lv->log(lv->log_ud, line);
+}
+
+Monitor *Live_monitor(Live *lv)
+{
+        return lv->m;
+}
+
+Loop *Live_loop(Live *lv)
+{
+        return lv->loop;
+}
+
+/* The monitor clock, or the wall clock before the first event. */
+static int64_t alert_clock(Live *lv)
+{
+        int64_t c = State_clock(Monitor_state(lv->m));
+        return c == TIME_NONE ? wall_ms() : c;
+}
+
+static void set_feed(Live *lv, LiveSrc *s, int level, double value, double threshold)
+{
+        if (level == s->feed_level && level == SEV_NONE)
+                return;
+        s->feed_level = level;
+        Alerts_external(Monitor_alerts(lv->m), RULE_FEED, s->name, (Severity)level, value,
+                        threshold, alert_clock(lv));
+}
+
+static void tick(void *ud)
+{
+        Live *lv = ud;
+        int64_t now = wall_ms();
+        const Config *cfg = Monitor_config(lv->m);
+        /* the clock runs on with wall time between records */
+        if (lv->last_event_clock != TIME_NONE)
+                Monitor_tick(lv->m, lv->last_event_clock + (now - lv->last_event_wall));
+        for (int i = 0; i < lv->nsrc; i++) {
+                LiveSrc *s = &lv->src[i];
+                if (s->done)
+                        continue;
+                double silent = (double)(now - s->alive_ms) / 1000.0;
+                if (s->state == 0) {
+                        set_feed(lv, s, SEV_CRITICAL, (double)(now - s->down_ms) / 1000.0, 0);
+                } else if (s->state == 1 && s->silence && silent > cfg->feed_silence_s) {
+                        if (s->feed_level == SEV_NONE)
+                                Live_logf(lv, "%s: silent for %.0f s", s->name, silent);
+                        set_feed(lv, s, SEV_CRITICAL, silent, cfg->feed_silence_s);
+                }
+                if (s->gap_raised && now - s->gap_ms > GAP_HOLD_MS && s->state == 1) {
+                        s->gap_raised = 0;
+                        Alerts_external(Monitor_alerts(lv->m), RULE_FEED, s->gap_name, SEV_NONE, 0,
+                                        1, alert_clock(lv));
+                }
+        }
+        if (lv->trace)
+                fflush(lv->trace);
+        Loop_timer_start(lv->tick, 1000000);
+}
+
+Live *Live_new(Monitor *m, Loop *loop, FILE *record, LiveLogFn log, void *ud)
+{
+        Live *lv = xcalloc(1, sizeof *lv);
+        lv->m = m;
+        lv->loop = loop;
+        lv->record = record;
+        lv->log = log;
+        lv->log_ud = ud;
+        lv->last_event_clock = TIME_NONE;
+        lv->tick = Loop_timer_new(loop, tick, lv);
+        Loop_timer_start(lv->tick, 1000000);
+        return lv;
+}
+
+void Live_free(Live *lv)
+{
+        if (!lv)
+                return;
+        Loop_timer_free(lv->tick);
+        for (int i = 0; i < lv->nsrc; i++) {
+                free(lv->src[i].name);
+                free(lv->src[i].gap_name);
+        }
+        free(lv);
+}
+
+int Live_source_add(Live *lv, const char *name, int silence)
+{
+        if (lv->nsrc == LIVE_SOURCES_MAX)
+                return -1;
+        LiveSrc *s = &lv->src[lv->nsrc];
+        memset(s, 0, sizeof *s);
+        s->name = xstrdup(name);
+        size_t n = strlen(name) + 8;
+        s->gap_name = xmalloc(n);
+        xsnprintf(s->gap_name, n, "%s (gap)", name);
+        s->silence = silence;
+        s->state = -1;
+        s->alive_ms = wall_ms();
+        return lv->nsrc++;
+}
+
+void Live_alive(Live *lv, int id)
+{
+        LiveSrc *s = &lv->src[id];
+        s->alive_ms = wall_ms();
+        if (s->state == 1 && s->feed_level != SEV_NONE) {
+                Live_logf(lv, "%s: receiving again", s->name);
+                set_feed(lv, s, SEV_NONE, 0, 0);
+        }
+}
+
+void Live_connected(Live *lv, int id, int up)
+{
+        LiveSrc *s = &lv->src[id];
+        if (up) {
+                if (s->state != 1)
+                        Live_logf(lv, "%s: connected", s->name);
+                s->state = 1;
+                Live_alive(lv, id);
+                return;
+        }
+        if (s->state == 0)
+                return;
+        Live_logf(lv, "%s: %s", s->name, s->state < 0 ? "cannot connect" : "disconnected");
+        s->state = 0;
+        s->down_ms = wall_ms();
+        set_feed(lv, s, SEV_CRITICAL, 0, 0);
+}
+
+void Live_gap(Live *lv, int id, int64_t from, int64_t to)
+{
+        LiveSrc *s = &lv->src[id];
+        int64_t lost = to >= from ? to - from + 1 : 0;
+        Live_logf(lv, "%s: %lld records lost (seq %lld to %lld are no longer kept)", s->name,
+                  (long long)lost, (long long)from, (long long)to);
+        s->gap_raised = 1;
+        s->gap_ms = wall_ms();
+        Alerts_external(Monitor_alerts(lv->m), RULE_FEED, s->gap_name, SEV_CRITICAL, (double)lost,
+                        1, alert_clock(lv));
+}
+
+void Live_source_done(Live *lv, int id)
+{
+        LiveSrc *s = &lv->src[id];
+        if (s->done)
+                return;
+        s->done = 1;
+        if (s->feed_level != SEV_NONE)
+                set_feed(lv, s, SEV_NONE, 0, 0);
+        if (Live_active(lv) == 0 && lv->all_done)
+                lv->all_done(lv->all_done_ud);
+}
+
+size_t Live_active(const Live *lv)
+{
+        size_t n = 0;
+        for (int i = 0; i < lv->nsrc; i++)
+                n += !lv->src[i].done;
+        return n;
+}
+
+void Live_set_trace(Live *lv, FILE *trace)
+{
+        lv->trace = trace;
+}
+
+void Live_on_all_done(Live *lv, void (*fn)(void *ud), void *ud)
+{
+        lv->all_done = fn;
+        lv->all_done_ud = ud;
+}
+
+static void record_line(Live *lv, const char *src, const char *text, size_t len, int is_record,
+                        int64_t now)
+{
+        if (!lv->record)
+                return;
+        if (is_record && !memchr(text, '\n', len)) {
+                fwrite(text, 1, len, lv->record);
+                fputc('\n', lv->record);
+        } else {
+                char *line;
+                size_t n = Record_format(&line, -1, now, src, text, len, NULL);
+                fwrite(line, 1, n, lv->record);
+                free(line);
+        }
+        if (fflush(lv->record))
+                Live_logf(lv, "--record: %s", strerror(errno));
+}
+
+static void measure_lag(Live *lv, LiveSrc *s, json_t *body, int64_t arrival)
+{
+        json_t *ts = json_object_get(body, "event_ts");
+        if (!json_is_integer(ts) || arrival == TIME_NONE)
+                return;
+        const Config *cfg = Monitor_config(lv->m);
+        double lag = (double)(arrival - (int64_t)json_integer_value(ts)) / 1000.0;
+        int level = lag > cfg->lag_s ? SEV_WARNING : SEV_NONE;
+        if (level == SEV_NONE && s->lag_level == SEV_NONE)
+                return;
+        s->lag_level = level;
+        Alerts_external(Monitor_alerts(lv->m), RULE_LAG, s->name, (Severity)level, lag, cfg->lag_s,
+                        alert_clock(lv));
+}
+
+Outcome Live_message(Live *lv, int id, const char *src, const char *text, size_t len, int64_t *seq)
+{
+        LiveSrc *s = &lv->src[id];
+        int64_t now = wall_ms();
+        *seq = -1;
+        s->alive_ms = now;
+        json_error_t jerr;
+        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        json_t *body = json_object_get(root, "body");
+        json_t *recv = json_object_get(root, "recv");
+        int is_record = json_is_object(body) && json_is_integer(recv);
+        record_line(lv, src, text, len, is_record, now);
+        Outcome out;
+        if (!root) {
+                Monitor_count_invalid(lv->m);
+                Live_logf(lv, "%s: invalid message: not JSON: %s", s->name, jerr.text);
+                out = OUT_INVALID;
+        } else {
+                out = Monitor_feed_json(lv->m, root, is_record ? TIME_NONE : now, lv->err,
+                                        sizeof lv->err);
+                if (out == OUT_INVALID)
+                        Live_logf(lv, "%s: invalid message: %s", s->name, lv->err);
+                json_t *sq = json_object_get(root, "seq");
+                if (json_is_integer(sq))
+                        *seq = (int64_t)json_integer_value(sq);
+                if (out != OUT_INVALID && out != OUT_NONE)
+                        measure_lag(lv, s, is_record ? body : root,
+                                    is_record ? (int64_t)json_integer_value(recv) : now);
+        }
+        json_decref(root);
+        if (lv->trace && *seq >= 0) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                fprintf(lv->trace, "%lld %lld\n", (long long)*seq,
+                        (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+        }
+        lv->last_event_clock = State_clock(Monitor_state(lv->m));
+        lv->last_event_wall = now;
+        if (s->state == 1 && s->feed_level != SEV_NONE)
+                Live_alive(lv, id);
+        return out;
+}
+
+void Source_free(Source *s)
+{
+        if (s)
+                s->free(s);
+}

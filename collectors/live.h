@@ -1,0 +1,69 @@
+/* Live sources for `capmon watch`: the glue between the sources (relay stream,
+ * Zoom WebSocket, webhook receiver, log file) and the Monitor. Applies every
+ * message, records it (--record), keeps the clock running on a 1 s tick and
+ * measures the two rules the core cannot see: `feed` (a source disconnected or
+ * silent) and `lag` (event time behind arrival), through Alerts_external. */
+#ifndef CAPMON_LIVE_H
+#define CAPMON_LIVE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "loop.h"
+#include "monitor.h"
+
+typedef struct Live Live;
+
+/* One line for the watch log (never the terminal while the dashboard runs). */
+typedef void (*LiveLogFn)(void *ud, const char *line);
+
+/* record: --record stream (appended and flushed before each message is applied),
+ * or NULL. m, loop and record must outlive the Live. */
+Live *Live_new(Monitor *m, Loop *loop, FILE *record, LiveLogFn log, void *ud);
+void Live_free(Live *lv);
+
+Monitor *Live_monitor(Live *lv);
+Loop *Live_loop(Live *lv);
+void Live_logf(Live *lv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A source; name is its subject in `feed`/`lag` alerts. silence: whether being
+ * silent longer than the configured feed_silence_s is a fault (relay and Zoom
+ * streams; not a webhook receiver or a file). Returns its id. */
+int Live_source_add(Live *lv, const char *name, int silence);
+/* A message of a source (any accepted shape). src tags the records it makes
+ * ("relay", "zoom", "webhook", "file"). *seq gets the record's seq (or -1). */
+Outcome Live_message(Live *lv, int id, const char *src, const char *text, size_t len, int64_t *seq);
+/* Connection state: down raises `feed` at once; up clears it. */
+void Live_connected(Live *lv, int id, int up);
+/* Traffic that is not an event (heartbeat, build_connection): not silent. */
+void Live_alive(Live *lv, int id);
+/* The relay said records were lost: raises `feed` with their count. */
+void Live_gap(Live *lv, int id, int64_t from, int64_t to);
+/* A source that ends (a log file at its end) says so; Live_active counts the
+ * ones that have not. */
+void Live_source_done(Live *lv, int id);
+size_t Live_active(const Live *lv);
+/* Benchmarks: append "<seq> <epoch us>" for every record with a seq applied. */
+void Live_set_trace(Live *lv, FILE *trace);
+/* Called once every source is done (optional). */
+void Live_on_all_done(Live *lv, void (*fn)(void *ud), void *ud);
+
+/* ---- sources (each frees itself with Source_free) ---- */
+typedef struct Source Source;
+
+/* ws://HOST:PORT[/events][?since=N] or wss://...; token from CAPMON_TOKEN. */
+Source *Source_ws_new(Live *lv, const char *url, char *err, size_t errlen);
+/* Zoom WebSocket subscription; credentials from the environment (docs/live.md). */
+Source *Source_zoom_new(Live *lv, char *err, size_t errlen);
+/* webhook://[ADDR]:PORT: the built-in receiver (collectors/ingest.h). */
+Source *Source_webhook_new(Live *lv, const char *spec, char *err, size_t errlen);
+/* A log file, replayed in real time (paced by its recorded arrival times). */
+Source *Source_file_new(Live *lv, const char *path, char *err, size_t errlen);
+void Source_free(Source *s);
+
+/* The vtable every source starts with. */
+struct Source {
+        void (*free)(Source *s);
+};
+
+#endif

@@ -1,0 +1,841 @@
+/* capmon relay: ingest -> durable log (group commit) -> WebSocket fan-out.
+ *
+ * Everything runs on the lws loop but fdatasync(). Accepted events are
+ * formatted into a pending buffer; a zero-delay timer writes the whole batch and
+ * hands it to the flusher thread, which fdatasync()s and wakes the loop
+ * (lws_cancel_service -> EVENT_WAIT_CANCELLED); the loop then answers every
+ * request of the batch (2xx). While one batch is being flushed the next one is
+ * received and written. A failed write or flush answers 503 and cuts the log
+ * back to its last durable record. Subscribers read the log file itself with
+ * their own cursor, never past what is durable, so a subscriber costs one line
+ * (and one 64 KiB batch) of memory whatever its lag; new records wake the ones
+ * waiting at the end. */
+#include "relay.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "evlog.h"
+#include "util.h"
+
+#define RELAY_FRAME_MAX LOG_LINE_MAX
+#define SUB_BATCH_BYTES (64 * 1024) /* frames per write to a subscriber, at most */
+
+typedef struct Pending {
+        struct lws *wsi;
+        IngestConn *conn;
+        int64_t seq;
+} Pending;
+
+typedef struct Sub {
+        struct Sub *next, *prev;
+        struct lws *wsi;
+        FILE *f;
+        int64_t since;            /* send records with seq > since */
+        int64_t sent;             /* last seq sent */
+        int64_t gap_from, gap_to; /* a gap notice to send first, when gap_to > 0 */
+        unsigned char *batch;     /* frames being sent (LWS_PRE headroom) */
+        size_t batch_cap;
+        char *line; /* the line read and not yet sent */
+        size_t line_cap;
+        ssize_t line_len;    /* < 0: none */
+        int at_end;          /* caught up: waiting for new records */
+        int closing;         /* being dropped */
+        int64_t progress_ms; /* last time it took a frame */
+        char peer[64];
+} Sub;
+
+typedef struct Pss {
+        IngestConn http;
+        Sub sub;
+        int is_ws;
+} Pss;
+
+struct Relay {
+        RelayCfg cfg;
+        IngestOwner owner;
+        struct lws_context *cx;
+        struct lws_vhost *vh;
+        int fd;
+        off_t size;        /* bytes durably in the log */
+        int64_t last_seq;  /* last seq durably in the log */
+        int64_t first_seq; /* first seq in the log (0: none yet) */
+        int64_t next_seq;
+        char *pend;
+        size_t pend_len, pend_cap;
+        Pending *waiting;
+        size_t nwaiting, capwaiting;
+        int commit_scheduled;
+        off_t written;     /* bytes written to the log (durable or not) */
+        Pending *inflight; /* written, waiting for the syncer, in seq order */
+        size_t ninflight, capinflight;
+        /* the syncer thread: fdatasync() off the loop, so that the next batch
+         * is received and written while the previous one is being flushed */
+        pthread_t syncer;
+        int syncer_started;
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        off_t sync_want, sync_done; /* guarded by mu */
+        int64_t sync_want_seq, sync_done_seq;
+        int sync_err, quit;
+        lws_sorted_usec_list_t commit_sul, check_sul;
+        Sub *subs;
+        size_t nsubs;
+        FILE *record;
+        volatile sig_atomic_t *stop;
+        unsigned long accepted, commits;
+};
+
+static int64_t wall_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void relay_log(const Relay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void relay_log(const Relay *r, const char *fmt, ...)
+{
+        char line[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        if (r->cfg.ingest.log)
+                r->cfg.ingest.log(r->cfg.ingest.log_ud, line);
+}
+
+int64_t relay_line_seq(const char *line, size_t len)
+{
+        static const char pre[] = "{\"seq\":";
+        if (len > sizeof pre && memcmp(line, pre, sizeof pre - 1) == 0) {
+                int64_t v = 0;
+                size_t i = sizeof pre - 1;
+                int digits = 0;
+                while (i < len && line[i] >= '0' && line[i] <= '9' && digits < 18) {
+                        v = v * 10 + (line[i++] - '0');
+                        digits++;
+                }
+                if (digits && i < len && (line[i] == ',' || line[i] == '}'))
+                        return v;
+        }
+        json_t *root = json_loadb(line, len, 0, NULL);
+        json_t *s = json_object_get(root, "seq");
+        int64_t v = json_is_integer(s) ? (int64_t)json_integer_value(s) : -1;
+        json_decref(root);
+        return v;
+}
+
+/* ---- the log ---- */
+
+/* Scan the log: cut a torn last line, find the first and last seq. */
+static int log_open(Relay *r, char *err, size_t errlen)
+{
+        const char *path = r->cfg.log_path;
+        r->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (r->fd < 0)
+                return xsnprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+        struct stat st;
+        if (fstat(r->fd, &st))
+                return xsnprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+        FILE *f = fopen(path, "r");
+        if (!f)
+                return xsnprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        off_t good = 0;
+        long lineno = 0;
+        while ((n = getline(&line, &cap, f)) > 0) {
+                lineno++;
+                if (line[n - 1] != '\n')
+                        break; /* torn: cut below */
+                good += n;
+                int64_t seq = relay_line_seq(line, (size_t)n - 1);
+                if (seq > 0) {
+                        if (!r->first_seq)
+                                r->first_seq = seq;
+                        if (seq > r->last_seq)
+                                r->last_seq = seq;
+                }
+        }
+        int rerr = ferror(f);
+        free(line);
+        fclose(f);
+        if (rerr)
+                return xsnprintf(err, errlen, "%s: read error", path), -1;
+        if (good < st.st_size) {
+                relay_log(r, "%s:%ld: torn last line (%lld bytes, no newline): cut", path, lineno,
+                          (long long)(st.st_size - good));
+                if (ftruncate(r->fd, good) || fdatasync(r->fd))
+                        return xsnprintf(err, errlen, "%s: cannot cut torn line: %s", path,
+                                         strerror(errno)),
+                               -1;
+        }
+        r->size = good;
+        if (good == 0) {
+                char *h;
+                size_t hn = Record_header(&h, wall_ms(), "relay");
+                ssize_t w = write(r->fd, h, hn);
+                free(h);
+                if (w != (ssize_t)hn || fdatasync(r->fd))
+                        return xsnprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+                r->size = (off_t)hn;
+        }
+        r->next_seq = r->last_seq + 1;
+        return 0;
+}
+
+static void sub_wake_all(Relay *r)
+{
+        for (Sub *s = r->subs; s; s = s->next) {
+                if (s->at_end && !s->closing) {
+                        s->at_end = 0;
+                        lws_callback_on_writable(s->wsi);
+                }
+        }
+}
+
+static void answer(Pending *p, int ok)
+{
+        if (!p->wsi)
+                return; /* the client went away: the record stays */
+        if (ok) {
+                char reply[64];
+                xsnprintf(reply, sizeof reply, "{\"seq\":%lld}", (long long)p->seq);
+                Ingest_respond(p->wsi, p->conn, 200, reply);
+        } else {
+                Ingest_respond(p->wsi, p->conn, 503, "{\"error\":\"cannot write the log\"}");
+        }
+}
+
+/* Cut the log back to what is durable and refuse everything after it. */
+static void log_fail(Relay *r)
+{
+        if (ftruncate(r->fd, r->size))
+                relay_log(r, "%s: cannot cut back to %lld bytes: %s", r->cfg.log_path,
+                          (long long)r->size, strerror(errno));
+        r->written = r->size;
+        for (size_t i = 0; i < r->ninflight; i++)
+                answer(&r->inflight[i], 0);
+        for (size_t i = 0; i < r->nwaiting; i++)
+                answer(&r->waiting[i], 0);
+        r->ninflight = r->nwaiting = 0;
+        r->pend_len = 0;
+        r->next_seq = r->last_seq + 1;
+        for (Sub *s = r->subs; s; s = s->next) /* drop read-ahead of cut bytes */
+                if (s->f)
+                        fseeko(s->f, ftello(s->f), SEEK_SET);
+}
+
+static void *syncer_main(void *arg)
+{
+        Relay *r = arg;
+        pthread_mutex_lock(&r->mu);
+        for (;;) {
+                while (!r->quit && (r->sync_want <= r->sync_done || r->sync_err))
+                        pthread_cond_wait(&r->cv, &r->mu);
+                if (r->sync_want <= r->sync_done || r->sync_err)
+                        break; /* quit, nothing left */
+                off_t want = r->sync_want;
+                int64_t seq = r->sync_want_seq;
+                pthread_mutex_unlock(&r->mu);
+                int rc = fdatasync(r->fd), e = errno;
+                pthread_mutex_lock(&r->mu);
+                if (rc)
+                        r->sync_err = e;
+                else {
+                        r->sync_done = want;
+                        r->sync_done_seq = seq;
+                }
+                lws_cancel_service(r->cx); /* the loop answers (EVENT_WAIT_CANCELLED) */
+        }
+        pthread_mutex_unlock(&r->mu);
+        return NULL;
+}
+
+/* Loop: the syncer has flushed up to sync_done (or failed): answer. */
+static void sync_done(Relay *r)
+{
+        pthread_mutex_lock(&r->mu);
+        off_t done = r->sync_done;
+        int64_t seq = r->sync_done_seq;
+        int err = r->sync_err;
+        pthread_mutex_unlock(&r->mu);
+        if (err) {
+                relay_log(r, "%s: fdatasync failed: %s", r->cfg.log_path, strerror(err));
+                log_fail(r);
+                pthread_mutex_lock(&r->mu);
+                r->sync_err = 0;
+                r->sync_want = r->sync_done = r->size;
+                r->sync_want_seq = r->sync_done_seq = r->last_seq;
+                pthread_mutex_unlock(&r->mu);
+                return;
+        }
+        if (done <= r->size)
+                return;
+        r->size = done;
+        if (seq > r->last_seq) {
+                if (!r->first_seq)
+                        r->first_seq = r->last_seq + 1;
+                r->last_seq = seq;
+        }
+        size_t n = 0;
+        while (n < r->ninflight && r->inflight[n].seq <= seq)
+                answer(&r->inflight[n++], 1);
+        memmove(r->inflight, r->inflight + n, (r->ninflight - n) * sizeof *r->inflight);
+        r->ninflight -= n;
+        r->commits++;
+        sub_wake_all(r);
+}
+
+/* Loop: write the batch received since the last turn and hand it to the syncer
+ * (group commit). Every request of the batch is answered once it is durable. */
+static void commit(lws_sorted_usec_list_t *sul)
+{
+        Relay *r = lws_container_of(sul, Relay, commit_sul);
+        r->commit_scheduled = 0;
+        if (!r->pend_len)
+                return;
+        size_t off = 0;
+        while (off < r->pend_len) {
+                ssize_t w = write(r->fd, r->pend + off, r->pend_len - off);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0) {
+                        relay_log(r, "%s: write failed: %s", r->cfg.log_path,
+                                  w < 0 ? strerror(errno) : "no progress");
+                        /* cut back what this batch wrote; earlier batches stay */
+                        if (ftruncate(r->fd, r->written))
+                                relay_log(r, "%s: cannot cut back: %s", r->cfg.log_path,
+                                          strerror(errno));
+                        for (size_t i = 0; i < r->nwaiting; i++)
+                                answer(&r->waiting[i], 0);
+                        r->next_seq = r->waiting[0].seq;
+                        r->nwaiting = 0;
+                        r->pend_len = 0;
+                        return;
+                }
+                off += (size_t)w;
+        }
+        r->written += (off_t)r->pend_len;
+        r->pend_len = 0;
+        if (r->ninflight + r->nwaiting > r->capinflight) {
+                r->capinflight = 2 * (r->ninflight + r->nwaiting);
+                r->inflight = xrealloc(r->inflight, r->capinflight * sizeof *r->inflight);
+        }
+        memcpy(r->inflight + r->ninflight, r->waiting, r->nwaiting * sizeof *r->waiting);
+        r->ninflight += r->nwaiting;
+        r->nwaiting = 0;
+        pthread_mutex_lock(&r->mu);
+        r->sync_want = r->written;
+        r->sync_want_seq = r->next_seq - 1;
+        pthread_cond_signal(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+}
+
+static int on_accept(void *ud, struct lws *wsi, IngestConn *c, const char *src, const char *body,
+                     size_t len)
+{
+        Relay *r = ud;
+        char *rec;
+        int64_t seq = r->next_seq;
+        size_t n = Record_format(&rec, seq, wall_ms(), src, body, len, NULL);
+        if (n > RELAY_FRAME_MAX) {
+                free(rec);
+                return -1;
+        }
+        if (r->pend_len + n > r->pend_cap) {
+                r->pend_cap = (r->pend_len + n) * 2;
+                r->pend = xrealloc(r->pend, r->pend_cap);
+        }
+        memcpy(r->pend + r->pend_len, rec, n);
+        r->pend_len += n;
+        free(rec);
+        if (r->nwaiting == r->capwaiting) {
+                r->capwaiting = r->capwaiting ? 2 * r->capwaiting : 64;
+                r->waiting = xrealloc(r->waiting, r->capwaiting * sizeof *r->waiting);
+        }
+        r->waiting[r->nwaiting++] = (Pending){wsi, c, seq};
+        r->next_seq++;
+        r->accepted++;
+        if (!r->commit_scheduled) {
+                r->commit_scheduled = 1;
+                lws_sul_schedule(r->cx, 0, &r->commit_sul, commit, 1);
+        }
+        return 1;
+}
+
+static void on_gone(void *ud, IngestConn *c)
+{
+        Relay *r = ud;
+        for (size_t i = 0; i < r->nwaiting; i++)
+                if (r->waiting[i].conn == c)
+                        r->waiting[i].wsi = NULL;
+        for (size_t i = 0; i < r->ninflight; i++)
+                if (r->inflight[i].conn == c)
+                        r->inflight[i].wsi = NULL;
+}
+
+static void on_observe(void *ud, const char *body, size_t len, const char *refused)
+{
+        Relay *r = ud;
+        if (!r->record)
+                return;
+        char *rec, why[200];
+        if (refused)
+                xsnprintf(why, sizeof why, "refused: %s", refused);
+        size_t n = Record_format(&rec, -1, wall_ms(), "webhook", body, len, refused ? why : NULL);
+        if (fwrite(rec, 1, n, r->record) != n || fflush(r->record))
+                relay_log(r, "%s: cannot record: %s", r->cfg.record_path, strerror(errno));
+        free(rec);
+}
+
+static int on_health(void *ud, char **reply)
+{
+        Relay *r = ud;
+        json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I}", "ok", 1, "last_seq",
+                              (json_int_t)r->last_seq, "first_seq", (json_int_t)r->first_seq,
+                              "subscribers", (json_int_t)r->nsubs, "accepted",
+                              (json_int_t)r->accepted, "commits", (json_int_t)r->commits);
+        *reply = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        return 200;
+}
+
+/* ---- subscribers ---- */
+
+static int token_ok(const Relay *r, struct lws *wsi)
+{
+        const char *token = r->cfg.ingest.token;
+        if (!token)
+                return 0;
+        char buf[200];
+        const char *given = NULL;
+        int al = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+        if (al > 0 && al < (int)sizeof buf &&
+            lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+            strncasecmp(buf, "Bearer ", 7) == 0)
+                given = buf + 7;
+        char qbuf[200];
+        if (!given)
+                given = lws_get_urlarg_by_name(wsi, "token=", qbuf, sizeof qbuf);
+        if (!given)
+                return 0;
+        size_t n = strlen(token);
+        return strlen(given) == n && CRYPTO_memcmp(given, token, n) == 0;
+}
+
+static int64_t query_since(struct lws *wsi, int *bad)
+{
+        char buf[64];
+        const char *v = lws_get_urlarg_by_name(wsi, "since=", buf, sizeof buf);
+        int64_t since = 0;
+        *bad = 0;
+        if (v && (parse_int64(v, &since) || since < 0))
+                *bad = 1;
+        return since;
+}
+
+static void sub_close(Relay *r, Sub *s, const char *why)
+{
+        if (s->closing)
+                return;
+        s->closing = 1;
+        relay_log(r, "dropped subscriber %s at seq %lld: %s", s->peer, (long long)s->sent, why);
+        char reason[120];
+        xsnprintf(reason, sizeof reason, "%s; resume with since=%lld", why, (long long)s->sent);
+        lws_close_reason(s->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)reason,
+                         strlen(reason));
+        lws_callback_on_writable(s->wsi);
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
+}
+
+static int sub_send(Sub *s, const char *text, size_t len)
+{
+        unsigned char *b = xmalloc(LWS_PRE + len);
+        memcpy(b + LWS_PRE, text, len);
+        int n = lws_write(s->wsi, b + LWS_PRE, len, LWS_WRITE_TEXT);
+        free(b);
+        s->progress_ms = wall_ms();
+        return n < (int)len ? -1 : 0;
+}
+
+static int sub_writeable(Relay *r, Sub *s)
+{
+        if (s->closing)
+                return -1;
+        if (s->gap_to > 0) {
+                char g[96];
+                int n = snprintf(g, sizeof g, "{\"gap\":{\"from\":%lld,\"to\":%lld}}",
+                                 (long long)s->gap_from, (long long)s->gap_to);
+                s->gap_to = 0;
+                if (sub_send(s, g, (size_t)n))
+                        return -1;
+                lws_callback_on_writable(s->wsi);
+                return 0;
+        }
+        /* A burst goes out as one write of several pre-framed WebSocket text
+         * frames (server frames are not masked), not one syscall and one poll
+         * round trip per record; old lines are skipped in bounded steps. */
+        size_t used = 0;
+        int skipped = 0;
+        while (used < SUB_BATCH_BYTES) {
+                if (s->line_len < 0) {
+                        off_t at = ftello(s->f);
+                        if (at >= r->size) { /* only what is durable is sent */
+                                s->at_end = 1;
+                                break;
+                        }
+                        ssize_t n = getline(&s->line, &s->line_cap, s->f);
+                        if (n <= 0 || s->line[n - 1] != '\n') {
+                                clearerr(s->f);
+                                if (n > 0)
+                                        fseeko(s->f, at, SEEK_SET);
+                                s->at_end = 1;
+                                break;
+                        }
+                        int64_t seq = relay_line_seq(s->line, (size_t)n - 1);
+                        if (seq <= s->since) {
+                                if (++skipped >= 4096)
+                                        break;
+                                continue;
+                        }
+                        s->line_len = n - 1;
+                        s->sent = seq;
+                }
+                size_t len = (size_t)s->line_len;
+                if (used && used + len + 10 > SUB_BATCH_BYTES)
+                        break; /* the next batch starts with it */
+                if (LWS_PRE + used + len + 10 > s->batch_cap) {
+                        s->batch_cap = LWS_PRE + used + len + 10;
+                        if (s->batch_cap < LWS_PRE + SUB_BATCH_BYTES)
+                                s->batch_cap = LWS_PRE + SUB_BATCH_BYTES;
+                        s->batch = xrealloc(s->batch, s->batch_cap);
+                }
+                unsigned char *h = s->batch + LWS_PRE + used;
+                h[0] = 0x81; /* FIN, text */
+                if (len < 126) {
+                        h[1] = (unsigned char)len;
+                        used += 2;
+                } else if (len < 65536) {
+                        h[1] = 126;
+                        h[2] = (unsigned char)(len >> 8);
+                        h[3] = (unsigned char)len;
+                        used += 4;
+                } else {
+                        h[1] = 127;
+                        for (int i = 0; i < 8; i++)
+                                h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+                        used += 10;
+                }
+                memcpy(s->batch + LWS_PRE + used, s->line, len);
+                used += len;
+                s->line_len = -1;
+        }
+        if (used) {
+                if (lws_write(s->wsi, s->batch + LWS_PRE, used, LWS_WRITE_RAW) < (int)used)
+                        return -1;
+                s->progress_ms = wall_ms();
+        }
+        if (!s->at_end || used)
+                lws_callback_on_writable(s->wsi);
+        return 0;
+}
+
+static void check_subs(lws_sorted_usec_list_t *sul)
+{
+        Relay *r = lws_container_of(sul, Relay, check_sul);
+        int64_t now = wall_ms();
+        int64_t max_behind = r->cfg.max_behind > 0 ? r->cfg.max_behind : 100000;
+        int stall = r->cfg.stall_s > 0 ? r->cfg.stall_s : 30;
+        for (Sub *s = r->subs; s; s = s->next) {
+                if (s->closing || s->at_end)
+                        continue;
+                int64_t behind = r->last_seq - s->sent;
+                if (s->sent > s->since && behind > max_behind) {
+                        sub_close(r, s, "too slow: fell behind");
+                } else if (now - s->progress_ms > (int64_t)stall * 1000) {
+                        sub_close(r, s, "too slow: stalled");
+                }
+        }
+        lws_sul_schedule(r->cx, 0, &r->check_sul, check_subs, LWS_US_PER_SEC);
+}
+
+static int sub_open(Relay *r, Sub *s, struct lws *wsi, int64_t since)
+{
+        memset(s, 0, sizeof *s);
+        s->wsi = wsi;
+        s->since = since;
+        s->sent = since;
+        s->line_len = -1;
+        s->progress_ms = wall_ms();
+        lws_get_peer_simple(wsi, s->peer, sizeof s->peer);
+        s->f = fopen(r->cfg.log_path, "r");
+        if (!s->f) {
+                relay_log(r, "%s: %s", r->cfg.log_path, strerror(errno));
+                return -1;
+        }
+        if (since > r->last_seq) {
+                /* the client comes from another (older or reset) log: everything
+                 * is sent again; the monitor's duplicate rule absorbs it */
+                relay_log(r,
+                          "subscriber %s asks since=%lld beyond the log's last seq %lld: "
+                          "sending from the start",
+                          s->peer, (long long)since, (long long)r->last_seq);
+                s->since = s->sent = 0;
+        } else if (r->first_seq > 0 && since + 1 < r->first_seq) {
+                s->gap_from = since + 1;
+                s->gap_to = r->first_seq - 1;
+        }
+        s->next = r->subs;
+        if (r->subs)
+                r->subs->prev = s;
+        r->subs = s;
+        r->nsubs++;
+        relay_log(r, "subscriber %s since=%lld (%zu connected)", s->peer, (long long)s->since,
+                  r->nsubs);
+        lws_callback_on_writable(wsi);
+        return 0;
+}
+
+static void sub_done(Relay *r, Sub *s)
+{
+        if (!s->f)
+                return;
+        if (s->prev)
+                s->prev->next = s->next;
+        else
+                r->subs = s->next;
+        if (s->next)
+                s->next->prev = s->prev;
+        r->nsubs--;
+        fclose(s->f);
+        s->f = NULL;
+        free(s->line);
+        s->line = NULL;
+        free(s->batch);
+        s->batch = NULL;
+}
+
+/* Answer an upgrade request with a status and close. */
+static int upgrade_refuse(struct lws *wsi, int status, const char *text, const char *why)
+{
+        char body[128];
+        int bn = snprintf(body, sizeof body, "{\"error\":\"%s\"}\n", why);
+        unsigned char buf[LWS_PRE + 512];
+        char *p = (char *)buf + LWS_PRE;
+        int n = snprintf(p, 512,
+                         "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
+                         "content-length: %d\r\nconnection: close\r\n\r\n%s",
+                         status, text, bn, body);
+        if (n > 0 && n < 512)
+                lws_write(wsi, (unsigned char *)p, (size_t)n, LWS_WRITE_HTTP_HEADERS);
+        return -1;
+}
+
+static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                          size_t len)
+{
+        Pss *pss = user;
+        Relay *r = lws_context_user(lws_get_context(wsi));
+        switch (reason) {
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+                /* refusals are answered here, with a real HTTP/1.1 status
+                 * (FILTER_PROTOCOL_CONNECTION can only hang up) */
+                char uri[64], peer[64];
+                int bad;
+                lws_get_peer_simple(wsi, peer, sizeof peer);
+                if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
+                    strcmp(uri, "/events") != 0) {
+                        relay_log(r, "refused upgrade of %.64s from %s: 404", uri, peer);
+                        return upgrade_refuse(wsi, 404, "Not Found", "no such resource");
+                }
+                if (!in || strcasecmp((const char *)in, "websocket") != 0)
+                        return upgrade_refuse(wsi, 400, "Bad Request", "websocket only");
+                if (!token_ok(r, wsi)) {
+                        relay_log(r, "refused GET /events from %s: 401 missing or wrong token",
+                                  peer);
+                        return upgrade_refuse(wsi, 401, "Unauthorized", "missing or wrong token");
+                }
+                (void)query_since(wsi, &bad);
+                if (bad) {
+                        relay_log(r, "refused GET /events from %s: 400 bad since", peer);
+                        return upgrade_refuse(wsi, 400, "Bad Request", "bad since");
+                }
+                size_t max = r->cfg.max_subscribers ? r->cfg.max_subscribers : 256;
+                if (r->nsubs >= max) {
+                        relay_log(r, "refused GET /events from %s: 503 %zu subscribers", peer,
+                                  r->nsubs);
+                        return upgrade_refuse(wsi, 503, "Service Unavailable",
+                                              "too many subscribers");
+                }
+                return 0;
+        }
+        case LWS_CALLBACK_ESTABLISHED: {
+                int bad;
+                pss->is_ws = 1;
+                return sub_open(r, &pss->sub, wsi, query_since(wsi, &bad));
+        }
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+                return sub_writeable(r, &pss->sub);
+        case LWS_CALLBACK_RECEIVE:
+                return 0; /* subscribers have nothing to say */
+        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+                if (r)
+                        sync_done(r);
+                return 0;
+        case LWS_CALLBACK_CLOSED:
+                sub_done(r, &pss->sub);
+                return 0;
+        default:
+                break;
+        }
+        if (pss) {
+                int handled;
+                int rc =
+                    Ingest_http_callback(&r->owner, &pss->http, wsi, reason, in, len, &handled);
+                if (handled)
+                        return rc;
+        }
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols relay_protocols[] = {
+    {"capmon-relay", callback_relay, sizeof(Pss), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_emit(int level, const char *line)
+{
+        (void)level;
+        size_t n = strlen(line);
+        while (n && line[n - 1] == '\n')
+                n--;
+        fprintf(stderr, "capmon relay: lws: %.*s\n", (int)n, line);
+}
+
+Relay *Relay_new(const RelayCfg *cfg, char *err, size_t errlen)
+{
+        Relay *r = xcalloc(1, sizeof *r);
+        r->cfg = *cfg;
+        pthread_mutex_init(&r->mu, NULL);
+        pthread_cond_init(&r->cv, NULL);
+        r->fd = -1;
+        r->owner = (IngestOwner){.cfg = &r->cfg.ingest,
+                                 .accept = on_accept,
+                                 .health = on_health,
+                                 .gone = on_gone,
+                                 .observe = on_observe,
+                                 .ud = r};
+        if (log_open(r, err, errlen)) {
+                Relay_free(r);
+                return NULL;
+        }
+        if (cfg->record_path) {
+                r->record = fopen(cfg->record_path, "a");
+                if (!r->record) {
+                        xsnprintf(err, errlen, "%s: %s", cfg->record_path, strerror(errno));
+                        Relay_free(r);
+                        return NULL;
+                }
+        }
+        lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
+        struct lws_context_creation_info info;
+        memset(&info, 0, sizeof info);
+        info.port = cfg->port;
+        info.iface = cfg->addr ? cfg->addr : "127.0.0.1";
+        info.protocols = relay_protocols;
+        info.user = r;
+        info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+        if (cfg->addr && strchr(cfg->addr, ':'))
+                info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
+        if (cfg->cert && cfg->key) {
+                info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+                info.ssl_cert_filepath = cfg->cert;
+                info.ssl_private_key_filepath = cfg->key;
+                /* HTTP/1.1 only: lws 4.1 gives no access to custom headers
+                 * (x-zm-signature) on HTTP/2 streams */
+                info.alpn = "http/1.1";
+        }
+        info.timeout_secs = 10;
+        r->cx = lws_create_context(&info);
+        if (!r->cx) {
+                xsnprintf(err, errlen, "cannot listen on %s:%d (or TLS setup failed)", info.iface,
+                          cfg->port);
+                Relay_free(r);
+                return NULL;
+        }
+        r->vh = lws_get_vhost_by_name(r->cx, "default");
+        r->written = r->sync_want = r->sync_done = r->size;
+        r->sync_want_seq = r->sync_done_seq = r->last_seq;
+        if (pthread_create(&r->syncer, NULL, syncer_main, r)) {
+                xsnprintf(err, errlen, "cannot start the log flusher thread");
+                Relay_free(r);
+                return NULL;
+        }
+        r->syncer_started = 1;
+        lws_sul_schedule(r->cx, 0, &r->check_sul, check_subs, LWS_US_PER_SEC);
+        relay_log(r, "listening on %s:%d, log %s (last seq %lld)", info.iface, Relay_port(r),
+                  cfg->log_path, (long long)r->last_seq);
+        return r;
+}
+
+int Relay_port(const Relay *r)
+{
+        return r->vh ? lws_get_vhost_listen_port(r->vh) : r->cfg.port;
+}
+
+void Relay_wake(Relay *r)
+{
+        if (r && r->cx)
+                lws_cancel_service(r->cx);
+}
+
+int Relay_run(Relay *r, volatile sig_atomic_t *stop)
+{
+        r->stop = stop;
+        while (!*stop) {
+                if (lws_service(r->cx, 0) < 0)
+                        return -1;
+        }
+        /* what is pending is written and flushed (Relay_free waits for the
+         * flusher); its clients get no answer and retry */
+        commit(&r->commit_sul);
+        return 0;
+}
+
+void Relay_free(Relay *r)
+{
+        if (!r)
+                return;
+        if (r->syncer_started) {
+                pthread_mutex_lock(&r->mu);
+                r->quit = 1;
+                pthread_cond_signal(&r->cv);
+                pthread_mutex_unlock(&r->mu);
+                pthread_join(r->syncer, NULL);
+        }
+        if (r->cx)
+                lws_context_destroy(r->cx);
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->cv);
+        free(r->inflight);
+        if (r->fd >= 0)
+                close(r->fd);
+        if (r->record)
+                fclose(r->record);
+        free(r->pend);
+        free(r->waiting);
+        free(r);
+}

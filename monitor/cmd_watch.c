@@ -1,0 +1,370 @@
+/* capmon watch: live sources -> state -> dashboard, or JSON snapshots. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dashboard.h"
+#include "hook.h"
+#include "live.h"
+#include "loop.h"
+#include "util.h"
+
+static const char WATCH_HELP[] =
+    "usage: capmon watch [OPTIONS] SOURCE...\n"
+    "\n"
+    "Watch live meetings. SOURCE is one of:\n"
+    "  ws://HOST:PORT[/events], wss://...   a capmon relay (token from CAPMON_TOKEN);\n"
+    "                       resumes where it stopped after a disconnection\n"
+    "  zoom                 a Zoom WebSocket subscription (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID,\n"
+    "                       ZOOM_CLIENT_SECRET, ZOOM_SUBSCRIPTION_ID)\n"
+    "  webhook://[ADDR]:PORT  the built-in webhook receiver (CAPMON_WEBHOOK_SECRET,\n"
+    "                       CAPMON_TOKEN for POST /events)\n"
+    "  FILE                 a recorded log, replayed in real time\n"
+    "Several sources may be combined; duplicates are counted once.\n"
+    "\n"
+    "  --json               no dashboard: print the snapshot as one JSON line every\n"
+    "                       --interval seconds and at exit\n"
+    "  --interval S         seconds between two --json snapshots (default 1)\n"
+    "  --duration S         stop after S seconds\n"
+    "  --log FILE           append capmon's own log lines (connections, refusals) to FILE\n"
+    "                       (default: standard error, none while the dashboard runs)\n"
+    "  --record FILE        append every message received to FILE before applying it\n"
+    "  --hook CMD           run CMD for each alert notification (repeatable)\n"
+    "  --trace FILE         append \"SEQ EPOCH_US\" for each relay record applied (benchmarks)\n"
+    "%s"
+    "  -h, --help           this help\n"
+    "\n"
+    "The dashboard is used when standard output is a terminal and --json is not given;\n"
+    "otherwise --json is implied. Exit status: 0 stopped (q, SIGINT, SIGTERM, --duration\n"
+    "or every file source at its end), 1 runtime failure, 2 usage error.\n";
+
+enum { OPT_JSON = OPT_COMMON_END + 1, OPT_INTERVAL, OPT_DURATION, OPT_LOG, OPT_TRACE };
+
+typedef struct Watch {
+        CommonOpts common;
+        int json;
+        double interval, duration;
+        const char *logpath, *tracepath;
+        FILE *logf, *trace;
+        int quiet_log; /* the dashboard owns the terminal */
+        Monitor *m;
+        Loop *loop;
+        Live *lv;
+        Hook *hook;
+        Dashboard *dash;
+        FILE *record;
+        LoopTimer *print_timer, *stop_timer, *hook_timer, *dash_timer;
+        int rc;
+} Watch;
+
+static void watch_log(void *ud, const char *line)
+{
+        Watch *w = ud;
+        FILE *f = w->logf ? w->logf : (w->quiet_log ? NULL : stderr);
+        if (!f)
+                return;
+        char t[40];
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        time_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, t, sizeof t);
+        fprintf(f, "capmon watch: %s %s\n", t, line);
+        fflush(f);
+}
+
+static int print_snapshot(Watch *w)
+{
+        json_t *snap = Monitor_snapshot(w->m);
+        int bad = json_dumpf(snap, stdout, JSON_COMPACT) || fputc('\n', stdout) == EOF ||
+                  fflush(stdout) != 0;
+        json_decref(snap);
+        if (bad) {
+                watch_log(w, "standard output: write failed");
+                w->rc = EXIT_RUNTIME;
+                Loop_stop(w->loop);
+        }
+        return bad ? -1 : 0;
+}
+
+static void on_print(void *ud)
+{
+        Watch *w = ud;
+        if (print_snapshot(w) == 0)
+                Loop_timer_start(w->print_timer, (int64_t)(w->interval * 1e6));
+}
+
+static void on_stop(void *ud)
+{
+        Watch *w = ud;
+        Loop_stop(w->loop);
+}
+
+static void on_signal(void *ud, int signo)
+{
+        (void)signo;
+        on_stop(ud);
+}
+
+static void on_all_done(void *ud)
+{
+        Watch *w = ud;
+        watch_log(w, "every source has ended");
+        Loop_stop(w->loop);
+}
+
+static void on_hook_tick(void *ud)
+{
+        Watch *w = ud;
+        /* before any event the alerts (feed) are timed by the wall clock */
+        int64_t clock = State_clock(Monitor_state(w->m));
+        if (clock == TIME_NONE) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                clock = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        }
+        Hook_advance(w->hook, clock);
+        Hook_poll(w->hook, Hook_now());
+        Loop_timer_start(w->hook_timer, 100000);
+}
+
+/* The dashboard: the state may change on any message; one redraw per frame. */
+static void on_dash_tick(void *ud)
+{
+        Watch *w = ud;
+        Dashboard_changed(w->dash);
+        const Alerts *al = Monitor_alerts_const(w->m);
+        const Alert *feed = NULL, *lag = NULL;
+        for (size_t i = 0; i < Alerts_count(al); i++) {
+                const Alert *a = Alerts_get(al, i);
+                if (a->status != AL_FIRING)
+                        continue;
+                if (a->rule == RULE_FEED && !feed)
+                        feed = a;
+                if (a->rule == RULE_LAG && !lag)
+                        lag = a;
+        }
+        char text[64]; /* short: the header gives it a third of the width; the
+                        * alerts pane names the source */
+        if (feed)
+                xsnprintf(text, sizeof text, "%s",
+                          feed->delegation && strstr(feed->delegation, "(gap)") ? "gap"
+                                                                                : "disconnected");
+        else if (lag)
+                xsnprintf(text, sizeof text, "lag %.0f s", lag->cur_value);
+        else
+                xsnprintf(text, sizeof text, "connected");
+        Dashboard_set_feed(w->dash, text, feed ? feed->level : lag ? lag->level : SEV_NONE);
+        Loop_timer_start(w->dash_timer, DASH_FRAME_US);
+}
+
+static void dash_quit(void *ud)
+{
+        on_stop(ud);
+}
+
+static int add_source(Watch *w, const char *spec, Source **out, char *err, size_t errlen)
+{
+        if (strncmp(spec, "ws://", 5) == 0 || strncmp(spec, "wss://", 6) == 0)
+                *out = Source_ws_new(w->lv, spec, err, errlen);
+        else if (strcmp(spec, "zoom") == 0)
+                *out = Source_zoom_new(w->lv, err, errlen);
+        else if (strncmp(spec, "webhook://", 10) == 0)
+                *out = Source_webhook_new(w->lv, spec, err, errlen);
+        else if (strstr(spec, "://"))
+                return xsnprintf(err, errlen, "%s: unknown kind of source", spec), -1;
+        else
+                *out = Source_file_new(w->lv, spec, err, errlen);
+        return *out ? 0 : -1;
+}
+
+static int run(Watch *w, char **specs, size_t nspecs)
+{
+        Config cfg;
+        char err[512];
+        Source **src = xcalloc(nspecs, sizeof *src);
+        int use_dash = !w->json && isatty(STDOUT_FILENO);
+        if (cli_load_config(&w->common, &cfg)) {
+                free(src);
+                return EXIT_RUNTIME;
+        }
+        if (w->logpath) {
+                w->logf = fopen(w->logpath, "a");
+                if (!w->logf) {
+                        cli_error("%s: %s", w->logpath, strerror(errno));
+                        w->rc = EXIT_RUNTIME;
+                        goto out;
+                }
+        }
+        if (w->common.record) {
+                w->record = fopen(w->common.record, "a");
+                if (!w->record) {
+                        cli_error("%s: %s", w->common.record, strerror(errno));
+                        w->rc = EXIT_RUNTIME;
+                        goto out;
+                }
+        }
+        w->m = Monitor_new(&cfg, err, sizeof err);
+        if (!w->m) {
+                cli_error("%s", err);
+                w->rc = EXIT_RUNTIME;
+                goto out;
+        }
+        w->loop = Loop_new(w->logpath, err, sizeof err);
+        if (!w->loop) {
+                cli_error("%s", err);
+                w->rc = EXIT_RUNTIME;
+                goto out;
+        }
+        if (cfg.nhooks) {
+                w->hook = Hook_new(cfg.hooks, cfg.nhooks, NULL, err, sizeof err);
+                if (!w->hook) {
+                        cli_error("%s", err);
+                        w->rc = EXIT_RUNTIME;
+                        goto out;
+                }
+                Hook_set_log(w->hook, watch_log, w);
+                Hook_attach(w->hook, w->m);
+                w->hook_timer = Loop_timer_new(w->loop, on_hook_tick, w);
+                Loop_timer_start(w->hook_timer, 100000);
+        }
+        w->lv = Live_new(w->m, w->loop, w->record, watch_log, w);
+        if (w->tracepath) {
+                w->trace = fopen(w->tracepath, "a");
+                if (!w->trace) {
+                        cli_error("%s: %s", w->tracepath, strerror(errno));
+                        w->rc = EXIT_RUNTIME;
+                        goto out;
+                }
+                Live_set_trace(w->lv, w->trace);
+        }
+        for (size_t i = 0; i < nspecs; i++) {
+                if (add_source(w, specs[i], &src[i], err, sizeof err)) {
+                        cli_error("%s", err);
+                        w->rc = EXIT_RUNTIME;
+                        goto out;
+                }
+        }
+        Live_on_all_done(w->lv, on_all_done, w);
+        if (use_dash) {
+                /* the dashboard owns the terminal: our log goes to --log only */
+                DashboardHooks hooks = {w, dash_quit, NULL, NULL};
+                w->dash = Dashboard_new(w->m, &hooks);
+                DashboardOpts dopts = {w->common.no_color, w->logpath};
+                w->quiet_log = 1;
+                if (Dashboard_start(w->dash, w->loop, &dopts, err, sizeof err)) {
+                        w->quiet_log = 0;
+                        cli_error("%s", err);
+                        w->rc = EXIT_RUNTIME;
+                        goto out;
+                }
+                w->dash_timer = Loop_timer_new(w->loop, on_dash_tick, w);
+                Loop_timer_start(w->dash_timer, 0);
+        } else {
+                Loop_on_signal(w->loop, SIGINT, on_signal, w);
+                Loop_on_signal(w->loop, SIGTERM, on_signal, w);
+                w->print_timer = Loop_timer_new(w->loop, on_print, w);
+                Loop_timer_start(w->print_timer, (int64_t)(w->interval * 1e6));
+        }
+        if (w->duration > 0) {
+                w->stop_timer = Loop_timer_new(w->loop, on_stop, w);
+                Loop_timer_start(w->stop_timer, (int64_t)(w->duration * 1e6));
+        }
+        if (Loop_run(w->loop) < 0) {
+                watch_log(w, "event loop failed");
+                w->rc = EXIT_RUNTIME;
+        }
+        if (w->dash) {
+                Dashboard_stop(w->dash);
+                w->quiet_log = 0;
+        } else if (w->rc == 0) {
+                print_snapshot(w);
+        }
+out:
+        for (size_t i = 0; i < nspecs; i++)
+                Source_free(src[i]);
+        free(src);
+        Dashboard_free(w->dash);
+        if (w->hook) {
+                Hook_flush(w->hook);
+                Hook_drain(w->hook);
+                Hook_free(w->hook);
+        }
+        Loop_timer_free(w->print_timer);
+        Loop_timer_free(w->stop_timer);
+        Loop_timer_free(w->hook_timer);
+        Loop_timer_free(w->dash_timer);
+        Live_free(w->lv);
+        Loop_free(w->loop);
+        Monitor_free(w->m);
+        Config_done(&cfg);
+        if (w->record)
+                fclose(w->record);
+        if (w->logf)
+                fclose(w->logf);
+        if (w->trace)
+                fclose(w->trace);
+        return w->rc;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+        static const struct option longopts[] = {
+            CLI_COMMON_LONGOPTS,
+            {"json", no_argument, NULL, OPT_JSON},
+            {"interval", required_argument, NULL, OPT_INTERVAL},
+            {"duration", required_argument, NULL, OPT_DURATION},
+            {"log", required_argument, NULL, OPT_LOG},
+            {"trace", required_argument, NULL, OPT_TRACE},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        Watch w;
+        memset(&w, 0, sizeof w);
+        w.interval = 1;
+        int c;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+                int k = cli_common_opt(&w.common, c, optarg);
+                if (k < 0)
+                        return EXIT_USAGE;
+                if (k > 0)
+                        continue;
+                switch (c) {
+                case 'h':
+                        printf(WATCH_HELP, COMMON_HELP);
+                        cli_common_free(&w.common);
+                        return 0;
+                case OPT_JSON:
+                        w.json = 1;
+                        break;
+                case OPT_INTERVAL:
+                        if (cli_double("--interval", optarg, 0.01, 86400, &w.interval))
+                                return EXIT_USAGE;
+                        break;
+                case OPT_DURATION:
+                        if (cli_double("--duration", optarg, 0.01, 1e9, &w.duration))
+                                return EXIT_USAGE;
+                        break;
+                case OPT_LOG:
+                        w.logpath = optarg;
+                        break;
+                case OPT_TRACE:
+                        w.tracepath = optarg;
+                        break;
+                case ':':
+                        return cli_usage_error("watch", "%s needs a value", argv[optind - 1]);
+                default:
+                        return cli_usage_error("watch", "unknown option %s", argv[optind - 1]);
+                }
+        }
+        if (optind >= argc)
+                return cli_usage_error("watch", "no source given");
+        signal(SIGPIPE, SIG_IGN);
+        int rc = run(&w, argv + optind, (size_t)(argc - optind));
+        cli_common_free(&w.common);
+        return rc;
+}
