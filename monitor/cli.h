@@ -77,5 +77,9 @@ void cli_report_done(InvalidReport *r);
 extern const char *const COMMON_HELP;
 
 int cmd_replay(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_relay(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 #endif

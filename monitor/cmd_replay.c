@@ -1,11 +1,16 @@
 /* capmon replay: recorded logs -> state -> snapshot, summary or dashboard. */
+#include <signal.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "dashboard.h"
+#include "hook.h"
+#include "loop.h"
 #include "util.h"
 
 static const char REPLAY_HELP[] =
@@ -15,18 +20,35 @@ static const char REPLAY_HELP[] =
     "monitor. Several files are merged into one stream by arrival time.\n"
     "\n"
     "  --json               print the final snapshot (JSON) on standard output\n"
+    "  --tui                show the replay in the dashboard (the default when standard\n"
+    "                       output is a terminal); q quits, ? lists the keys\n"
+    "  --summary            print a text summary at the end, even on a terminal\n"
     "  --max                no pacing: as fast as possible\n"
     "  --speed X            pace by recorded arrival times, X times faster (default 1)\n"
     "  --idle-limit S       never wait more than S seconds between two records\n"
+    "  --hooks              run the alert hooks (--hook CMD, or \"hooks\" in the\n"
+    "                       configuration); without it a replay notifies nobody\n"
     "%s"
     "  -h, --help           this help\n"
     "\n"
-    "Without --json, a short text summary is printed at the end. Invalid records are\n"
-    "reported on standard error with file and line, counted and skipped.\n"
+    "On a terminal the replay is shown in the dashboard, paced by the recorded\n"
+    "arrival times: p pauses, + and - change the speed, and the dashboard stays\n"
+    "up at the end until q. Otherwise (or with --summary) a short text summary is\n"
+    "printed at the end. Invalid records are reported on standard error with file\n"
+    "and line (after the dashboard closes), counted and skipped. CAPMON_TUI_LOG\n"
+    "names a file for diagnostics while the dashboard runs.\n"
     "Exit status: 0 done, 1 a file could not be read (or an invalid record with\n"
     "--strict), 2 usage error.\n";
 
-enum { OPT_JSON = OPT_COMMON_END + 1, OPT_MAX, OPT_SPEED, OPT_IDLE, OPT_TUI };
+enum {
+        OPT_JSON = OPT_COMMON_END + 1,
+        OPT_MAX,
+        OPT_SPEED,
+        OPT_IDLE,
+        OPT_TUI,
+        OPT_HOOKS,
+        OPT_SUMMARY
+};
 
 typedef struct ReplayOpts {
         CommonOpts common;
@@ -34,6 +56,9 @@ typedef struct ReplayOpts {
         int max;
         double speed;
         double idle_limit; /* seconds; 0 = none */
+        int hooks;         /* --hooks: run the alert hooks */
+        int tui;           /* --tui */
+        int summary;       /* --summary */
 } ReplayOpts;
 
 static void sleep_ms(double ms)
@@ -103,6 +128,18 @@ static int run(ReplayOpts *o, char **files, size_t nfiles)
                 Config_done(&cfg);
                 return EXIT_RUNTIME;
         }
+        Hook *hook = NULL;
+        if (o->hooks) {
+                hook = Hook_new(cfg.hooks, cfg.nhooks, NULL, err, sizeof err);
+                if (!hook) {
+                        cli_error("%s", err);
+                        Replay_close(r);
+                        Monitor_free(m);
+                        Config_done(&cfg);
+                        return EXIT_USAGE;
+                }
+                Hook_attach(hook, m);
+        }
         InvalidReport rep = {0, 0, 100};
         ReplayItem it;
         int64_t prev_at = TIME_NONE;
@@ -120,7 +157,11 @@ static int run(ReplayOpts *o, char **files, size_t nfiles)
                                 double wait = (double)(it.at - prev_at) / o->speed;
                                 if (o->idle_limit > 0 && wait > o->idle_limit * 1000)
                                         wait = o->idle_limit * 1000;
-                                sleep_ms(wait);
+                                if (hook)
+                                        Hook_sleep(hook, wait, State_clock(Monitor_state(m)),
+                                                   o->speed);
+                                else
+                                        sleep_ms(wait);
                         }
                         if (prev_at == TIME_NONE || it.at > prev_at)
                                 prev_at = it.at;
@@ -138,6 +179,10 @@ static int run(ReplayOpts *o, char **files, size_t nfiles)
                 } else {
                         out = Monitor_feed_json(m, it.root, TIME_NONE, err, sizeof err);
                 }
+                if (hook) {
+                        Hook_advance(hook, State_clock(Monitor_state(m)));
+                        Hook_poll(hook, Hook_now());
+                }
                 if (out == OUT_INVALID) {
                         if (o->common.strict) {
                                 cli_error("%s:%ld: invalid record: %s (--strict)", it.path, it.line,
@@ -153,6 +198,11 @@ static int run(ReplayOpts *o, char **files, size_t nfiles)
                 rc = EXIT_RUNTIME;
         }
         cli_report_done(&rep);
+        if (hook) {
+                Hook_drain(hook); /* each call is bounded by the hook timeout */
+                Alerts_set_notify(Monitor_alerts(m), NULL, NULL);
+                Hook_free(hook);
+        }
         if (rc == 0) {
                 if (o->json) {
                         json_t *snap = Monitor_snapshot(m);
@@ -173,6 +223,299 @@ static int run(ReplayOpts *o, char **files, size_t nfiles)
         return rc;
 }
 
+/* ---- the replay in the dashboard, paced on the event loop ---- */
+
+#define TUI_MSGS     20    /* messages kept for standard error, shown after the dashboard */
+#define TUI_BATCH_US 20000 /* records applied per turn of the loop, at most this long */
+
+typedef struct TuiReplay {
+        const ReplayOpts *o;
+        Monitor *m;
+        Replay *r;
+        Loop *loop;
+        Dashboard *d;
+        Hook *hook;
+        LoopTimer *pace, *hook_timer;
+        ReplayItem it;
+        int have; /* it holds the next record */
+        int paused;
+        double speed;
+        int64_t due;    /* monotonic us when `it` is due */
+        int64_t remain; /* while paused: us left until it is due */
+        int64_t prev_at;
+        int rc;
+        char msgs[TUI_MSGS][320];
+        size_t nmsgs;
+        unsigned long more;
+} TuiReplay;
+
+static void tui_msg(TuiReplay *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tui_msg(TuiReplay *t, const char *fmt, ...)
+{
+        if (t->nmsgs == TUI_MSGS) {
+                t->more++;
+                return;
+        }
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(t->msgs[t->nmsgs++], sizeof t->msgs[0], fmt, ap);
+        va_end(ap);
+}
+
+static void tui_hook_log(void *ud, const char *line)
+{
+        tui_msg(ud, "%s", line);
+}
+
+static void tui_feed_state(TuiReplay *t)
+{
+        char buf[64];
+        if (t->rc)
+                Dashboard_set_feed(t->d, "replay stopped: see the messages on exit", SEV_CRITICAL);
+        else if (!t->have)
+                Dashboard_set_feed(t->d, "replay finished", SEV_NONE);
+        else if (t->paused)
+                Dashboard_set_feed(t->d, "replay paused (p resumes)", SEV_WARNING);
+        else if (t->o->max)
+                Dashboard_set_feed(t->d, "replay max speed", SEV_NONE);
+        else {
+                xsnprintf(buf, sizeof buf, "replay %gx", t->speed);
+                Dashboard_set_feed(t->d, buf, SEV_NONE);
+        }
+}
+
+static void tui_hooks_serve(TuiReplay *t)
+{
+        if (!t->hook)
+                return;
+        Hook_advance(t->hook, State_clock(Monitor_state(t->m)));
+        if (Hook_poll(t->hook, Hook_now()) > 0 && !Loop_timer_pending(t->hook_timer)) {
+                int ms = Hook_timeout(t->hook, Hook_now());
+                if (ms < 0 || ms > 100)
+                        ms = 100; /* also serves the hook pipes */
+                Loop_timer_start(t->hook_timer, (int64_t)ms * 1000);
+        }
+}
+
+static void tui_hook_tick(void *ud)
+{
+        tui_hooks_serve(ud);
+}
+
+/* Read the next record into t->it and compute when it is due. */
+static void tui_next(TuiReplay *t)
+{
+        char err[512];
+        int st = Replay_next(t->r, &t->it, err, sizeof err);
+        if (st != LINE_OK) {
+                t->have = 0;
+                if (st == LINE_ERROR) {
+                        tui_msg(t, "%s", err);
+                        t->rc = EXIT_RUNTIME;
+                }
+                if (t->hook)
+                        Hook_flush(t->hook);
+                tui_feed_state(t);
+                return;
+        }
+        t->have = 1;
+        if (t->o->max || t->it.at == TIME_NONE)
+                return;
+        if (t->prev_at != TIME_NONE && t->it.at > t->prev_at) {
+                double wait = (double)(t->it.at - t->prev_at) / t->speed;
+                if (t->o->idle_limit > 0 && wait > t->o->idle_limit * 1000)
+                        wait = t->o->idle_limit * 1000;
+                t->due += (int64_t)(wait * 1000);
+        }
+        if (t->prev_at == TIME_NONE || t->it.at > t->prev_at)
+                t->prev_at = t->it.at;
+}
+
+/* Apply t->it. 0, or -1 to stop (--strict). */
+static int tui_apply(TuiReplay *t)
+{
+        const ReplayItem *it = &t->it;
+        char err[512];
+        Outcome out;
+        if (it->len == 0 && !(it->flags & LINE_TOO_LONG))
+                return 0;
+        if (!it->root && (it->flags & LINE_NO_NEWLINE) && !(it->flags & LINE_TOO_LONG)) {
+                tui_msg(t, "%s:%ld: torn last line (no newline, not JSON): ignored", it->path,
+                        it->line);
+                return 0;
+        }
+        if (it->flags & LINE_TOO_LONG) {
+                xsnprintf(err, sizeof err, "line longer than %d bytes", LOG_LINE_MAX);
+                Monitor_count_invalid(t->m);
+                out = OUT_INVALID;
+        } else if (!it->root) {
+                xsnprintf(err, sizeof err, "not JSON: %s (column %d)", it->jerr.text,
+                          it->jerr.column);
+                Monitor_count_invalid(t->m);
+                out = OUT_INVALID;
+        } else {
+                out = Monitor_feed_json(t->m, it->root, TIME_NONE, err, sizeof err);
+        }
+        if (out == OUT_INVALID) {
+                tui_msg(t, "%s:%ld: invalid record: %s%s", it->path, it->line, err,
+                        t->o->common.strict ? " (--strict)" : "");
+                if (t->o->common.strict) {
+                        t->rc = EXIT_RUNTIME;
+                        return -1;
+                }
+        }
+        tui_hooks_serve(t);
+        return 0;
+}
+
+static void tui_pace(void *ud)
+{
+        TuiReplay *t = ud;
+        int64_t start = Loop_now_us(), now = start;
+        unsigned n = 0;
+        while (t->have && !t->paused && !t->rc) {
+                if (!t->o->max && t->due > now) {
+                        Loop_timer_start(t->pace, t->due - now);
+                        return;
+                }
+                if (tui_apply(t)) {
+                        t->have = 0;
+                        tui_feed_state(t);
+                } else {
+                        tui_next(t);
+                }
+                Dashboard_changed(t->d);
+                if ((++n & 63) == 0) {
+                        now = Loop_now_us();
+                        if (now - start > TUI_BATCH_US) {
+                                Loop_timer_start(t->pace, 0); /* let keys and frames in */
+                                return;
+                        }
+                }
+        }
+}
+
+static void tui_quit(void *ud)
+{
+        TuiReplay *t = ud;
+        Loop_stop(t->loop);
+}
+
+static void tui_pause(void *ud)
+{
+        TuiReplay *t = ud;
+        int64_t now = Loop_now_us();
+        if (!t->have)
+                return;
+        t->paused = !t->paused;
+        if (t->paused) {
+                Loop_timer_stop(t->pace);
+                t->remain = t->due > now ? t->due - now : 0;
+        } else {
+                t->due = now + t->remain;
+                Loop_timer_start(t->pace, t->remain);
+        }
+        tui_feed_state(t);
+}
+
+static void tui_speed(void *ud, int dir)
+{
+        TuiReplay *t = ud;
+        if (t->o->max)
+                return;
+        double old = t->speed, speed = dir > 0 ? old * 2 : old / 2;
+        if (speed > 1e6 || speed < 1.0 / 64)
+                return;
+        t->speed = speed;
+        int64_t now = Loop_now_us();
+        if (t->paused) {
+                t->remain = (int64_t)((double)t->remain * old / speed);
+        } else if (t->have && t->due > now) {
+                t->due = now + (int64_t)((double)(t->due - now) * old / speed);
+                Loop_timer_start(t->pace, t->due - now);
+        }
+        tui_feed_state(t);
+}
+
+static int run_tui(ReplayOpts *o, char **files, size_t nfiles)
+{
+        Config cfg;
+        char err[512];
+        TuiReplay t;
+        memset(&t, 0, sizeof t);
+        t.o = o;
+        t.speed = o->speed;
+        t.prev_at = TIME_NONE;
+        if (cli_load_config(&o->common, &cfg))
+                return EXIT_RUNTIME;
+        const char *logpath = getenv("CAPMON_TUI_LOG");
+        if (logpath && !*logpath)
+                logpath = NULL;
+        int rc = EXIT_RUNTIME;
+        t.m = Monitor_new(&cfg, err, sizeof err);
+        if (!t.m) {
+                cli_error("%s", err);
+                goto out;
+        }
+        t.r = Replay_open(files, nfiles, err, sizeof err);
+        if (!t.r) {
+                cli_error("%s", err);
+                goto out;
+        }
+        if (o->hooks) {
+                t.hook = Hook_new(cfg.hooks, cfg.nhooks, NULL, err, sizeof err);
+                if (!t.hook) {
+                        cli_error("%s", err);
+                        rc = EXIT_USAGE;
+                        goto out;
+                }
+                Hook_set_log(t.hook, tui_hook_log, &t);
+                Hook_attach(t.hook, t.m);
+        }
+        t.loop = Loop_new(logpath, err, sizeof err);
+        if (!t.loop) {
+                cli_error("%s", err);
+                goto out;
+        }
+        DashboardHooks hooks = {&t, tui_quit, tui_pause, tui_speed};
+        t.d = Dashboard_new(t.m, &hooks);
+        DashboardOpts dopts = {o->common.no_color, logpath};
+        if (Dashboard_start(t.d, t.loop, &dopts, err, sizeof err)) {
+                cli_error("%s", err);
+                goto out;
+        }
+        t.pace = Loop_timer_new(t.loop, tui_pace, &t);
+        t.hook_timer = Loop_timer_new(t.loop, tui_hook_tick, &t);
+        t.due = Loop_now_us();
+        tui_next(&t);
+        tui_feed_state(&t);
+        if (t.have)
+                Loop_timer_start(t.pace, 0);
+        if (Loop_run(t.loop) < 0 && !t.rc) {
+                tui_msg(&t, "event loop failed");
+                t.rc = EXIT_RUNTIME;
+        }
+        rc = t.rc;
+out:
+        Dashboard_free(t.d); /* the terminal is restored from here on */
+        for (size_t i = 0; i < t.nmsgs; i++)
+                cli_error("%s", t.msgs[i]);
+        if (t.more)
+                cli_error("%lu more messages not shown", t.more);
+        if (t.hook) {
+                Hook_drain(t.hook);
+                Alerts_set_notify(Monitor_alerts(t.m), NULL, NULL);
+                Hook_free(t.hook);
+        }
+        Loop_timer_free(t.pace);
+        Loop_timer_free(t.hook_timer);
+        Loop_free(t.loop);
+        Replay_close(t.r);
+        Monitor_free(t.m);
+        Config_done(&cfg);
+        return rc;
+}
+
 int cmd_replay(int argc, char **argv)
 {
         static const struct option longopts[] = {
@@ -181,6 +524,9 @@ int cmd_replay(int argc, char **argv)
             {"max", no_argument, NULL, OPT_MAX},
             {"speed", required_argument, NULL, OPT_SPEED},
             {"idle-limit", required_argument, NULL, OPT_IDLE},
+            {"hooks", no_argument, NULL, OPT_HOOKS},
+            {"tui", no_argument, NULL, OPT_TUI},
+            {"summary", no_argument, NULL, OPT_SUMMARY},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -210,6 +556,15 @@ int cmd_replay(int argc, char **argv)
                                 return EXIT_USAGE;
                         speed_given = 1;
                         break;
+                case OPT_HOOKS:
+                        o.hooks = 1;
+                        break;
+                case OPT_TUI:
+                        o.tui = 1;
+                        break;
+                case OPT_SUMMARY:
+                        o.summary = 1;
+                        break;
                 case OPT_IDLE:
                         if (cli_double("--idle-limit", optarg, 0, 1e9, &o.idle_limit))
                                 return EXIT_USAGE;
@@ -224,7 +579,15 @@ int cmd_replay(int argc, char **argv)
                 return cli_usage_error("replay", "--max and --speed exclude each other");
         if (optind >= argc)
                 return cli_usage_error("replay", "no log file given");
-        int rc = run(&o, argv + optind, (size_t)(argc - optind));
+        if (o.tui + o.json + o.summary > 1)
+                return cli_usage_error("replay", "--tui, --json and --summary exclude each other");
+        if (o.tui && !isatty(STDOUT_FILENO))
+                return cli_usage_error("replay", "--tui needs a terminal on standard output");
+        int rc;
+        if (o.tui || (!o.json && !o.summary && isatty(STDOUT_FILENO)))
+                rc = run_tui(&o, argv + optind, (size_t)(argc - optind));
+        else
+                rc = run(&o, argv + optind, (size_t)(argc - optind));
         cli_common_free(&o.common);
         return rc;
 }

@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages capmon needs to build and test, when missing.
 set -eu
 pkgs="meson ninja-build pkg-config gcc libjansson-dev libncurses-dev libwebsockets-dev
-libssl-dev python3 python3-websockets tmux curl valgrind clang libclang-rt-14-dev
+libssl-dev openssl python3 python3-websockets tmux curl valgrind clang libclang-rt-14-dev
 clang-format"
 missing=""
 for p in $pkgs; do
