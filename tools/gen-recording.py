@@ -28,10 +28,9 @@ import bisect
 import calendar
 import heapq
 import json
+import random
 import sys
 import time
-
-import random
 
 BASE_ISO = "2026-03-10T08:00:00Z"
 BASE_MS = calendar.timegm(time.strptime(BASE_ISO, "%Y-%m-%dT%H:%M:%SZ")) * 1000
@@ -258,7 +257,7 @@ REGIONS = {
     "zh": "CHN", "ja": "JPN", "ko": "KOR PRK",
     "se": "VNM THA IDN MYS PHL KHM LAO MMR SGP BRN MNG",
     "sa": "IND PAK BGD LKA NPL BTN MDV AFG",
-    "ir": "IRN TUR",
+    "ir": "IRN", "tr": "TUR",
     "af": "NGA KEN GHA UGA TZA ZAF ZMB ZWE MWI BWA NAM LSO SWZ ETH ERI SSD LBR SLE "
           "GMB SYC MUS",
 }
@@ -314,9 +313,10 @@ NAMES = {
            "Kavita Sanjay Deepa Tenzin Nimal",
            "Sharma Patel Singh Gupta Khan Ahmed Chowdhury Hossain Perera Fernando "
            "Shrestha Dorji Iyer Reddy Malik Qureshi"),
-    "ir": ("Ali Zahra Reza Maryam Mehmet Ayşe Mustafa Elif Hossein Fatemeh Emre Zeynep",
-           "Hosseini Ahmadi Mohammadi Karimi Rezaei Yılmaz Kaya Demir Şahin Çelik "
-           "Öztürk Moradi"),
+    "ir": ("Ali Zahra Reza Maryam Hossein Fatemeh Mehdi Narges",
+           "Hosseini Ahmadi Mohammadi Karimi Rezaei Moradi Jafari Sadeghi"),
+    "tr": ("Mehmet Ayşe Mustafa Elif Emre Zeynep Burak Selin",
+           "Yılmaz Kaya Demir Şahin Çelik Öztürk Aydın Arslan"),
     "af": ("Chinedu Amina Kwame Wanjiru Tendai Nomvula Oluwaseun Abena Baraka "
            "Thandiwe Yaw Nia Kofi Zanele Emeka Akua Joseph Grace Sipho Tsion",
            "Okafor Mensah Ochieng Kamau Moyo Dlamini Adeyemi Banda Mwangi Nkosi Asante "
@@ -434,7 +434,6 @@ class Meeting:
 
 # Timeline of the sitting, in ms after BASE (08:00:00Z).
 T_START = 1 * MIN                # host starts the meeting
-T_OPEN = 30 * MIN                # the chair opens the sitting
 T_PEAK_ADMIT = (19 * MIN, 34 * MIN)  # host overwhelmed: slow "admit all" batches
 T_BREAKOUT = (100 * MIN, 116 * MIN)  # a drafting group in a breakout room
 T_DIP = (120 * MIN, 172 * MIN)   # delegations leave after the main item
@@ -444,11 +443,11 @@ T_END = 180 * MIN                # host ends the meeting
 # meeting holds ZOOM_LIMIT participants: at the join attempt, and again when
 # someone admitted from the waiting room actually connects.
 ZOOM_LIMIT = 1000
-N_DELEGATES = 976               # delegates who will try to attend
+N_DELEGATES = 976                # delegates who will try to attend
 
 # Cameras switched on, a target over time (minutes, cameras); the video process
-# follows it with noise. Peak ~55 at the opening, then "please turn your
-# cameras off" brings it under 40.
+# follows it with noise. Peak ~55 when the chair opens the sitting (08:30),
+# then "please turn your cameras off" brings it under 40.
 VIDEO_TARGET = [(3, 1), (15, 8), (25, 18), (29, 24), (31, 40), (35, 54), (52, 56),
                 (58, 52), (63, 44), (68, 36), (90, 33), (120, 30), (150, 24),
                 (178, 14)]
@@ -830,7 +829,7 @@ class Sitting:
         if T_PEAK_ADMIT[0] <= self.now < T_PEAK_ADMIT[1]:
             gap = self.u(40 * SEC, 150 * SEC)   # swamped at the peak
         else:
-            gap = self.u(5 * SEC, 25 * SEC)
+            gap = self.u(4 * SEC, 15 * SEC)
         self.at(self.now + gap, self.host_admits)
 
     def abandon(self, s):
@@ -1111,8 +1110,8 @@ def arrival_model(lines):
         except ValueError:
             stats["bad"] += 1
             continue
-        if "capmon_log" in rec:
-            continue
+        if "capmon_log" in rec or "module" in rec:
+            continue                    # header; WebSocket heartbeat (not an event)
         stats["records"] += 1
         body = rec.get("body")
         if not isinstance(body, dict) or "object" not in body.get("payload", {}):
@@ -1167,7 +1166,7 @@ def arrival_model(lines):
     return stats
 
 
-def after_peak_low(lines, level):
+def after_peak_low(lines):
     """Lowest participant count (arrival order) after the peak, and the video
     count's lowest after its own peak: to check that the alerts resolve."""
     open_, video, seen = set(), set(), set()
@@ -1211,9 +1210,10 @@ def mode_sitting(args, source):
     lines = sit.lines(source)
     write_lines(args.out, lines)
     m = arrival_model(lines)
-    low, vlow = after_peak_low(lines, 880)
+    low, vlow = after_peak_low(lines)
     size = sum(len(l.encode()) + 1 for l in lines)
-    print(f"sitting: {len(lines)} lines ({m['records']} records, {m['bad']} bad, "
+    print(f"sitting: {len(lines)} lines ({m['records']} records with seq, "
+          f"{m['bad']} invalid, 1 heartbeat, "
           f"{m['duplicates']} redelivered), {size / 1e6:.2f} MB; "
           f"{sit.n_delegations} delegations, {len(sit.people)} people", file=sys.stderr)
     print(f"model: peak participants {m['peak']} at {m['peak_at']}, lowest after "
@@ -1241,21 +1241,22 @@ class FastMeeting:
                        % (m.account_id, obj))
         self.cprefix = ('"payload":{"object":{"uuid":"%s","id":"%s","participant":'
                         % (m.uuid, m.id))
-        self.open = []                  # sessions: [uid, person, puuid, video]
+        self.open = []                  # sessions: [uid, person, puuid, vidx]
         self.pos = {}                   # uid -> index in open
         self.free = []                  # persons not in the meeting
-        self.video = 0
+        self.joining = 0                # admitted, participant_joined queued
+        self.vids = []                  # sessions with video on (vidx: index here)
         self.peak = 0
         self.peak_video = 0
 
 
 def mode_stress(args, source):
-    rng = random.Random(args.seed)
+    rng = random.Random(args.seed * 1000 + 2)   # not the sitting's meeting ids
     t0 = time.monotonic()
     countries, _ = load_countries()
     caps = [args.max_concurrent]
     for i in range(1, args.meetings):
-        caps.append(max(100, int(args.max_concurrent * (1 - 0.2 * i))))
+        caps.append(max(100, round(args.max_concurrent * (1 - 0.2 * i))))
     meetings = [FastMeeting(rng, i, c) for i, c in enumerate(caps)]
     weights = [c / sum(caps) for c in caps]
     cum = [sum(weights[:i + 1]) for i in range(len(weights))]
@@ -1278,21 +1279,43 @@ def mode_stress(args, source):
     ts = BASE_MS
     uid = 16778240
     recent = []                         # recent bodies, for redeliveries
+    pending = []                        # future records: (t, n, src, body, fm, s, act)
+    pn = 0
     R = rng.random
     RI = rng.randrange
     step_ms = max(1, (4 * 3600 * SEC) // total)   # about four hours of events
 
-    def put(src, body, rv=None):
+    def put(src, body, t):
+        """Write one record; recv = t + delay, kept non-decreasing."""
         nonlocal seq, recv
         seq += 1
         d = 50 + RI(850) if R() > 0.01 else 2000 + RI(6000)
-        recv = max(recv, (rv if rv is not None else 0) + d)
+        recv = max(recv, t + d)
         buf.append('{"seq":%d,"recv":%d,"src":"%s","body":%s}\n'
                    % (seq, recv, src, body))
         if src == "webhook" and R() < 0.05:
             recent.append(body)
             if len(recent) > 512:
                 del recent[:256]
+
+    def later(t, body, fm, s=None, act=0):
+        """Queue a record for event time t (act 1: the session opens then;
+        act 2: the person is free again)."""
+        nonlocal pn
+        pn += 1
+        heapq.heappush(pending, (t, pn, body, fm, s, act))
+
+    def flush(until):
+        while pending and pending[0][0] <= until:
+            t, _, body, fm, s, act = heapq.heappop(pending)
+            put("webhook", body, t)
+            if act == 1:
+                fm.joining -= 1
+                fm.pos[s[0]] = len(fm.open)
+                fm.open.append(s)
+                fm.peak = max(fm.peak, len(fm.open))
+            elif act == 2:
+                fm.free.append(s[1])
 
     def part(s, key, t, reason=None):
         tail = ',"leave_reason":"%s"}' % reason if reason else "}"
@@ -1301,14 +1324,39 @@ def mode_stress(args, source):
                 % (s[0], s[1][0], s[2], key, iso(t), s[1][1], tail))
 
     def zoom(fm, event, t, p):
-        put("webhook", '{"event":"meeting.%s","event_ts":%d,%s%s}}}'
-            % (event, t, fm.prefix, p), t)
+        return ('{"event":"meeting.%s","event_ts":%d,%s%s}}}'
+                % (event, t, fm.prefix, p))
+
+    def unlink_video(fm, s):
+        i = s[3]
+        last = fm.vids.pop()
+        if last is not s:
+            fm.vids[i] = last
+            last[3] = i
+        s[3] = -1
+
+    def video(fm, s, on):
+        """Camera of session s on/off; fm.vids lists the sessions with video on."""
+        if on:
+            s[3] = len(fm.vids)
+            fm.vids.append(s)
+            fm.peak_video = max(fm.peak_video, len(fm.vids))
+        else:
+            unlink_video(fm, s)
+        put("video", '{"event":"capmon.participant_video","event_ts":%d,%s'
+            '{"user_id":"%d","video":"%s"}}}}' % (ts, fm.cprefix, s[0],
+                                                 "on" if on else "off"), ts)
 
     for fm in meetings:
         put("webhook", '{"event":"meeting.started","event_ts":%d,%s}}}'
             % (ts, fm.prefix[:-len(',"participant":')]), ts)
-    while seq < total - len(meetings):
+    limit = total - len(meetings)       # leave room for the meeting.ended records
+    while seq + len(pending) < limit:
         ts += step_ms
+        flush(ts)
+        planned = seq + len(pending)
+        if planned >= limit:
+            break
         r = R()
         k = 0
         while r > cum[k] and k < len(cum) - 1:
@@ -1323,42 +1371,39 @@ def mode_stress(args, source):
         if a < 0.01 and recent:
             put("webhook", recent[RI(len(recent))], ts)        # redelivery
         elif a < 0.25 and n:
-            s = fm.open[RI(n)]                                  # a camera toggles
-            on = not s[3]
-            if on and fm.video >= fm.capacity // 50 + 40:
-                continue
-            s[3] = on
-            fm.video += 1 if on else -1
-            fm.peak_video = max(fm.peak_video, fm.video)
-            put("video", '{"event":"capmon.participant_video","event_ts":%d,%s'
-                '{"user_id":"%d","video":"%s"}}}}' % (ts, fm.cprefix, s[0],
-                                                     "on" if on else "off"), ts)
-        elif (n < want and fm.free) or n == 0:
-            # A join through the waiting room (3% abandon).
-            person = fm.free.pop(RI(len(fm.free))) if fm.free else None
-            if person is None:
-                continue
+            # Cameras: about 1 in 40 on, up to capacity/50 + 40.
+            vcap = fm.capacity // 50 + 40
+            if fm.vids and (len(fm.vids) >= vcap or R() < 0.45):
+                video(fm, fm.vids[RI(len(fm.vids))], False)
+            else:
+                s = fm.open[RI(n)]
+                video(fm, s, s[3] < 0)
+        elif (n + fm.joining < want and fm.free) and planned + 4 <= limit:
+            # A join through the waiting room (3% abandon); the later steps
+            # are queued at their own event times.
+            person = fm.free.pop(RI(len(fm.free)))
             uid += 1024 + RI(64)
             h = "%032X" % rng.getrandbits(128)
             s = [uid, person, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",
-                 False]
-            zoom(fm, "participant_joined_waiting_room", ts, part(s, "date_time", ts))
+                 -1]
+            put("webhook", zoom(fm, "participant_joined_waiting_room", ts,
+                                part(s, "date_time", ts)), ts)
             t = ts + 2000 + RI(20000)
             if R() < 0.03:
-                zoom(fm, "participant_left_waiting_room", t,
-                     part(s, "date_time", t, WR_LEFT))
-                fm.free.append(person)
+                later(t, zoom(fm, "participant_left_waiting_room", t,
+                              part(s, "date_time", t, WR_LEFT)), fm, s, 2)
                 continue
-            zoom(fm, "participant_admitted", t, part(s, "date_time", t))
+            fm.joining += 1
+            later(t, zoom(fm, "participant_admitted", t, part(s, "date_time", t)), fm)
             t += 300 + RI(1200)
-            zoom(fm, "participant_left_waiting_room", t, part(s, "date_time", t))
+            later(t, zoom(fm, "participant_left_waiting_room", t,
+                          part(s, "date_time", t)), fm)
             t += 600 + RI(2000)
-            zoom(fm, "participant_joined", t, part(s, "join_time", t))
-            fm.pos[uid] = len(fm.open)
-            fm.open.append(s)
-            fm.peak = max(fm.peak, len(fm.open))
+            later(t, zoom(fm, "participant_joined", t, part(s, "join_time", t)),
+                  fm, s, 1)
         elif n:
             # A leave (swap-remove); the person may come back later.
+            # (Also used to fill the last few records exactly.)
             i = RI(n)
             s = fm.open[i]
             last = fm.open.pop()
@@ -1366,14 +1411,20 @@ def mode_stress(args, source):
                 fm.open[i] = last
                 fm.pos[last[0]] = i
             del fm.pos[s[0]]
-            if s[3]:
-                fm.video -= 1
+            if s[3] >= 0:
+                if R() < 0.5:
+                    video(fm, s, False)     # the adapter reports it first
+                else:
+                    unlink_video(fm, s)     # closing the session turns it off
             reason = LEFT_NETWORK if R() < 0.15 else LEFT_NORMAL
-            zoom(fm, "participant_left", ts, part(s, "leave_time", ts, reason))
+            put("webhook", zoom(fm, "participant_left", ts,
+                                part(s, "leave_time", ts, reason)), ts)
             fm.free.append(s[1])
         if len(buf) >= 8192:
             out.write("".join(buf))
             buf.clear()
+    flush(float("inf"))
+    ts = max(ts, recv - 1000)
     for fm in meetings:
         ts += step_ms
         obj = fm.prefix[:-len(',"participant":')]
@@ -1394,7 +1445,7 @@ def mode_stress(args, source):
 # --------------------------------------------------------------------------------
 
 def mode_sessions(args, source):
-    rng = random.Random(args.seed)
+    rng = random.Random(args.seed * 1000 + 3)
     countries, _ = load_countries()
     m = Meeting(rng, "86000000001", "Memory benchmark", BASE_MS, 600)
     obj = dumps(m.obj())[:-1]
@@ -1405,8 +1456,10 @@ def mode_sessions(args, source):
               '"event_ts":%d,%s}}}}\n' % (BASE_MS + 300, BASE_MS, prefix))
     buf = []
     uid = 16778240
+    recv = BASE_MS + 300
     for i in range(args.count):
         ts = BASE_MS + SEC + i * 10                     # one join every 10 ms
+        recv = max(recv, ts + 50 + rng.randrange(850))  # arrival order
         c = countries[i % len(countries)]
         firsts, lasts = NAMES[c.region]
         name = dumps(f"{c.en} - {rng.choice(firsts)} {rng.choice(lasts)}")
@@ -1417,7 +1470,7 @@ def mode_sessions(args, source):
                    '{"user_id":"%d","user_name":%s,"id":"","participant_uuid":'
                    '"%s-%s-%s-%s-%s","join_time":"%s","email":"","registrant_id":'
                    '"%s","participant_user_id":""}}}}}\n'
-                   % (i + 2, ts + 50 + rng.randrange(850), ts, prefix, uid, name,
+                   % (i + 2, recv, ts, prefix, uid, name,
                       h[:8], h[8:12], h[12:16], h[16:20], h[20:], iso(ts),
                       "%022x" % rng.getrandbits(88)))
         if len(buf) >= 8192:
