@@ -35,6 +35,16 @@ echo "  bare jansson parse : $bare ms ($(( records * 1000 / (bare > 0 ? bare : 1
 echo "  capmon replay --max: $full ms ($(( records * 1000 / (full > 0 ? full : 1) )) events/s)"
 $py -c "print('  ratio full/bare    : %.2f (target <= 1.5)' % ($full / max($bare, 1)))"
 
+# instructions (callgrind): repeatable whatever else the machine is doing
+if command -v valgrind > /dev/null; then
+        head -50000 "$out/stress.jsonl" > "$out/stress-50k.jsonl"
+        ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 > /dev/null |
+                sed -n 's/.*Collected : \([0-9]*\).*/\1/p'; }
+        ir_bare=$(ir "$b/bench/bare_parse" "$out/stress-50k.jsonl")
+        ir_full=$(ir "$b/capmon" replay --max --json "$out/stress-50k.jsonl")
+        $py -c "print('  instructions, first 50,000 records: bare %.2fG, replay %.2fG, ratio %.2f' % ($ir_bare/1e9, $ir_full/1e9, $ir_full/$ir_bare))"
+fi
+
 rss() { /usr/bin/time -f %M "$@" 2>&1 > /dev/null | tail -1; }
 base=$(rss "$b/capmon" replay --max --json "$out/sessions-1000.jsonl")
 big=$(rss "$b/capmon" replay --max --json "$out/sessions-100000.jsonl")

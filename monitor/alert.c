@@ -42,7 +42,6 @@ struct Alerts {
         size_t nfiring;
         AlertNotifyFn notify;
         void *ud;
-        HMap by_meeting; /* meeting uuid -> MeetingTrackers (saves hashing per rule) */
         struct MeetingTrackers **mts;
         size_t nmts, capmts;
 };
@@ -65,7 +64,6 @@ Alerts *Alerts_new(const Config *cfg)
         Alerts *a = xcalloc(1, sizeof *a);
         a->cfg = cfg;
         HMap_init(&a->trackers);
-        HMap_init(&a->by_meeting);
         return a;
 }
 
@@ -83,7 +81,6 @@ void Alerts_free(Alerts *a)
         for (size_t i = 0; i < a->nmts; i++)
                 free(a->mts[i]);
         free(a->mts);
-        HMap_done(&a->by_meeting);
         free(a->all);
         free(a->live);
         free(a->list);
@@ -243,20 +240,23 @@ static void step(Alerts *a, Tracker *t, const Measure *m, int64_t clock)
         }
 }
 
-/* A meeting-level rule (no delegation): its tracker is cached per meeting. */
-static void eval(Alerts *a, Rule rule, const char *meeting, const Measure *m, int64_t clock)
+/* The trackers of meeting number i (State_meeting order never changes), so that a
+ * meeting-level rule costs no hashing per evaluation. */
+static MeetingTrackers *meeting_trackers(Alerts *a, size_t i)
 {
-        MeetingTrackers *mt = HMap_get(&a->by_meeting, meeting);
-        if (!mt) {
-                mt = xcalloc(1, sizeof *mt);
+        while (a->nmts <= i) {
                 a->mts = grow(a->mts, &a->capmts, a->nmts, sizeof(MeetingTrackers *));
-                a->mts[a->nmts++] = mt;
-                Tracker *any = tracker_get(a, rule, meeting, NULL);
-                HMap_put(&a->by_meeting, any->meeting, mt);
+                a->mts[a->nmts++] = xcalloc(1, sizeof(MeetingTrackers));
         }
-        if (!mt->t[rule])
-                mt->t[rule] = tracker_get(a, rule, meeting, NULL);
-        step(a, mt->t[rule], m, clock);
+        return a->mts[i];
+}
+
+static void eval(Alerts *a, MeetingTrackers *mts, Rule rule, const char *meeting, const Measure *m,
+                 int64_t clock)
+{
+        if (!mts->t[rule])
+                mts->t[rule] = tracker_get(a, rule, meeting, NULL);
+        step(a, mts->t[rule], m, clock);
 }
 
 static Measure measure(double value, double warn, double crit, double hyst)
@@ -265,22 +265,24 @@ static Measure measure(double value, double warn, double crit, double hyst)
         return m;
 }
 
-static void eval_meeting(Alerts *a, const State *s, const Meeting *mt, int64_t clock)
+static void eval_meeting(Alerts *a, const State *s, size_t idx, int64_t clock)
 {
+        const Meeting *mt = State_meeting(s, idx);
+        MeetingTrackers *mts = meeting_trackers(a, idx);
         const Config *c = a->cfg;
         double cap = mt->capacity;
         Measure m = measure(mt->participants, cap * c->cap_warn_pct / 100,
                             cap * c->cap_crit_pct / 100, cap * c->cap_hyst_pct / 100);
-        eval(a, RULE_CAPACITY, mt->uuid, &m, clock);
+        eval(a, mts, RULE_CAPACITY, mt->uuid, &m, clock);
 
         if (mt->video_known) {
                 m = measure(mt->video_on, mt->video_limit - c->video_margin, mt->video_limit + 1,
                             c->video_hyst);
-                eval(a, RULE_VIDEO, mt->uuid, &m, clock);
+                eval(a, mts, RULE_VIDEO, mt->uuid, &m, clock);
         }
 
         m = measure(mt->unidentified, c->unident_threshold, NAN, 0);
-        eval(a, RULE_UNIDENTIFIED, mt->uuid, &m, clock);
+        eval(a, mts, RULE_UNIDENTIFIED, mt->uuid, &m, clock);
 
         int64_t since = State_oldest_wait(s, mt);
         double longest = since == TIME_NONE ? 0 : (double)(clock - since) / 1000.0;
@@ -293,11 +295,11 @@ static void eval_meeting(Alerts *a, const State *s, const Meeting *mt, int64_t c
                 m.value = longest;
                 m.thr[SEV_WARNING] = c->wait_max_s;
         }
-        eval(a, RULE_WAITING_ROOM, mt->uuid, &m, clock);
+        eval(a, mts, RULE_WAITING_ROOM, mt->uuid, &m, clock);
 
         int64_t window = (int64_t)(c->jf_window_s * 1000);
         m = measure(State_failures_since(s, mt, clock - window), c->jf_count, NAN, 0);
-        eval(a, RULE_JOIN_FAILURES, mt->uuid, &m, clock);
+        eval(a, mts, RULE_JOIN_FAILURES, mt->uuid, &m, clock);
 }
 
 static void eval_quota(Alerts *a, const Delegation *d, int64_t clock)
@@ -314,7 +316,7 @@ void Alerts_evaluate(Alerts *a, const State *s, Delegation *const *dirty, size_t
         if (clock == TIME_NONE)
                 return;
         for (size_t i = 0; i < State_meeting_count(s); i++)
-                eval_meeting(a, s, State_meeting(s, i), clock);
+                eval_meeting(a, s, i, clock);
         for (size_t i = 0; i < ndirty; i++) {
                 if (dirty[i]->quota >= 0)
                         eval_quota(a, dirty[i], clock);
