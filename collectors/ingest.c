@@ -42,16 +42,22 @@ void ingest_hmac_hex(const char *key, size_t keylen, const char *msg, size_t len
         out[maclen < 32 ? 2 * maclen : 64] = '\0';
 }
 
-static int refuse(IngestResult *res, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int refuse(IngestResult *res, int status, const char *fmt, ...)
+static int refuse(IngestResult *res, int status, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int refuse(IngestResult *res, int status, const char *reason, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(res->why, sizeof res->why, fmt, ap);
         va_end(ap);
+        /* the reason may quote the body (a JSON parse error): it goes to a log line
+         * and into a JSON reply, so only printable ASCII is kept */
+        for (char *w = res->why; *w; w++)
+                if ((unsigned char)*w < 0x20 || (unsigned char)*w >= 0x7F)
+                        *w = '?';
         res->verdict = INGEST_REFUSE;
         res->status = status;
+        res->reason = reason;
         json_t *j = json_pack("{s:s}", "error", res->why);
         res->reply = json_dumps(j, JSON_COMPACT);
         json_decref(j);
@@ -84,15 +90,17 @@ static int verify_signature(const IngestCfg *cfg, const IngestReq *req, const ch
                             size_t len, int64_t now_ms, IngestResult *res)
 {
         if (!req->signature[0] || req->sig_too_long)
-                return refuse(res, 401, "missing or malformed x-zm-signature");
+                return refuse(res, 401, "bad_signature", "missing or malformed x-zm-signature");
         int64_t ts;
         if (!req->timestamp[0] || parse_int64(req->timestamp, &ts))
-                return refuse(res, 401, "missing or malformed x-zm-request-timestamp");
+                return refuse(res, 401, "bad_timestamp",
+                              "missing or malformed x-zm-request-timestamp");
         int window = cfg->ts_window_s > 0 ? cfg->ts_window_s : INGEST_TS_WINDOW_S;
         int64_t skew = now_ms / 1000 - ts;
         if (skew > window || skew < -window)
-                return refuse(res, 401, "timestamp %lld s away from now (window %d s)",
-                              (long long)skew, window);
+                return refuse(res, 401, "stale_timestamp",
+                              "timestamp %lld s away from now (window %d s)", (long long)skew,
+                              window);
         size_t hl = strlen(req->timestamp) + 4;
         char *msg = xmalloc(hl + len + 1);
         memcpy(msg, "v0:", 3);
@@ -104,7 +112,7 @@ static int verify_signature(const IngestCfg *cfg, const IngestReq *req, const ch
         free(msg);
         xsnprintf(want, sizeof want, "v0=%s", mac);
         if (!secret_equal(want, req->signature))
-                return refuse(res, 401, "bad x-zm-signature");
+                return refuse(res, 401, "bad_signature", "bad x-zm-signature");
         return 0;
 }
 
@@ -120,34 +128,36 @@ static int check_body(const IngestCfg *cfg, const IngestReq *req, const char *bo
 {
         size_t max = cfg->body_max ? cfg->body_max : INGEST_BODY_MAX_DEFAULT;
         if (len > max)
-                return refuse(res, 413, "body of %zu bytes over the limit of %zu", len, max);
+                return refuse(res, 413, "too_large", "body of %zu bytes over the limit of %zu", len,
+                              max);
         if (req->route == ROUTE_EVENTS) {
                 if (!cfg->token)
-                        return refuse(res, 503, "no token configured for /events");
+                        return refuse(res, 503, "not_configured",
+                                      "no token configured for /events");
                 if (!req->auth[0])
-                        return refuse(res, 401, "missing bearer token");
+                        return refuse(res, 401, "bad_token", "missing bearer token");
                 if (req->auth_too_long || strncasecmp(req->auth, "Bearer ", 7) != 0 ||
                     !secret_equal(req->auth + 7, cfg->token))
-                        return refuse(res, 401, "wrong bearer token");
+                        return refuse(res, 401, "bad_token", "wrong bearer token");
         } else if (req->route == ROUTE_ZOOM) {
                 if (!cfg->secret)
-                        return refuse(res, 503, "no webhook secret configured");
+                        return refuse(res, 503, "not_configured", "no webhook secret configured");
         } else {
-                return refuse(res, 404, "no such resource");
+                return refuse(res, 404, "not_found", "no such resource");
         }
         json_error_t jerr;
         json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!root)
-                return refuse(res, 400, "malformed JSON: %s (position %d)", jerr.text,
+                return refuse(res, 400, "bad_json", "malformed JSON: %s (position %d)", jerr.text,
                               jerr.position);
         const char *event = json_string_value(json_object_get(root, "event"));
         if (!json_is_object(root) || !event) {
                 json_decref(root);
-                return refuse(res, 400, "not an event: no \"event\" string");
+                return refuse(res, 400, "not_an_event", "not an event: no \"event\" string");
         }
         if (req->route == ROUTE_EVENTS) {
                 if (strncmp(event, "capmon.", 7) != 0) {
-                        refuse(res, 400, "not a capmon.* extension event");
+                        refuse(res, 400, "not_an_event", "not a capmon.* extension event");
                 } else {
                         res->verdict = INGEST_ACCEPT;
                         res->status = 200;
@@ -165,7 +175,8 @@ static int check_body(const IngestCfg *cfg, const IngestReq *req, const char *bo
                     json_object_get(json_object_get(root, "payload"), "plainToken"));
                 if (!plain || !plain_token_ok(plain)) {
                         json_decref(root);
-                        return refuse(res, 400, "url_validation without a valid plainToken");
+                        return refuse(res, 400, "bad_request",
+                                      "url_validation without a valid plainToken");
                 }
                 if (has_sig && verify_signature(cfg, req, body, len, now_ms, res)) {
                         json_decref(root);
@@ -247,7 +258,7 @@ static void finish(const IngestOwner *o, IngestConn *c, struct lws *wsi)
         const char *path = c->req.route == ROUTE_ZOOM ? "/zoom" : "/events";
         if (c->too_big) {
                 memset(&res, 0, sizeof res);
-                refuse(&res, 413, "body over the limit of %zu bytes", max);
+                refuse(&res, 413, "too_large", "body over the limit of %zu bytes", max);
         } else {
                 Ingest_check(cfg, &c->req, c->body ? c->body : "", c->len, wall_ms(), &res);
         }
@@ -257,6 +268,8 @@ static void finish(const IngestOwner *o, IngestConn *c, struct lws *wsi)
         if (res.verdict == INGEST_REFUSE) {
                 ingest_logf(cfg, "refused POST %s from %s: %d %s", path, c->peer, res.status,
                             res.why);
+                if (o->refused)
+                        o->refused(o->ud, res.status, res.reason);
                 Ingest_respond(wsi, c, res.status, res.reply);
         } else if (res.verdict == INGEST_ANSWER) {
                 ingest_logf(cfg, "answered url_validation from %s", c->peer);
@@ -266,6 +279,8 @@ static void finish(const IngestOwner *o, IngestConn *c, struct lws *wsi)
                 if (r < 0) {
                         ingest_logf(cfg, "refused POST %s from %s: 503 cannot record the event",
                                     path, c->peer);
+                        if (o->refused)
+                                o->refused(o->ud, 503, "log_write_failed");
                         Ingest_respond(wsi, c, 503, "{\"error\":\"cannot record the event\"}");
                 } else if (r > 0) {
                         c->deferred = 1;

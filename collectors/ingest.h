@@ -49,9 +49,11 @@ typedef enum IngestVerdict {
 typedef struct IngestResult {
         IngestVerdict verdict;
         int status;
-        const char *src; /* for INGEST_ACCEPT: "webhook", "portal" or "video" */
-        char *reply;     /* JSON answer (malloc), or NULL */
-        char why[160];   /* refusal reason, for the log line */
+        const char *src;    /* for INGEST_ACCEPT: "webhook", "portal" or "video" */
+        char *reply;        /* JSON answer (malloc), or NULL */
+        char why[160];      /* refusal reason, for the log line */
+        const char *reason; /* refusal reason, a short fixed code (bad_signature,
+                               stale_timestamp, bad_token, too_large, bad_json, ...) */
 } IngestResult;
 
 /* Verify one complete request body. now_ms is the wall clock. Frees nothing;
@@ -90,12 +92,16 @@ typedef void (*IngestGoneFn)(void *ud, IngestConn *c);
  * accepted one, else why it was refused (the body is then not an event). */
 typedef void (*IngestObserveFn)(void *ud, const char *body, size_t len, const char *refused);
 
+/* A POST refused (for metrics): status and the short reason code. */
+typedef void (*IngestRefusedFn)(void *ud, int status, const char *reason);
+
 typedef struct IngestOwner {
         const IngestCfg *cfg;
         IngestAcceptFn accept;
         IngestHealthFn health;   /* NULL: {"ok":true} */
         IngestGoneFn gone;       /* may be NULL when accept never defers */
         IngestObserveFn observe; /* may be NULL */
+        IngestRefusedFn refused; /* may be NULL */
         void *ud;
 } IngestOwner;
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "evlog.h"
+#include "metrics.h"
 #include "util.h"
 
 #define LIVE_SOURCES_MAX 64
@@ -23,6 +24,9 @@ typedef struct LiveSrc {
         int feed_level; /* what we last told Alerts for feed */
         int lag_level;  /* same, for lag */
         int gap_raised;
+        unsigned long connects; /* connections established (metrics) */
+        double lag_s;           /* the last lag measured (metrics) */
+        int lag_known;
         int64_t alive_ms; /* wall time of the last traffic */
         int64_t down_ms;  /* wall time it went down */
         int64_t gap_ms;   /* wall time of the last gap */
@@ -42,6 +46,7 @@ struct Live {
         int64_t last_event_wall;  /* wall ms at that moment */
         void (*all_done)(void *ud);
         void *all_done_ud;
+        int64_t resume_seq; /* watch --resume: relay streams start after it (-1: none) */
         char err[512];
 };
 
@@ -130,6 +135,7 @@ Live *Live_new(Monitor *m, Loop *loop, FILE *record, LiveLogFn log, void *ud)
         lv->log = log;
         lv->log_ud = ud;
         lv->last_event_clock = TIME_NONE;
+        lv->resume_seq = -1;
         lv->tick = Loop_timer_new(loop, tick, lv);
         Loop_timer_start(lv->tick, 1000000);
         return lv;
@@ -177,8 +183,10 @@ void Live_connected(Live *lv, int id, int up)
 {
         LiveSrc *s = &lv->src[id];
         if (up) {
-                if (s->state != 1)
+                if (s->state != 1) {
                         Live_logf(lv, "%s: connected", s->name);
+                        s->connects++;
+                }
                 s->state = 1;
                 Live_alive(lv, id);
                 return;
@@ -228,6 +236,16 @@ void Live_set_trace(Live *lv, FILE *trace)
         lv->trace = trace;
 }
 
+void Live_set_resume(Live *lv, int64_t seq)
+{
+        lv->resume_seq = seq;
+}
+
+int64_t Live_resume(const Live *lv)
+{
+        return lv->resume_seq;
+}
+
 void Live_on_all_done(Live *lv, void (*fn)(void *ud), void *ud)
 {
         lv->all_done = fn;
@@ -259,6 +277,8 @@ static void measure_lag(Live *lv, LiveSrc *s, json_t *body, int64_t arrival)
                 return;
         const Config *cfg = Monitor_config(lv->m);
         double lag = (double)(arrival - (int64_t)json_integer_value(ts)) / 1000.0;
+        s->lag_s = lag;
+        s->lag_known = 1;
         int level = lag > cfg->lag_s ? SEV_WARNING : SEV_NONE;
         if (level == SEV_NONE && s->lag_level == SEV_NONE)
                 return;
@@ -314,4 +334,43 @@ void Source_free(Source *s)
 {
         if (s)
                 s->free(s);
+}
+
+/* The source label: its address without the query (which may hold a token). */
+static char *source_label(const char *name)
+{
+        return xstrndup(name, strcspn(name, "?"));
+}
+
+void Live_metrics(const Live *lv, Prom *p)
+{
+        char **labels = xcalloc((size_t)lv->nsrc + 1, sizeof *labels);
+        for (int i = 0; i < lv->nsrc; i++)
+                labels[i] = source_label(lv->src[i].name);
+        prom_family(p, "capmon_source_connected", "gauge",
+                    "1 while the source is connected (a file: until its end), else 0.");
+        for (int i = 0; i < lv->nsrc; i++) {
+                const char *l[] = {"source", labels[i], NULL};
+                prom_sample(p, "capmon_source_connected", l,
+                            lv->src[i].state == 1 && !lv->src[i].done);
+        }
+        prom_family(p, "capmon_source_reconnects_total", "counter",
+                    "Connections established after the first one.");
+        for (int i = 0; i < lv->nsrc; i++) {
+                const char *l[] = {"source", labels[i], NULL};
+                unsigned long c = lv->src[i].connects;
+                prom_sample(p, "capmon_source_reconnects_total", l, c ? (double)(c - 1) : 0);
+        }
+        prom_family(p, "capmon_lag_seconds", "gauge",
+                    "Arrival minus event time of the last event of the source (absent before "
+                    "the first).");
+        for (int i = 0; i < lv->nsrc; i++) {
+                if (!lv->src[i].lag_known)
+                        continue;
+                const char *l[] = {"source", labels[i], NULL};
+                prom_sample(p, "capmon_lag_seconds", l, lv->src[i].lag_s);
+        }
+        for (int i = 0; i < lv->nsrc; i++)
+                free(labels[i]);
+        free(labels);
 }

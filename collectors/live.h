@@ -45,6 +45,14 @@ void Live_source_done(Live *lv, int id);
 size_t Live_active(const Live *lv);
 /* Benchmarks: append "<seq> <epoch us>" for every record with a seq applied. */
 void Live_set_trace(Live *lv, FILE *trace);
+/* watch --resume: the relay seq the recorded state ends at. Relay stream
+ * sources created afterwards start after it, unless their address has since=. */
+void Live_set_resume(Live *lv, int64_t seq);
+int64_t Live_resume(const Live *lv);
+/* The per-source series of GET /metrics (collectors/metrics.h): connected,
+ * reconnects, lag. */
+struct Prom;
+void Live_metrics(const Live *lv, struct Prom *p);
 /* Called once every source is done (optional). */
 void Live_on_all_done(Live *lv, void (*fn)(void *ud), void *ud);
 

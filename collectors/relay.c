@@ -26,10 +26,23 @@
 #include <unistd.h>
 
 #include "evlog.h"
+#include "metrics.h"
 #include "util.h"
 
 #define RELAY_FRAME_MAX LOG_LINE_MAX
 #define SUB_BATCH_BYTES (64 * 1024) /* frames per write to a subscriber, at most */
+
+/* GET /metrics: refusal reasons (IngestResult.reason, plus log_write_failed)
+ * and the fsync latency histogram's upper bounds, in seconds. */
+static const char *const REFUSE_REASONS[] = {
+    "bad_signature",  "bad_timestamp", "stale_timestamp",  "bad_token",
+    "too_large",      "bad_json",      "not_an_event",     "bad_request",
+    "not_configured", "not_found",     "log_write_failed", "other",
+};
+#define NREFUSE (sizeof REFUSE_REASONS / sizeof *REFUSE_REASONS)
+static const double FSYNC_BOUNDS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+#define NFSYNC (sizeof FSYNC_BOUNDS / sizeof *FSYNC_BOUNDS)
 
 typedef struct Pending {
         struct lws *wsi;
@@ -50,6 +63,7 @@ typedef struct Sub {
         size_t line_cap;
         ssize_t line_len;    /* < 0: none */
         int at_end;          /* caught up: waiting for new records */
+        int mark, marked;    /* caught_up=1: say so once, at the first end */
         int closing;         /* being dropped */
         int64_t progress_ms; /* last time it took a frame */
         char peer[64];
@@ -94,6 +108,12 @@ struct Relay {
         FILE *record;
         volatile sig_atomic_t *stop;
         unsigned long accepted, commits;
+        /* GET /metrics (--metrics) */
+        MetricsServer *metrics;
+        uint64_t durable;             /* records made durable by this process */
+        uint64_t refused[NREFUSE];    /* POSTs refused, by reason */
+        uint64_t fsync_n[NFSYNC + 1]; /* fdatasync latencies per bucket (+Inf last); mu */
+        double fsync_sum;             /* mu */
 };
 
 static int64_t wall_ms(void)
@@ -219,9 +239,24 @@ static void answer(Pending *p, int ok)
         }
 }
 
+static void count_refused(Relay *r, const char *reason, size_t n)
+{
+        size_t i = 0;
+        while (i < NREFUSE - 1 && strcmp(REFUSE_REASONS[i], reason ? reason : "other") != 0)
+                i++;
+        r->refused[i] += n;
+}
+
+static void on_refused(void *ud, int status, const char *reason)
+{
+        (void)status;
+        count_refused(ud, reason, 1);
+}
+
 /* Cut the log back to what is durable and refuse everything after it. */
 static void log_fail(Relay *r)
 {
+        count_refused(r, "log_write_failed", r->ninflight + r->nwaiting);
         if (ftruncate(r->fd, r->size))
                 relay_log(r, "%s: cannot cut back to %lld bytes: %s", r->cfg.log_path,
                           (long long)r->size, strerror(errno));
@@ -250,8 +285,18 @@ static void *syncer_main(void *arg)
                 off_t want = r->sync_want;
                 int64_t seq = r->sync_want_seq;
                 pthread_mutex_unlock(&r->mu);
+                struct timespec t0, t1;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
                 int rc = fdatasync(r->fd), e = errno;
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                double dt =
+                    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
                 pthread_mutex_lock(&r->mu);
+                size_t b = 0;
+                while (b < NFSYNC && dt > FSYNC_BOUNDS[b])
+                        b++;
+                r->fsync_n[b]++;
+                r->fsync_sum += dt;
                 if (rc)
                         r->sync_err = e;
                 else {
@@ -288,6 +333,7 @@ static void sync_done(Relay *r)
         if (seq > r->last_seq) {
                 if (!r->first_seq)
                         r->first_seq = r->last_seq + 1;
+                r->durable += (uint64_t)(seq - r->last_seq);
                 r->last_seq = seq;
         }
         size_t n = 0;
@@ -319,6 +365,7 @@ static void commit(lws_sorted_usec_list_t *sul)
                         if (ftruncate(r->fd, r->written))
                                 relay_log(r, "%s: cannot cut back: %s", r->cfg.log_path,
                                           strerror(errno));
+                        count_refused(r, "log_write_failed", r->nwaiting);
                         for (size_t i = 0; i < r->nwaiting; i++)
                                 answer(&r->waiting[i], 0);
                         r->next_seq = r->waiting[0].seq;
@@ -547,6 +594,14 @@ static int sub_writeable(Relay *r, Sub *s)
                 if (lws_write(s->wsi, s->batch + LWS_PRE, used, LWS_WRITE_RAW) < (int)used)
                         return -1;
                 s->progress_ms = wall_ms();
+        } else if (s->at_end && s->mark && !s->marked) {
+                /* everything durable has been sent: tell a subscriber that asked
+                 * (capmon check) where the log ended at that moment */
+                char m[64];
+                int n =
+                    snprintf(m, sizeof m, "{\"caught_up\":{\"seq\":%lld}}", (long long)r->last_seq);
+                s->marked = 1;
+                return sub_send(s, m, (size_t)n);
         }
         if (!s->at_end || used)
                 lws_callback_on_writable(s->wsi);
@@ -684,8 +739,13 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
         }
         case LWS_CALLBACK_ESTABLISHED: {
                 int bad;
+                char mark[64];
                 pss->is_ws = 1;
-                return sub_open(r, &pss->sub, wsi, query_since(wsi, &bad));
+                if (sub_open(r, &pss->sub, wsi, query_since(wsi, &bad)))
+                        return -1;
+                pss->sub.mark = lws_get_urlarg_by_name(wsi, "caught_up=", mark, sizeof mark) &&
+                                strcmp(mark, "0") != 0;
+                return 0;
         }
         case LWS_CALLBACK_SERVER_WRITEABLE:
                 return sub_writeable(r, &pss->sub);
@@ -709,6 +769,48 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
                         return rc;
         }
         return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* GET /metrics: the relay's series (docs/live.md, "Metrics"). */
+static void relay_metrics(void *ud, Prom *p)
+{
+        Relay *r = ud;
+        prom_family(p, "capmon_records_accepted_total", "counter",
+                    "Events written to the log and flushed to disk (answered 2xx).");
+        prom_sample(p, "capmon_records_accepted_total", NULL, (double)r->durable);
+        prom_family(p, "capmon_records_refused_total", "counter",
+                    "POST /zoom and /events refused, by reason.");
+        for (size_t i = 0; i < NREFUSE; i++) {
+                const char *l[] = {"reason", REFUSE_REASONS[i], NULL};
+                prom_sample(p, "capmon_records_refused_total", l, (double)r->refused[i]);
+        }
+        prom_family(p, "capmon_subscribers", "gauge", "WebSocket subscribers connected.");
+        prom_sample(p, "capmon_subscribers", NULL, (double)r->nsubs);
+        prom_family(p, "capmon_log_bytes", "gauge", "Size of the log, durable bytes.");
+        prom_sample(p, "capmon_log_bytes", NULL, (double)r->size);
+        prom_family(p, "capmon_log_last_seq", "gauge", "The last seq durably in the log.");
+        prom_sample(p, "capmon_log_last_seq", NULL, (double)r->last_seq);
+        uint64_t n[NFSYNC + 1];
+        double sum;
+        pthread_mutex_lock(&r->mu);
+        memcpy(n, r->fsync_n, sizeof n);
+        sum = r->fsync_sum;
+        pthread_mutex_unlock(&r->mu);
+        prom_family(p, "capmon_fsync_seconds", "histogram",
+                    "Latency of fdatasync() of the log (one per group commit).");
+        uint64_t cum = 0;
+        for (size_t b = 0; b <= NFSYNC; b++) {
+                char le[32];
+                cum += n[b];
+                if (b < NFSYNC)
+                        xsnprintf(le, sizeof le, "%g", FSYNC_BOUNDS[b]);
+                else
+                        xsnprintf(le, sizeof le, "+Inf");
+                const char *l[] = {"le", le, NULL};
+                prom_sample(p, "capmon_fsync_seconds_bucket", l, (double)cum);
+        }
+        prom_sample(p, "capmon_fsync_seconds_sum", NULL, sum);
+        prom_sample(p, "capmon_fsync_seconds_count", NULL, (double)cum);
 }
 
 static const struct lws_protocols relay_protocols[] = {
@@ -737,6 +839,7 @@ Relay *Relay_new(const RelayCfg *cfg, char *err, size_t errlen)
                                  .health = on_health,
                                  .gone = on_gone,
                                  .observe = on_observe,
+                                 .refused = on_refused,
                                  .ud = r};
         if (log_open(r, err, errlen)) {
                 Relay_free(r);
@@ -785,6 +888,16 @@ Relay *Relay_new(const RelayCfg *cfg, char *err, size_t errlen)
                 return NULL;
         }
         r->syncer_started = 1;
+        if (cfg->metrics) {
+                r->metrics = Metrics_listen(r->cx, cfg->metrics, relay_metrics, r, err, errlen);
+                if (!r->metrics) {
+                        Relay_free(r);
+                        return NULL;
+                }
+                char url[128];
+                Metrics_url(r->metrics, url, sizeof url);
+                relay_log(r, "metrics on %s", url);
+        }
         lws_sul_schedule(r->cx, 0, &r->check_sul, check_subs, LWS_US_PER_SEC);
         relay_log(r, "listening on %s:%d, log %s (last seq %lld)", info.iface, Relay_port(r),
                   cfg->log_path, (long long)r->last_seq);
@@ -826,6 +939,7 @@ void Relay_free(Relay *r)
                 pthread_mutex_unlock(&r->mu);
                 pthread_join(r->syncer, NULL);
         }
+        Metrics_free(r->metrics);
         if (r->cx)
                 lws_context_destroy(r->cx);
         pthread_mutex_destroy(&r->mu);

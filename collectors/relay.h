@@ -21,6 +21,7 @@ typedef struct RelayCfg {
         int64_t max_behind;      /* records a live subscriber may lag; 0: 100000 */
         int stall_s;             /* a subscriber that takes nothing for this long is
                                     dropped; 0: 30 */
+        const char *metrics;     /* GET /metrics on [ADDR]:PORT (collectors/metrics.h), or NULL */
 } RelayCfg;
 
 typedef struct Relay Relay;

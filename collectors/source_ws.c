@@ -211,6 +211,8 @@ Source *Source_ws_new(Live *lv, const char *url, char *err, size_t errlen)
                         s->last_seq = since;
                 free(u.query);
         }
+        if (s->last_seq < 0)
+                s->last_seq = Live_resume(lv);
         free(u.scheme);
         s->name = xstrdup(url);
         const char *tok = getenv("CAPMON_TOKEN");

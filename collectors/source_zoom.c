@@ -20,6 +20,9 @@
 #define ZOOM_WS_URL    "wss://ws.zoom.us/ws"
 #define ZOOM_HB_MS     30000
 #define TOKEN_BODY_MAX 65536
+/* A connection that lasted this long resets the backoff; one that Zoom drops
+ * sooner does not, so that a flapping connection backs off too. */
+#define ZOOM_STABLE_US 10000000
 
 typedef struct ZoomSource {
         Source base;
@@ -39,6 +42,7 @@ typedef struct ZoomSource {
         int hb_due;  /* a heartbeat waits for WRITEABLE */
         int64_t hb_ms;
         unsigned tries;
+        int64_t up_us; /* when the WebSocket was established (0: not up) */
         LoopTimer *hb, *refresh, *retry;
         WsMsg msg;
         int freeing;
@@ -51,6 +55,11 @@ static void retry_later(ZoomSource *s)
 {
         if (s->freeing)
                 return;
+        if (!s->ws_wsi) { /* the WebSocket went down (not a token renewal failing) */
+                if (s->up_us && Loop_now_us() - s->up_us >= ZOOM_STABLE_US)
+                        s->tries = 0;
+                s->up_us = 0;
+        }
         int64_t us = ws_backoff_us(s->tries++);
         Live_logf(s->lv, "zoom: retrying in %.1f s", (double)us / 1e6);
         Loop_timer_start(s->retry, us);
@@ -176,7 +185,7 @@ static int callback_zoom(struct lws *wsi, enum lws_callback_reasons reason, void
                 return 0;
         /* ---- the event WebSocket ---- */
         case LWS_CALLBACK_CLIENT_ESTABLISHED:
-                s->tries = 0;
+                s->up_us = Loop_now_us();
                 WsMsg_reset(&s->msg);
                 Live_connected(s->lv, s->id, 1);
                 Loop_timer_start(s->hb, s->hb_ms * 1000);

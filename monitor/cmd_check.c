@@ -4,40 +4,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catchup.h"
 #include "cli.h"
 #include "util.h"
 
 static const char CHECK_HELP[] =
     "usage: capmon check [OPTIONS] SOURCE\n"
     "\n"
-    "Nagios/Icinga plugin: reads SOURCE (an event log file; '-' reads standard input),\n"
-    "applies capmon's rules and prints one status line with performance data:\n"
+    "Nagios/Icinga plugin: reads SOURCE (an event log file; '-' reads standard input;\n"
+    "or a relay stream ws://HOST:PORT[/events] or wss://..., token from CAPMON_TOKEN,\n"
+    "read until the relay says it has sent its whole log), applies capmon's rules and\n"
+    "prints one status line with performance data:\n"
     "  CAPMON WARNING - 948/1000 participants, ... | participants=948;900;1000;0;1000 ...\n"
     "\n"
     "  -w, --warning P      capacity warning at P %% of the capacity (default 90)\n"
     "  -c, --critical P     capacity critical at P %% of the capacity (default 100)\n"
+    "  -t, --timeout S      give up (UNKNOWN) after S seconds (default 10)\n"
     "%s"
     "  -h, --help           this help\n"
     "\n"
     "The state is the worst alert firing at the end of the source (every rule of the\n"
     "configuration counts, with its hysteresis), the figures those of the fullest live\n"
     "meeting. Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (source unreadable,\n"
-    "no meeting in it, or a usage error). See docs/report.md.\n";
+    "no meeting in it, relay unreachable, token refused, timeout, or a usage error).\n"
+    "See docs/report.md.\n";
 
 enum { CHECK_OK = 0, CHECK_WARNING = 1, CHECK_CRITICAL = 2, CHECK_UNKNOWN = 3 };
 static const char *const CHECK_NAMES[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
-enum { OPT_WARNING = 'w', OPT_CRITICAL = 'c' };
+enum { OPT_WARNING = 'w', OPT_CRITICAL = 'c', OPT_TIMEOUT = 't' };
 
-/* A source fills the monitor until it is caught up. Log files now; a relay stream
- * (ws://, wss://: read until the relay's backlog is replayed) plugs in here. */
+/* A source fills the monitor until it is caught up: a log file to its end, a
+ * relay stream (ws://, wss://) until the relay says its log has been sent. */
 typedef struct CheckSource {
         const char *scheme; /* prefix it handles, NULL: anything else (a file) */
-        int (*read)(Monitor *m, const char *source, char *err, size_t errlen);
+        int (*read)(Monitor *m, const char *source, double timeout, char *err, size_t errlen);
 } CheckSource;
 
-static int read_log(Monitor *m, const char *path, char *err, size_t errlen)
+static int read_log(Monitor *m, const char *path, double timeout, char *err, size_t errlen)
 {
+        (void)timeout;
         char *paths[1] = {(char *)path};
         Replay *r = Replay_open(paths, 1, err, errlen);
         if (!r)
@@ -59,11 +65,9 @@ static int read_log(Monitor *m, const char *path, char *err, size_t errlen)
         return st == LINE_ERROR ? -1 : 0;
 }
 
-static int read_stream(Monitor *m, const char *url, char *err, size_t errlen)
+static int read_stream(Monitor *m, const char *url, double timeout, char *err, size_t errlen)
 {
-        (void)m;
-        xsnprintf(err, errlen, "%s: relay streams are not supported by check yet", url);
-        return -1;
+        return Stream_catch_up(m, url, timeout, err, errlen);
 }
 
 static const CheckSource SOURCES[] = {
@@ -192,15 +196,16 @@ int cmd_check(int argc, char **argv)
             CLI_COMMON_LONGOPTS,
             {"warning", required_argument, NULL, OPT_WARNING},
             {"critical", required_argument, NULL, OPT_CRITICAL},
+            {"timeout", required_argument, NULL, OPT_TIMEOUT},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
         CommonOpts co;
         memset(&co, 0, sizeof co);
-        double warn = -1, crit = -1;
+        double warn = -1, crit = -1, timeout = 10;
         int c, rc;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+hw:c:", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+hw:c:t:", longopts, NULL)) != -1) {
                 int k = cli_common_opt(&co, c, optarg);
                 if (k < 0) {
                         cli_common_free(&co);
@@ -220,6 +225,14 @@ int cmd_check(int argc, char **argv)
                               (c == OPT_WARNING ? warn : crit) <= 1000)) {
                                 cli_common_free(&co);
                                 return usage("expected a percentage above 0, got \"%s\"", optarg);
+                        }
+                        break;
+                case OPT_TIMEOUT:
+                        if (parse_double(optarg, &timeout) || !(timeout > 0 && timeout <= 3600)) {
+                                cli_common_free(&co);
+                                return usage("expected seconds (0 to 3600) for --timeout, got "
+                                             "\"%s\"",
+                                             optarg);
                         }
                         break;
                 case ':':
@@ -259,7 +272,7 @@ int cmd_check(int argc, char **argv)
                 return CHECK_UNKNOWN;
         }
         const CheckSource *src = source_for(source);
-        if (src->read(m, source, err, sizeof err)) {
+        if (src->read(m, source, timeout, err, sizeof err)) {
                 plain(err);
                 unknown("%s", err);
                 rc = CHECK_UNKNOWN;

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "metrics.h"
 #include "relay.h"
 #include "util.h"
 
@@ -26,6 +27,7 @@ static const char RELAY_HELP[] =
     "  --body-max BYTES     largest accepted body (default 262144); larger: 413\n"
     "  --max-subscribers N  concurrent WebSocket subscribers (default 256)\n"
     "  --max-behind N       records a subscriber may lag before it is dropped (default 100000)\n"
+    "  --metrics ADDR:PORT  serve Prometheus metrics at GET /metrics (':PORT': 127.0.0.1)\n"
     "  -h, --help           this help\n"
     "\n"
     "Secrets are never taken from the command line. GET /healthz answers {\"ok\":true,...}.\n"
@@ -42,6 +44,7 @@ enum {
         OPT_BODY_MAX,
         OPT_MAX_SUBS,
         OPT_MAX_BEHIND,
+        OPT_METRICS,
 };
 
 static volatile sig_atomic_t relay_stop;
@@ -100,6 +103,7 @@ int cmd_relay(int argc, char **argv)
             {"body-max", required_argument, NULL, OPT_BODY_MAX},
             {"max-subscribers", required_argument, NULL, OPT_MAX_SUBS},
             {"max-behind", required_argument, NULL, OPT_MAX_BEHIND},
+            {"metrics", required_argument, NULL, OPT_METRICS},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -154,6 +158,17 @@ int cmd_relay(int argc, char **argv)
                                 return free(addr), EXIT_USAGE;
                         cfg.max_behind = v;
                         break;
+                case OPT_METRICS: {
+                        char merr[200], *maddr;
+                        int mport;
+                        if (metrics_parse_listen(optarg, &maddr, &mport, merr, sizeof merr)) {
+                                free(addr);
+                                return cli_usage_error("relay", "%s", merr);
+                        }
+                        free(maddr);
+                        cfg.metrics = optarg;
+                        break;
+                }
                 case ':':
                         free(addr);
                         return cli_usage_error("relay", "%s needs a value", argv[optind - 1]);
@@ -194,6 +209,7 @@ int cmd_relay(int argc, char **argv)
         cfg.ingest.token = token;
         cfg.ingest.log = log_line;
         signal(SIGPIPE, SIG_IGN);
+        signal(SIGXFSZ, SIG_IGN); /* over a file size limit: EFBIG, answered 503 */
         Relay *r = Relay_new(&cfg, err, sizeof err);
         int rc = 0;
         if (!r) {

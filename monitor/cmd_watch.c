@@ -1,5 +1,6 @@
 /* capmon watch: live sources -> state -> dashboard, or JSON snapshots. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -9,9 +10,11 @@
 
 #include "cli.h"
 #include "dashboard.h"
+#include "evlog.h"
 #include "hook.h"
 #include "live.h"
 #include "loop.h"
+#include "metrics.h"
 #include "util.h"
 
 static const char WATCH_HELP[] =
@@ -34,7 +37,11 @@ static const char WATCH_HELP[] =
     "  --log FILE           append capmon's own log lines (connections, refusals) to FILE\n"
     "                       (default: standard error, none while the dashboard runs)\n"
     "  --record FILE        append every message received to FILE before applying it\n"
+    "  --resume FILE        rebuild the state from FILE (a --record log of an earlier\n"
+    "                       watch) before going live, then keep recording to it; a\n"
+    "                       single relay source resumes after the last seq in FILE\n"
     "  --hook CMD           run CMD for each alert notification (repeatable)\n"
+    "  --metrics ADDR:PORT  serve Prometheus metrics at GET /metrics (':PORT': 127.0.0.1)\n"
     "  --trace FILE         append \"SEQ EPOCH_US\" for each relay record applied (benchmarks)\n"
     "%s"
     "  -h, --help           this help\n"
@@ -43,13 +50,14 @@ static const char WATCH_HELP[] =
     "otherwise --json is implied. Exit status: 0 stopped (q, SIGINT, SIGTERM, --duration\n"
     "or every file source at its end), 1 runtime failure, 2 usage error.\n";
 
-enum { OPT_JSON = OPT_COMMON_END + 1, OPT_INTERVAL, OPT_DURATION, OPT_LOG, OPT_TRACE };
+enum { OPT_JSON = OPT_COMMON_END + 1, OPT_INTERVAL, OPT_DURATION, OPT_LOG, OPT_TRACE, OPT_RESUME };
+enum { OPT_METRICS = OPT_RESUME + 1 };
 
 typedef struct Watch {
         CommonOpts common;
         int json;
         double interval, duration;
-        const char *logpath, *tracepath;
+        const char *logpath, *tracepath, *resume, *metrics_spec;
         FILE *logf, *trace;
         int quiet_log; /* the dashboard owns the terminal */
         Monitor *m;
@@ -57,6 +65,7 @@ typedef struct Watch {
         Live *lv;
         Hook *hook;
         Dashboard *dash;
+        MetricsServer *metrics;
         FILE *record;
         LoopTimer *print_timer, *stop_timer, *hook_timer, *dash_timer;
         int rc;
@@ -166,6 +175,99 @@ static void dash_quit(void *ud)
         on_stop(ud);
 }
 
+/* --resume: a record torn by a crash was never applied (records are flushed
+ * before they are applied): cut it, so that appending starts on a new line. */
+static int cut_torn_line(Watch *w, const char *path)
+{
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -1;
+        off_t size = lseek(fd, 0, SEEK_END), end = size;
+        char buf[4096];
+        int rc = size < 0 ? -1 : 0;
+        while (rc == 0 && end > 0) {
+                size_t n = end < (off_t)sizeof buf ? (size_t)end : sizeof buf;
+                if (pread(fd, buf, n, end - (off_t)n) != (ssize_t)n) {
+                        rc = -1;
+                        break;
+                }
+                size_t i = n;
+                while (i > 0 && buf[i - 1] != '\n')
+                        i--;
+                end -= (off_t)(n - i);
+                if (i > 0)
+                        break;
+        }
+        if (rc == 0 && end < size) {
+                char line[600];
+                xsnprintf(line, sizeof line, "--resume: %s: torn last line (%lld bytes): cut", path,
+                          (long long)(size - end));
+                watch_log(w, line);
+                rc = ftruncate(fd, end);
+        }
+        int e = errno;
+        close(fd);
+        errno = e;
+        return rc;
+}
+
+/* --resume: apply every record of path (as `capmon replay` does), before any
+ * source starts. *last_seq: the highest relay seq recorded (-1: none). */
+static int resume_from(Watch *w, const char *path, int64_t *last_seq)
+{
+        char err[512];
+        LineReader r;
+        size_t n = 0;
+        int flags, st;
+        *last_seq = -1;
+        if (cut_torn_line(w, path)) {
+                cli_error("%s: %s", path, strerror(errno));
+                return -1;
+        }
+        if (access(path, F_OK) != 0 && errno == ENOENT)
+                return 0; /* nothing recorded yet */
+        if (LineReader_open(&r, path, err, sizeof err)) {
+                cli_error("%s", err);
+                return -1;
+        }
+        while ((st = LineReader_next(&r, &flags)) == LINE_OK) {
+                if (r.len == 0 && !(flags & LINE_TOO_LONG))
+                        continue;
+                n++;
+                json_error_t jerr;
+                json_t *root = flags & LINE_TOO_LONG
+                                   ? NULL
+                                   : json_loadb(r.buf, r.len, JSON_REJECT_DUPLICATES, &jerr);
+                if (!root) {
+                        Monitor_count_invalid(w->m);
+                        continue;
+                }
+                Monitor_feed_json(w->m, root, TIME_NONE, err, sizeof err);
+                json_t *sq = json_object_get(root, "seq");
+                if (json_is_integer(sq) && json_integer_value(sq) > *last_seq)
+                        *last_seq = (int64_t)json_integer_value(sq);
+                json_decref(root);
+        }
+        int rerr = st == LINE_ERROR ? errno : 0;
+        LineReader_close(&r);
+        if (rerr) {
+                cli_error("%s: %s", path, strerror(rerr));
+                return -1;
+        }
+        xsnprintf(err, sizeof err, "--resume: %s: %zu records applied, last relay seq %lld", path,
+                  n, (long long)*last_seq);
+        watch_log(w, err);
+        return 0;
+}
+
+/* GET /metrics: the state's series, then the sources'. */
+static void render_metrics(void *ud, Prom *p)
+{
+        Watch *w = ud;
+        metrics_monitor(p, w->m);
+        Live_metrics(w->lv, p);
+}
+
 static int add_source(Watch *w, const char *spec, Source **out, char *err, size_t errlen)
 {
         if (strncmp(spec, "ws://", 5) == 0 || strncmp(spec, "wss://", 6) == 0)
@@ -185,6 +287,7 @@ static int run(Watch *w, char **specs, size_t nspecs)
 {
         Config cfg;
         char err[512];
+        int64_t resume_seq = -1;
         Source **src = xcalloc(nspecs, sizeof *src);
         int use_dash = !w->json && isatty(STDOUT_FILENO);
         if (cli_load_config(&w->common, &cfg)) {
@@ -213,6 +316,11 @@ static int run(Watch *w, char **specs, size_t nspecs)
                 w->rc = EXIT_RUNTIME;
                 goto out;
         }
+        /* the --record stream appends (O_APPEND): cutting a torn line still works */
+        if (w->resume && resume_from(w, w->resume, &resume_seq)) {
+                w->rc = EXIT_RUNTIME;
+                goto out;
+        }
         w->loop = Loop_new(w->logpath, err, sizeof err);
         if (!w->loop) {
                 cli_error("%s", err);
@@ -232,6 +340,12 @@ static int run(Watch *w, char **specs, size_t nspecs)
                 Loop_timer_start(w->hook_timer, 100000);
         }
         w->lv = Live_new(w->m, w->loop, w->record, watch_log, w);
+        size_t nrelays = 0;
+        for (size_t i = 0; i < nspecs; i++)
+                nrelays +=
+                    strncmp(specs[i], "ws://", 5) == 0 || strncmp(specs[i], "wss://", 6) == 0;
+        if (resume_seq >= 0 && nrelays == 1) /* seqs are per relay: several cannot share one */
+                Live_set_resume(w->lv, resume_seq);
         if (w->tracepath) {
                 w->trace = fopen(w->tracepath, "a");
                 if (!w->trace) {
@@ -249,6 +363,19 @@ static int run(Watch *w, char **specs, size_t nspecs)
                 }
         }
         Live_on_all_done(w->lv, on_all_done, w);
+        if (w->metrics_spec) {
+                w->metrics = Metrics_listen(Loop_lws(w->loop), w->metrics_spec, render_metrics, w,
+                                            err, sizeof err);
+                if (!w->metrics) {
+                        cli_error("%s", err);
+                        w->rc = EXIT_RUNTIME;
+                        goto out;
+                }
+                char url[128];
+                Metrics_url(w->metrics, url, sizeof url);
+                xsnprintf(err, sizeof err, "metrics on %s", url);
+                watch_log(w, err);
+        }
         if (use_dash) {
                 /* the dashboard owns the terminal: our log goes to --log only */
                 DashboardHooks hooks = {w, dash_quit, NULL, NULL};
@@ -287,6 +414,7 @@ out:
         for (size_t i = 0; i < nspecs; i++)
                 Source_free(src[i]);
         free(src);
+        Metrics_free(w->metrics);
         Dashboard_free(w->dash);
         if (w->hook) {
                 Hook_flush(w->hook);
@@ -319,6 +447,8 @@ int cmd_watch(int argc, char **argv)
             {"duration", required_argument, NULL, OPT_DURATION},
             {"log", required_argument, NULL, OPT_LOG},
             {"trace", required_argument, NULL, OPT_TRACE},
+            {"resume", required_argument, NULL, OPT_RESUME},
+            {"metrics", required_argument, NULL, OPT_METRICS},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -355,6 +485,18 @@ int cmd_watch(int argc, char **argv)
                 case OPT_TRACE:
                         w.tracepath = optarg;
                         break;
+                case OPT_RESUME:
+                        w.resume = optarg;
+                        break;
+                case OPT_METRICS: {
+                        char merr[200], *maddr;
+                        int mport;
+                        if (metrics_parse_listen(optarg, &maddr, &mport, merr, sizeof merr))
+                                return cli_usage_error("watch", "%s", merr);
+                        free(maddr);
+                        w.metrics_spec = optarg;
+                        break;
+                }
                 case ':':
                         return cli_usage_error("watch", "%s needs a value", argv[optind - 1]);
                 default:
@@ -363,6 +505,12 @@ int cmd_watch(int argc, char **argv)
         }
         if (optind >= argc)
                 return cli_usage_error("watch", "no source given");
+        if (w.resume) {
+                if (w.common.record && strcmp(w.common.record, w.resume) != 0)
+                        return cli_usage_error("watch", "--resume records to its own file: "
+                                                        "--record must be the same or absent");
+                w.common.record = w.resume;
+        }
         signal(SIGPIPE, SIG_IGN);
         int rc = run(&w, argv + optind, (size_t)(argc - optind));
         cli_common_free(&w.common);

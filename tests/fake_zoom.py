@@ -6,7 +6,11 @@ heartbeat acks, event envelopes and one forced disconnect. Writes its
 observations as JSON to --status after every change.
 
 usage: fake_zoom.py --oauth-port P --ws-port P --status FILE [--token-life S]
-       [--disconnect-after S] [--refuse-for S] [--events N]"""
+       [--disconnect-after S] [--refuse-for S] [--events N] [--drops N]
+
+--drops N: the first N connections are each closed by the server 0.2 s after
+build_connection and one event (a flapping Zoom); connection N+1 stays up and
+delivers --events events. The forced disconnect above is then not done."""
 import argparse
 import asyncio
 import base64
@@ -113,6 +117,34 @@ async def handler(ws, path):
                                           "content": "live", "header": {}}))
 
     rt = asyncio.ensure_future(reader())
+    if args.drops:
+        try:
+            if idx < args.drops:
+                await ws.send(json.dumps({"module": "message", "content": event(idx * 1000)}))
+                with lock:
+                    conn["events"] += 1
+                save()
+                await asyncio.sleep(0.2)
+                with lock:
+                    conn["closed_by"] = "server"
+                await ws.close(1001, "flapping")
+            else:
+                for i in range(args.events):
+                    await ws.send(json.dumps({"module": "message",
+                                              "content": event(idx * 1000 + 1 + i)}))
+                    with lock:
+                        conn["events"] += 1
+                    save()
+                await rt
+        except websockets.exceptions.ConnectionClosed:
+            pass
+        finally:
+            rt.cancel()
+            with lock:
+                conn["end"] = time.time()
+                conn["closed_by"] = conn["closed_by"] or "client"
+            save()
+        return
     try:
         for i in range(args.events):
             ev = event(idx * 1000 + i)
@@ -163,5 +195,6 @@ if __name__ == "__main__":
     p.add_argument("--disconnect-after", type=float, default=4.5)
     p.add_argument("--refuse-for", type=float, default=1.5)
     p.add_argument("--events", type=int, default=20)
+    p.add_argument("--drops", type=int, default=0)
     args = p.parse_args()
     asyncio.run(main())

@@ -57,6 +57,23 @@ int main(void)
         is_int(status_of(&c, &r, BODY, NULL), 401, "301 s ahead: 401");
         r = zoom_req("{\"event\":", NOW_MS / 1000, "s3cret");
         is_int(status_of(&c, &r, "{\"event\":", NULL), 400, "malformed JSON: 400");
+        { /* fuzz finding: the parse error quotes the body; the reason (a log line)
+           * and the reply must not carry its control bytes or invalid UTF-8 */
+                static const char evil[] = "{\x02\x1b[2J\n\xff\"event\":1}";
+                IngestReq er;
+                memset(&er, 0, sizeof er);
+                er.route = ROUTE_EVENTS;
+                snprintf(er.auth, sizeof er.auth, "Bearer tok");
+                IngestResult res;
+                Ingest_check(&c, &er, evil, strlen(evil), NOW_MS, &res);
+                int clean = 1;
+                for (const char *w = res.why; *w; w++)
+                        clean &= (unsigned char)*w >= 0x20 && (unsigned char)*w < 0x7F;
+                is_int(res.status, 400, "control bytes in a malformed body: 400");
+                ok(clean && res.why[0], "the refusal reason is printable ASCII (%s)", res.why);
+                ok(res.reply && strstr(res.reply, "\"error\""), "the reply is still JSON");
+                free(res.reply);
+        }
         IngestCfg small = c;
         small.body_max = 16;
         r = zoom_req(BODY, NOW_MS / 1000, "s3cret");
