@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: dependencies, a -Werror build and its tests,
-# then the same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
-# Ends with one line "N passed, N failed".
+# the unit tests of that build under valgrind, then the same tests under
+# AddressSanitizer + UndefinedBehaviorSanitizer, and a short fuzz smoke when clang
+# is there. Ends with one line "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.." || exit 1
 tools/deps.sh || exit 1
@@ -20,12 +21,51 @@ run_suite() { # run_suite NAME BUILDDIR MESON-OPTIONS...
         summary="$summary $dir/meson-logs/testlog.json"
 }
 run_suite build build -Dwerror=true
+# the unit tests again under valgrind memcheck (any error or leak fails)
+case "$summary" in *build/meson-logs/testlog.json*) # the build above succeeded
+        meson test -C build --setup valgrind --suite unit --print-errorlogs --num-processes 2 ||
+                status=1
+        summary="$summary build/meson-logs/testlog-valgrind.json"
+        ;;
+esac
 run_suite sanitize build-sanitize -Dwerror=true -Db_sanitize=address,undefined -Dbuildtype=debug
-# count every meson test of both runs
+# a short fuzz smoke with clang's libFuzzer (about a minute in all): each target
+# mutates a copy of its committed corpus for a few seconds
+if command -v clang > /dev/null; then
+        fz=build-fuzz
+        if CC=clang meson setup $([ -d $fz ] && echo --reconfigure) $fz -Dfuzz=true \
+                -Db_sanitize=address,undefined -Db_lundef=false > $fz.setup.log 2>&1 &&
+                ninja -C $fz > $fz.build.log 2>&1; then
+                : > $fz/fuzz-smoke.json
+                for t in feed logline config roster webhook view; do
+                        work=$(mktemp -d)
+                        cp tests/fuzz/corpus/$t/* "$work"/
+                        if (cd "$work" && "$OLDPWD/$fz/tests/fuzz/fuzz_$t" "$work" \
+                                -max_total_time=8 -max_len=16384 -timeout=10 > fuzz.log 2>&1); then
+                                r=OK
+                        else
+                                r=FAIL status=1
+                                tail -30 "$work/fuzz.log"
+                        fi
+                        echo "fuzz smoke $t: $r"
+                        printf '{"name": "fuzz-smoke-%s", "result": "%s"}\n' $t $r >> $fz/fuzz-smoke.json
+                        rm -rf "$work"
+                done
+                summary="$summary $fz/fuzz-smoke.json"
+        else
+                cat $fz.setup.log $fz.build.log 2> /dev/null | tail -20
+                echo "fuzz smoke: clang build failed"
+                status=1
+        fi
+fi
+# count every meson test of the runs, and the fuzz smoke
 /usr/bin/python3 - $summary <<'PY'
-import json, sys
+import json, os, sys
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
+    if not os.path.exists(path):  # the run could not start: count it as a failure
+        failed += 1
+        continue
     for line in open(path):
         r = json.loads(line).get("result")
         if r in ("OK", "EXPECTEDFAIL"): passed += 1
