@@ -180,20 +180,6 @@ Outcome Monitor_feed(Monitor *m, const char *text, size_t len, int64_t recv, cha
 
 /* ---- snapshot ---- */
 
-static json_t *jtime(int64_t t)
-{
-        char buf[40];
-        if (t == TIME_NONE)
-                return json_null();
-        time_format(t, buf, sizeof buf);
-        return json_string(buf);
-}
-
-static json_t *jstr(const char *s)
-{
-        return s ? json_string(s) : json_null();
-}
-
 /* Whole numbers as integers, others as reals. */
 static json_t *jnum(double v)
 {
@@ -206,11 +192,11 @@ static json_t *snap_meeting(const Meeting *mt)
 {
         json_t *o = json_object();
         json_object_set_new(o, "uuid", json_string(mt->uuid));
-        json_object_set_new(o, "id", jstr(mt->id));
-        json_object_set_new(o, "topic", jstr(mt->topic));
+        json_object_set_new(o, "id", json_str_or_null(mt->id));
+        json_object_set_new(o, "topic", json_str_or_null(mt->topic));
         json_object_set_new(o, "status", json_string(mt->ended ? "ended" : "live"));
-        json_object_set_new(o, "started_at", jtime(mt->started_at));
-        json_object_set_new(o, "ended_at", jtime(mt->ended_at));
+        json_object_set_new(o, "started_at", json_time_or_null(mt->started_at));
+        json_object_set_new(o, "ended_at", json_time_or_null(mt->ended_at));
         json_object_set_new(o, "capacity", json_integer(mt->capacity));
         json_object_set_new(o, "video_limit", json_integer(mt->video_limit));
         json_object_set_new(o, "participants", json_integer(mt->participants));
@@ -219,7 +205,7 @@ static json_t *snap_meeting(const Meeting *mt)
         json_object_set_new(o, "video_on",
                             mt->video_known ? json_integer(mt->video_on) : json_null());
         json_object_set_new(o, "peak_participants", json_integer(mt->peak_participants));
-        json_object_set_new(o, "peak_at", jtime(mt->peak_at));
+        json_object_set_new(o, "peak_at", json_time_or_null(mt->peak_at));
         json_object_set_new(o, "peak_video_on", json_integer(mt->peak_video_on));
         json_object_set_new(o, "unidentified", json_integer(mt->unidentified));
         json_object_set_new(o, "join_failures", json_integer(mt->join_failures));
@@ -242,12 +228,12 @@ static json_t *snap_alert(const Alert *al)
         json_object_set_new(o, "severity", json_string(SEVERITY_NAMES[al->severity]));
         json_object_set_new(o, "status",
                             json_string(al->status == AL_FIRING ? "firing" : "resolved"));
-        json_object_set_new(o, "meeting", jstr(al->meeting));
-        json_object_set_new(o, "delegation", jstr(al->delegation));
+        json_object_set_new(o, "meeting", json_str_or_null(al->meeting));
+        json_object_set_new(o, "delegation", json_str_or_null(al->delegation));
         json_object_set_new(o, "value", jnum(al->value));
         json_object_set_new(o, "threshold", jnum(al->threshold));
-        json_object_set_new(o, "starts_at", jtime(al->starts_at));
-        json_object_set_new(o, "ends_at", jtime(al->ends_at));
+        json_object_set_new(o, "starts_at", json_time_or_null(al->starts_at));
+        json_object_set_new(o, "ends_at", json_time_or_null(al->ends_at));
         json_object_set_new(o, "fingerprint", json_string(al->fingerprint));
         return o;
 }
@@ -256,7 +242,7 @@ json_t *Monitor_snapshot(const Monitor *m)
 {
         const State *s = m->state;
         json_t *root = json_object();
-        json_object_set_new(root, "clock", jtime(State_clock(s)));
+        json_object_set_new(root, "clock", json_time_or_null(State_clock(s)));
         const Counters *c = State_counters(s);
         json_t *ev = json_object();
         json_object_set_new(ev, "received", json_integer((json_int_t)c->received));
@@ -276,9 +262,10 @@ json_t *Monitor_snapshot(const Monitor *m)
                 const JoinFailure *f = State_failure(s, i);
                 if (f->cancelled)
                         continue;
-                json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:s}", "time", jtime(f->time),
-                                      "meeting", f->meeting->uuid, "name", f->name, "delegation",
-                                      f->delegation, "reason", f->reason);
+                json_t *o =
+                    json_pack("{s:o, s:s, s:s, s:s, s:s}", "time", json_time_or_null(f->time),
+                              "meeting", f->meeting->uuid, "name", f->name, "delegation",
+                              f->delegation, "reason", f->reason);
                 if (f->detail)
                         json_object_set_new(o, "detail", json_string(f->detail));
                 json_array_append_new(fs, o);

@@ -493,20 +493,6 @@ void Report_finish(Report *r)
                 meeting_finish(r->ml[i], end);
 }
 
-static json_t *jtime(int64_t t)
-{
-        char buf[40];
-        if (t == TIME_NONE)
-                return json_null();
-        time_format(t, buf, sizeof buf);
-        return json_string(buf);
-}
-
-static json_t *jstr(const char *s)
-{
-        return s ? json_string(s) : json_null();
-}
-
 static double minutes(int64_t ms)
 {
         /* one decimal, as in the CSV */
@@ -520,33 +506,34 @@ json_t *Report_json(const Report *r, ReportBy by)
                 const RMeeting *m = r->ml[i];
                 json_t *o = json_object();
                 json_object_set_new(o, "uuid", json_string(m->uuid));
-                json_object_set_new(o, "id", jstr(m->id));
-                json_object_set_new(o, "topic", jstr(m->topic));
-                json_object_set_new(o, "timezone", jstr(m->timezone));
-                json_object_set_new(o, "started_at", jtime(m->started_at));
-                json_object_set_new(o, "ended_at", jtime(m->ended_at));
+                json_object_set_new(o, "id", json_str_or_null(m->id));
+                json_object_set_new(o, "topic", json_str_or_null(m->topic));
+                json_object_set_new(o, "timezone", json_str_or_null(m->timezone));
+                json_object_set_new(o, "started_at", json_time_or_null(m->started_at));
+                json_object_set_new(o, "ended_at", json_time_or_null(m->ended_at));
                 json_t *rows = json_array();
                 if (by == REPORT_BY_PERSON) {
                         for (size_t k = 0; k < m->npl; k++) {
                                 const RPerson *p = m->pl[k];
                                 json_array_append_new(
-                                    rows,
-                                    json_pack("{s:s, s:o, s:s, s:o, s:o, s:f, s:i, s:i}",
-                                              "delegation", p->deleg, "name", jstr(p->name),
-                                              "person", p->key, "first_join", jtime(p->first_join),
-                                              "last_leave", jtime(p->last_leave), "minutes",
-                                              minutes(p->present_ms), "sessions", p->sessions,
-                                              "drops", p->drops));
+                                    rows, json_pack("{s:s, s:o, s:s, s:o, s:o, s:f, s:i, s:i}",
+                                                    "delegation", p->deleg, "name",
+                                                    json_str_or_null(p->name), "person", p->key,
+                                                    "first_join", json_time_or_null(p->first_join),
+                                                    "last_leave", json_time_or_null(p->last_leave),
+                                                    "minutes", minutes(p->present_ms), "sessions",
+                                                    p->sessions, "drops", p->drops));
                         }
                         json_object_set_new(o, "people", rows);
                 } else {
                         for (size_t k = 0; k < m->ndl; k++) {
                                 const RDeleg *d = &m->dl[k];
                                 json_array_append_new(
-                                    rows, json_pack("{s:s, s:i, s:i, s:o, s:f}", "delegation",
-                                                    d->name, "people", d->people, "peak_concurrent",
-                                                    d->peak, "peak_at", jtime(d->peak_at),
-                                                    "person_minutes", minutes(d->person_ms)));
+                                    rows,
+                                    json_pack("{s:s, s:i, s:i, s:o, s:f}", "delegation", d->name,
+                                              "people", d->people, "peak_concurrent", d->peak,
+                                              "peak_at", json_time_or_null(d->peak_at),
+                                              "person_minutes", minutes(d->person_ms)));
                         }
                         json_object_set_new(o, "delegations", rows);
                 }

@@ -64,36 +64,50 @@ int xsnprintf(char *buf, size_t len, const char *fmt, ...)
         return (size_t)n >= len ? -1 : 0;
 }
 
-/* Decode one UTF-8 sequence at s (n bytes left). Returns its length and the code
- * point in *cp, or 0 when the bytes are not valid UTF-8. */
+int32_t utf8_next(const unsigned char *s, size_t n, size_t *len)
+{
+        *len = 1;
+        if (s[0] < 0x80)
+                return s[0];
+        int k = s[0] >= 0xF0 ? 3 : s[0] >= 0xE0 ? 2 : s[0] >= 0xC2 ? 1 : 0;
+        if (k == 0 || s[0] > 0xF4 || (size_t)k >= n)
+                return -1;
+        int32_t cp = s[0] & (0x3F >> k);
+        for (int i = 1; i <= k; i++) {
+                if ((s[i] & 0xC0) != 0x80)
+                        return -1;
+                cp = (cp << 6) | (s[i] & 0x3F);
+        }
+        static const int32_t min[4] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+                return -1;
+        *len = (size_t)k + 1;
+        return cp;
+}
+
+/* utf8_next as (length, code point): 0 for a byte that starts no valid character. */
 static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-        if (s[0] < 0x80) {
-                *cp = s[0];
-                return 1;
-        }
         size_t len;
-        uint32_t c, min;
-        if ((s[0] & 0xe0) == 0xc0) {
-                len = 2, c = s[0] & 0x1f, min = 0x80;
-        } else if ((s[0] & 0xf0) == 0xe0) {
-                len = 3, c = s[0] & 0x0f, min = 0x800;
-        } else if ((s[0] & 0xf8) == 0xf0) {
-                len = 4, c = s[0] & 0x07, min = 0x10000;
-        } else {
+        int32_t c = utf8_next(s, n, &len);
+        if (c < 0)
                 return 0;
-        }
-        if (n < len)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                c = (c << 6) | (s[i] & 0x3f);
-        }
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-                return 0;
-        *cp = c;
+        *cp = (uint32_t)c;
         return len;
+}
+
+json_t *json_time_or_null(int64_t t)
+{
+        char buf[40];
+        if (t == TIME_NONE)
+                return json_null();
+        time_format(t, buf, sizeof buf);
+        return json_string(buf);
+}
+
+json_t *json_str_or_null(const char *s)
+{
+        return s ? json_string(s) : json_null();
 }
 
 char *text_sanitize(const char *s, size_t max)

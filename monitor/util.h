@@ -2,6 +2,7 @@
 #ifndef CAPMON_UTIL_H
 #define CAPMON_UTIL_H
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,10 @@ int xsnprintf(char *buf, size_t len, const char *fmt, ...) __attribute__((format
  * replaced by U+FFFD, cut at max bytes on a character boundary. */
 char *text_sanitize(const char *s, size_t max);
 
+/* One UTF-8 character at s (n bytes left): its code point and byte length, or -1
+ * (length 1) for a byte that starts no valid, shortest-form character. */
+int32_t utf8_next(const unsigned char *s, size_t n, size_t *len);
+
 /* Fold for matching: lower case, Latin accents removed, runs of white space made
  * one space, trimmed. Writes at most len-1 bytes into out. */
 void text_fold(const char *s, char *out, size_t len);
@@ -38,6 +43,10 @@ int64_t time_parse(const char *s);
 int parse_int64(const char *s, int64_t *out);
 /* Strict decimal number parse of the whole string; 0 on success. */
 int parse_double(const char *s, double *out);
+
+/* JSON helpers for snapshots and reports: RFC 3339 time or null, string or null. */
+json_t *json_time_or_null(int64_t t);
+json_t *json_str_or_null(const char *s);
 
 uint64_t hash_fnv1a(uint64_t h, const void *data, size_t len);
 #define FNV_OFFSET 0xcbf29ce484222325ULL

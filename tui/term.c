@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "util.h"
+
 #define TERM_LINE_MAX 1024 /* wide characters drawn by one Term_put */
 
 static SCREEN *term_screen;
@@ -267,29 +269,6 @@ void Term_clear_all(void)
 {
         if (term_screen)
                 clearok(curscr, TRUE);
-}
-
-/* One UTF-8 character at s (n bytes left): its code point and length, or -1 and
- * a length of 1 for a byte that starts no valid character. */
-static int32_t utf8_next(const unsigned char *s, size_t n, size_t *len)
-{
-        *len = 1;
-        if (s[0] < 0x80)
-                return s[0];
-        int k = s[0] >= 0xF0 ? 3 : s[0] >= 0xE0 ? 2 : s[0] >= 0xC2 ? 1 : 0;
-        if (k == 0 || s[0] > 0xF4 || (size_t)k >= n)
-                return -1;
-        int32_t cp = s[0] & (0x3F >> k);
-        for (int i = 1; i <= k; i++) {
-                if ((s[i] & 0xC0) != 0x80)
-                        return -1;
-                cp = (cp << 6) | (s[i] & 0x3F);
-        }
-        static const int32_t min[4] = {0, 0x80, 0x800, 0x10000};
-        if (cp < min[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-                return -1;
-        *len = (size_t)k + 1;
-        return cp;
 }
 
 static int term_put_attr(int y, int x, const char *s, int maxcols, attr_t attr)

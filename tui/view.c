@@ -13,29 +13,6 @@ const char *const VIEW_MODE_NAMES[4] = {"full", "reduced", "minimal", "too small
 
 /* ---- text ---- */
 
-/* One UTF-8 character: its code point and byte length, or -1 (length 1) for a
- * byte that starts no valid, shortest-form character. */
-static int32_t utf8_next(const unsigned char *s, size_t n, size_t *len)
-{
-        *len = 1;
-        if (s[0] < 0x80)
-                return s[0];
-        int k = s[0] >= 0xF0 ? 3 : s[0] >= 0xE0 ? 2 : s[0] >= 0xC2 ? 1 : 0;
-        if (k == 0 || s[0] > 0xF4 || (size_t)k >= n)
-                return -1;
-        int32_t cp = s[0] & (0x3F >> k);
-        for (int i = 1; i <= k; i++) {
-                if ((s[i] & 0xC0) != 0x80)
-                        return -1;
-                cp = (cp << 6) | (s[i] & 0x3F);
-        }
-        static const int32_t min[4] = {0, 0x80, 0x800, 0x10000};
-        if (cp < min[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-                return -1;
-        *len = (size_t)k + 1;
-        return cp;
-}
-
 static size_t utf8_put(int32_t cp, char *out)
 {
         if (cp < 0x80) {
