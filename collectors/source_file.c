@@ -46,15 +46,16 @@ static void file_step(void *ud)
                 }
                 s->have = 0;
                 ReplayItem *it = &s->it;
-                if (it->len == 0 && !(it->flags & LINE_TOO_LONG))
+                char why[256];
+                ItemKind kind = ReplayItem_kind(it, why, sizeof why);
+                if (kind == ITEM_BLANK)
                         continue;
-                if (it->flags & LINE_TOO_LONG) {
-                        Live_logf(s->lv, "%s:%ld: line longer than %d bytes", s->path, it->line,
-                                  LOG_LINE_MAX);
+                if (kind == ITEM_INVALID && (it->flags & LINE_TOO_LONG)) {
+                        Live_logf(s->lv, "%s:%ld: %s", s->path, it->line, why);
                         Monitor_count_invalid(Live_monitor(s->lv));
                         continue;
                 }
-                if (!it->root && (it->flags & LINE_NO_NEWLINE)) {
+                if (kind == ITEM_TORN) {
                         Live_logf(s->lv, "%s:%ld: torn last line: ignored", s->path, it->line);
                         continue;
                 }

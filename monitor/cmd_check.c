@@ -52,13 +52,10 @@ static int read_log(Monitor *m, const char *path, double timeout, char *err, siz
         int st;
         char why[256];
         while ((st = Replay_next(r, &it, err, errlen)) == LINE_OK) {
-                if (it.len == 0 && !(it.flags & LINE_TOO_LONG))
-                        continue;
-                if (!it.root && (it.flags & LINE_NO_NEWLINE))
-                        continue; /* torn last line */
-                if ((it.flags & LINE_TOO_LONG) || !it.root)
+                ItemKind kind = ReplayItem_kind(&it, why, sizeof why);
+                if (kind == ITEM_INVALID)
                         Monitor_count_invalid(m);
-                else
+                else if (kind == ITEM_JSON)
                         Monitor_feed_json(m, it.root, TIME_NONE, why, sizeof why);
         }
         Replay_close(r);

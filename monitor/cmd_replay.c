@@ -145,9 +145,10 @@ static int run(ReplayOpts *o, char **files, size_t nfiles)
         int64_t prev_at = TIME_NONE;
         int st;
         while ((st = Replay_next(r, &it, err, sizeof err)) == LINE_OK) {
-                if (it.len == 0 && !(it.flags & LINE_TOO_LONG))
-                        continue; /* blank line */
-                if (!it.root && (it.flags & LINE_NO_NEWLINE) && !(it.flags & LINE_TOO_LONG)) {
+                ItemKind kind = ReplayItem_kind(&it, err, sizeof err);
+                if (kind == ITEM_BLANK)
+                        continue;
+                if (kind == ITEM_TORN) {
                         cli_error("%s:%ld: torn last line (no newline, not JSON): ignored", it.path,
                                   it.line);
                         continue;
@@ -166,19 +167,11 @@ static int run(ReplayOpts *o, char **files, size_t nfiles)
                         if (prev_at == TIME_NONE || it.at > prev_at)
                                 prev_at = it.at;
                 }
-                Outcome out;
-                if (it.flags & LINE_TOO_LONG) {
-                        xsnprintf(err, sizeof err, "line longer than %d bytes", LOG_LINE_MAX);
+                Outcome out = OUT_INVALID;
+                if (kind == ITEM_INVALID)
                         Monitor_count_invalid(m);
-                        out = OUT_INVALID;
-                } else if (!it.root) {
-                        xsnprintf(err, sizeof err, "not JSON: %s (column %d)", it.jerr.text,
-                                  it.jerr.column);
-                        Monitor_count_invalid(m);
-                        out = OUT_INVALID;
-                } else {
+                else
                         out = Monitor_feed_json(m, it.root, TIME_NONE, err, sizeof err);
-                }
                 if (hook) {
                         Hook_advance(hook, State_clock(Monitor_state(m)));
                         Hook_poll(hook, Hook_now());
@@ -336,26 +329,19 @@ static int tui_apply(TuiReplay *t)
 {
         const ReplayItem *it = &t->it;
         char err[512];
-        Outcome out;
-        if (it->len == 0 && !(it->flags & LINE_TOO_LONG))
+        Outcome out = OUT_INVALID;
+        ItemKind kind = ReplayItem_kind(it, err, sizeof err);
+        if (kind == ITEM_BLANK)
                 return 0;
-        if (!it->root && (it->flags & LINE_NO_NEWLINE) && !(it->flags & LINE_TOO_LONG)) {
+        if (kind == ITEM_TORN) {
                 tui_msg(t, "%s:%ld: torn last line (no newline, not JSON): ignored", it->path,
                         it->line);
                 return 0;
         }
-        if (it->flags & LINE_TOO_LONG) {
-                xsnprintf(err, sizeof err, "line longer than %d bytes", LOG_LINE_MAX);
+        if (kind == ITEM_INVALID)
                 Monitor_count_invalid(t->m);
-                out = OUT_INVALID;
-        } else if (!it->root) {
-                xsnprintf(err, sizeof err, "not JSON: %s (column %d)", it->jerr.text,
-                          it->jerr.column);
-                Monitor_count_invalid(t->m);
-                out = OUT_INVALID;
-        } else {
+        else
                 out = Monitor_feed_json(t->m, it->root, TIME_NONE, err, sizeof err);
-        }
         if (out == OUT_INVALID) {
                 tui_msg(t, "%s:%ld: invalid record: %s%s", it->path, it->line, err,
                         t->o->common.strict ? " (--strict)" : "");

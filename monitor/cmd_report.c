@@ -53,26 +53,19 @@ static int run(const CommonOpts *co, ReportBy by, int json, char **files, size_t
         ReplayItem it;
         int st;
         while ((st = Replay_next(r, &it, err, sizeof err)) == LINE_OK) {
-                if (it.len == 0 && !(it.flags & LINE_TOO_LONG))
+                ItemKind kind = ReplayItem_kind(&it, err, sizeof err);
+                if (kind == ITEM_BLANK)
                         continue;
-                if (!it.root && (it.flags & LINE_NO_NEWLINE) && !(it.flags & LINE_TOO_LONG)) {
+                if (kind == ITEM_TORN) {
                         cli_error("%s:%ld: torn last line (no newline, not JSON): ignored", it.path,
                                   it.line);
                         continue;
                 }
-                Outcome out;
-                if (it.flags & LINE_TOO_LONG) {
-                        xsnprintf(err, sizeof err, "line longer than %d bytes", LOG_LINE_MAX);
+                Outcome out = OUT_INVALID;
+                if (kind == ITEM_INVALID)
                         Report_count_invalid(rep);
-                        out = OUT_INVALID;
-                } else if (!it.root) {
-                        xsnprintf(err, sizeof err, "not JSON: %s (column %d)", it.jerr.text,
-                                  it.jerr.column);
-                        Report_count_invalid(rep);
-                        out = OUT_INVALID;
-                } else {
+                else
                         out = Report_feed(rep, it.root, err, sizeof err);
-                }
                 if (out == OUT_INVALID) {
                         if (co->strict) {
                                 cli_error("%s:%ld: invalid record: %s (--strict)", it.path, it.line,

@@ -107,6 +107,22 @@ int LineReader_next(LineReader *r, int *flags)
         return LINE_OK;
 }
 
+ItemKind ReplayItem_kind(const ReplayItem *it, char *err, size_t errlen)
+{
+        if (it->flags & LINE_TOO_LONG) {
+                xsnprintf(err, errlen, "line longer than %d bytes", LOG_LINE_MAX);
+                return ITEM_INVALID;
+        }
+        if (it->len == 0)
+                return ITEM_BLANK;
+        if (it->root)
+                return ITEM_JSON;
+        if (it->flags & LINE_NO_NEWLINE)
+                return ITEM_TORN;
+        xsnprintf(err, errlen, "not JSON: %s (column %d)", it->jerr.text, it->jerr.column);
+        return ITEM_INVALID;
+}
+
 int64_t record_time(json_t *root)
 {
         json_t *v = json_object_get(root, "recv");

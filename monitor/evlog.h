@@ -47,6 +47,16 @@ typedef struct ReplayItem {
         int64_t at; /* pacing time: the record's recv, else its event time, else TIME_NONE */
 } ReplayItem;
 
+/* What a replay item is, the same way for every command that reads logs. */
+typedef enum ItemKind {
+        ITEM_BLANK,   /* an empty line: skipped, not counted */
+        ITEM_TORN,    /* a last line without newline that does not parse: reported, not counted */
+        ITEM_INVALID, /* too long or not JSON: counted invalid; the reason is in err */
+        ITEM_JSON,    /* a parsed message in it->root */
+} ItemKind;
+
+ItemKind ReplayItem_kind(const ReplayItem *it, char *err, size_t errlen);
+
 typedef struct Replay Replay;
 
 /* Opens every file; 0, or -1 with a message naming the file. */
