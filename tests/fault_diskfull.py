@@ -10,31 +10,15 @@ mount, as in CI; CAPMON_TEST_NO_MOUNT=1 skips it), then under a file size limit
 gets EFBIG rather than ENOSPC).
 usage: fault_diskfull.py CAPMON JSONCMP"""
 import errno
-import json
 import os
 import resource
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import livelib as L  # noqa: E402
 
 BEFORE, DURING, AFTER = 20, 30, 10
-
-
-def post(port, body):
-    ts = int(L.now_ms() / 1000)
-    req = urllib.request.Request("http://127.0.0.1:%d/zoom" % port, data=body, method="POST",
-                                 headers={"content-type": "application/json",
-                                          "x-zm-request-timestamp": str(ts),
-                                          "x-zm-signature": L.sign(body, ts)})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
 
 
 def uid_of(rec):
@@ -120,7 +104,7 @@ def run(capmon, jsoncmp, d, mnt, tmpfs):
 
     acked = []
     for u in range(BEFORE):
-        st = post(port, L.join_body(u))
+        st = L.post_signed(port, L.join_body(u))
         if st != 200:
             L.fail("before the disk is full: HTTP %d" % st)
         acked.append(u)
@@ -133,7 +117,7 @@ def run(capmon, jsoncmp, d, mnt, tmpfs):
         resource.prlimit(relay.pid, resource.RLIMIT_FSIZE, (size + 600, resource.RLIM_INFINITY))
     refused = []
     for u in range(100, 100 + DURING):
-        st = post(port, L.join_body(u))
+        st = L.post_signed(port, L.join_body(u))
         if st == 200:
             acked.append(u)
         elif st == 503:
@@ -159,7 +143,7 @@ def run(capmon, jsoncmp, d, mnt, tmpfs):
         resource.prlimit(relay.pid, resource.RLIMIT_FSIZE,
                          (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     for u in refused + list(range(200, 200 + AFTER)):
-        st = post(port, L.join_body(u))
+        st = L.post_signed(port, L.join_body(u))
         if st != 200:
             L.fail("after space returned: HTTP %d for %d" % (st, u))
         acked.append(u)

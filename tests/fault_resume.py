@@ -15,26 +15,11 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import livelib as L  # noqa: E402
 
 N = 600
-
-
-def post(port, body):
-    ts = int(L.now_ms() / 1000)
-    req = urllib.request.Request("http://127.0.0.1:%d/zoom" % port, data=body, method="POST",
-                                 headers={"content-type": "application/json",
-                                          "x-zm-request-timestamp": str(ts),
-                                          "x-zm-signature": L.sign(body, ts)})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
 
 
 def body(i):
@@ -74,7 +59,7 @@ def main():
 
     def sender():
         for i in range(N):
-            if post(port, body(i)) != 200:
+            if L.post_signed(port, body(i)) != 200:
                 L.fail("event %d not acknowledged" % i)
             sent[0] = i + 1
             time.sleep(0.004)

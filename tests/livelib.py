@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 SECRET = "live-test-secret"
@@ -97,6 +98,20 @@ def sign(body, ts, secret=SECRET):
 
 def now_ms():
     return int(time.time() * 1000)
+
+
+def post_signed(port, body):
+    """POST a signed webhook body to the relay's /zoom with urllib; the HTTP status."""
+    ts = int(now_ms() / 1000)
+    req = urllib.request.Request("http://127.0.0.1:%d/zoom" % port, data=body, method="POST",
+                                 headers={"content-type": "application/json",
+                                          "x-zm-request-timestamp": str(ts),
+                                          "x-zm-signature": sign(body, ts)})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
 
 
 def healthz(port):
