@@ -37,11 +37,7 @@ def main():
     out = os.path.join(d, "watch.out")
     wlog = os.path.join(d, "watch.log")
     watch = L.spawn([capmon, "watch", "--json", "--interval", "0.1", "--log", wlog, "zoom"],
-                    env={"ZOOM_ACCOUNT_ID": "acc-1", "ZOOM_CLIENT_ID": "cid-1",
-                         "ZOOM_CLIENT_SECRET": "csecret-1", "ZOOM_SUBSCRIPTION_ID": "sub-1",
-                         "CAPMON_ZOOM_OAUTH_URL": "http://127.0.0.1:%d/oauth/token" % op,
-                         "CAPMON_ZOOM_WS_URL": "ws://127.0.0.1:%d/ws" % wp,
-                         "CAPMON_ZOOM_HEARTBEAT_MS": "300"},
+                    env=L.zoom_env(op, wp),
                     stdout=open(out, "wb"))
 
     def second_connection_ready():

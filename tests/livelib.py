@@ -114,6 +114,15 @@ def post_signed(port, body):
         return e.code
 
 
+def zoom_env(oauth_port, ws_port):
+    """The environment of a `capmon watch zoom` pointed at tests/fake_zoom.py."""
+    return {"ZOOM_ACCOUNT_ID": "acc-1", "ZOOM_CLIENT_ID": "cid-1",
+            "ZOOM_CLIENT_SECRET": "csecret-1", "ZOOM_SUBSCRIPTION_ID": "sub-1",
+            "CAPMON_ZOOM_OAUTH_URL": "http://127.0.0.1:%d/oauth/token" % oauth_port,
+            "CAPMON_ZOOM_WS_URL": "ws://127.0.0.1:%d/ws" % ws_port,
+            "CAPMON_ZOOM_HEARTBEAT_MS": "300"}
+
+
 def healthz(port):
     try:
         with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=2) as r:
