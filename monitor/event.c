@@ -67,6 +67,12 @@ static const char *str_field(json_t *obj, const char *key, char *numbuf, size_t 
         return "";
 }
 
+const char *Event_meeting_id(json_t *body, char *numbuf, size_t numlen)
+{
+        json_t *obj = json_object_get(json_object_get(body, "payload"), "object");
+        return str_field(obj, "id", numbuf, numlen);
+}
+
 static int64_t time_field(json_t *obj, const char *key)
 {
         json_t *v = json_object_get(obj, key);
@@ -136,7 +142,7 @@ int Event_parse(json_t *body, Event *ev, char *err, size_t errlen)
                 return -1;
         }
         ev->uuid = str_field(obj, "uuid", NULL, 0);
-        ev->id = str_field(obj, "id", ev->idbuf, sizeof ev->idbuf);
+        ev->id = Event_meeting_id(body, ev->idbuf, sizeof ev->idbuf);
         ev->topic = str_field(obj, "topic", NULL, 0);
         ev->meeting = *ev->uuid ? ev->uuid : ev->id;
         if (!*ev->meeting) {

@@ -3,6 +3,7 @@
 #define CAPMON_EVENT_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum EventType {
@@ -49,6 +50,11 @@ typedef struct Event {
  * event name capmon does not use), or -1 with a reason in err when the body is not
  * an event or lacks what its event needs. ev's strings point into body. */
 int Event_parse(json_t *body, Event *ev, char *err, size_t errlen);
+
+/* The meeting id of an event body: payload.object.id, a string, or a number as
+ * its decimal text (written to numbuf); "" when absent. Read the way Event_parse
+ * reads it. */
+const char *Event_meeting_id(json_t *body, char *numbuf, size_t numlen);
 
 /* 1 for events about one participant (they need a session key). */
 int Event_is_participant(EventType t);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "util.h"
 
 int LineReader_open(LineReader *r, const char *path, char *err, size_t errlen)
@@ -326,4 +327,128 @@ size_t Record_header(char **out, int64_t now_ms, const char *source)
         (*out)[n] = '\0';
         free(s);
         return n;
+}
+
+/* A WebSocket envelope: events travel in module "message". */
+static int envelope_body(json_t *env, json_t **body, char *err, size_t errlen)
+{
+        json_t *mod = json_object_get(env, "module");
+        if (!json_is_string(mod))
+                return xsnprintf(err, errlen, "envelope \"module\" is not a string"), -1;
+        if (strcmp(json_string_value(mod), "message") != 0)
+                return 0;
+        json_t *content = json_object_get(env, "content");
+        if (json_is_object(content)) {
+                *body = json_incref(content);
+                return 1;
+        }
+        if (!json_is_string(content))
+                return xsnprintf(err, errlen, "message envelope without content"), -1;
+        json_error_t jerr;
+        *body = json_loadb(json_string_value(content), json_string_length(content), 0, &jerr);
+        if (!*body)
+                return xsnprintf(err, errlen, "envelope content is not JSON: %s", jerr.text), -1;
+        return 1;
+}
+
+int Message_body(json_t *root, json_t **body, int64_t *recv, char *err, size_t errlen)
+{
+        *body = NULL;
+        if (!json_is_object(root))
+                return xsnprintf(err, errlen, "not a JSON object"), -1;
+        if (json_object_get(root, "event")) {
+                *body = json_incref(root);
+                return 1;
+        }
+        if (json_object_get(root, "module"))
+                return envelope_body(root, body, err, errlen);
+        json_t *b = json_object_get(root, "body");
+        if (b) {
+                json_t *r = json_object_get(root, "recv");
+                if (json_is_integer(r))
+                        *recv = json_integer_value(r);
+                if (!json_is_object(b))
+                        return xsnprintf(err, errlen, "record body is not an object"), -1;
+                if (json_object_get(b, "module"))
+                        return envelope_body(b, body, err, errlen);
+                *body = json_incref(b);
+                return 1;
+        }
+        json_t *inv = json_object_get(root, "invalid");
+        if (inv)
+                return xsnprintf(err, errlen, "recorded invalid message: %s",
+                                 json_is_string(inv) ? json_string_value(inv) : "?"),
+                       -1;
+        if (json_object_get(root, "capmon_log") || json_object_get(root, "gap"))
+                return 0;
+        return xsnprintf(err, errlen, "not a Zoom event, WebSocket envelope or capmon record"), -1;
+}
+
+int Message_meeting(json_t *root, char *id, size_t idlen)
+{
+        json_t *body;
+        int64_t recv = TIME_NONE;
+        char err[160], num[32];
+        int k = Message_body(root, &body, &recv, err, sizeof err);
+        if (k <= 0)
+                return k == 0 ? -1 : 0;
+        const char *s = Event_meeting_id(body, num, sizeof num);
+        int found = *s != '\0';
+        if (found && idlen > 0) {
+                size_t n = strlen(s);
+                if (n >= idlen)
+                        n = idlen - 1;
+                memcpy(id, s, n);
+                id[n] = '\0';
+        }
+        json_decref(body);
+        return found;
+}
+
+int Record_meeting(const char *line, size_t len, char *id, size_t idlen)
+{
+        json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+        int k = root ? Message_meeting(root, id, idlen) : 0;
+        json_decref(root);
+        return k == 1;
+}
+
+int MeetingFilter_add(MeetingFilter *f, const char *id)
+{
+        size_t n = strlen(id);
+        if (n == 0 || n >= MEETING_ID_MAX)
+                return -1;
+        if (MeetingFilter_has(f, id))
+                return 0;
+        if (f->n == MEETING_FILTER_MAX)
+                return -1;
+        f->ids = xrealloc(f->ids, (f->n + 1) * sizeof *f->ids);
+        f->ids[f->n++] = xstrdup(id);
+        return 0;
+}
+
+void MeetingFilter_done(MeetingFilter *f)
+{
+        for (size_t i = 0; i < f->n; i++)
+                free(f->ids[i]);
+        free(f->ids);
+        f->ids = NULL;
+        f->n = 0;
+}
+
+int MeetingFilter_has(const MeetingFilter *f, const char *id)
+{
+        for (size_t i = 0; i < f->n; i++)
+                if (strcmp(f->ids[i], id) == 0)
+                        return 1;
+        return 0;
+}
+
+int MeetingFilter_match(const MeetingFilter *f, const char *line, size_t len)
+{
+        if (f->n == 0)
+                return 1;
+        char id[MEETING_ID_MAX + 1]; /* one byte more: a longer id is cut to a length no
+                                      * filter id has, so it never matches */
+        return Record_meeting(line, len, id, sizeof id) && MeetingFilter_has(f, id);
 }

@@ -77,4 +77,40 @@ size_t Record_format(char **out, int64_t seq, int64_t recv, const char *src, con
 /* The header line for a new log (with final '\n'). */
 size_t Record_header(char **out, int64_t now_ms, const char *source);
 
+/* The event body of a parsed message of any accepted shape (docs/semantics.md
+ * §1): a Zoom event; a WebSocket envelope of module "message" whose content is
+ * an object or a JSON string; a capmon record {"seq","recv","src","body"} holding
+ * either. 1 with *body (a new reference) and, for a record, *recv set to its
+ * recv; 0 for a message that is not an event (log header, gap notice, another
+ * envelope module); -1 with the reason in err for an invalid message. */
+int Message_body(json_t *root, json_t **body, int64_t *recv, char *err, size_t errlen);
+/* The meeting id (payload.object.id; a number as its decimal text) of the
+ * event in a parsed message of any accepted shape: 1 with id written (cut to
+ * idlen - 1 bytes), 0 for an event without one or an invalid message, -1 for a
+ * message that is not an event (Message_body's 0). */
+int Message_meeting(json_t *root, char *id, size_t idlen);
+/* Same for a log line or a received message: 1 when found, else 0 (not JSON,
+ * not an event, no id). One JSON parse (two for a string envelope content). */
+int Record_meeting(const char *line, size_t len, char *id, size_t idlen);
+
+#define MEETING_FILTER_MAX 64  /* meeting ids in one filter */
+#define MEETING_ID_MAX     128 /* bytes of a filter's meeting id, with its NUL */
+
+/* watch --meeting, the relay's meeting=: the meeting ids wanted. A zeroed
+ * filter has none and matches everything; _done frees it. */
+typedef struct MeetingFilter {
+        char **ids;
+        size_t n;
+} MeetingFilter;
+
+/* Add an id (1 to MEETING_ID_MAX - 1 bytes; ignored if already there). 0, or -1
+ * when it is empty, too long, or the filter is full. */
+int MeetingFilter_add(MeetingFilter *f, const char *id);
+void MeetingFilter_done(MeetingFilter *f);
+/* 1 when id is one of the filter's (0 for an empty filter). */
+int MeetingFilter_has(const MeetingFilter *f, const char *id);
+/* 1 when the filter is empty, or the line is an event of one of its meetings
+ * (Record_meeting); 0 for anything else, invalid lines included. */
+int MeetingFilter_match(const MeetingFilter *f, const char *line, size_t len);
+
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evlog.h"
 #include "util.h"
 
 struct Monitor {
@@ -104,59 +105,17 @@ static Outcome feed_body(Monitor *m, json_t *body, int64_t recv, char *err, size
         return o;
 }
 
-/* A WebSocket envelope: events travel in module "message". */
-static Outcome feed_envelope(Monitor *m, json_t *env, int64_t recv, char *err, size_t errlen)
+static Outcome feed_root(Monitor *m, json_t *root, int64_t recv, char *err, size_t errlen)
 {
-        json_t *mod = json_object_get(env, "module");
-        if (!json_is_string(mod))
-                return invalid(m, err, errlen, "envelope \"module\" is not a string");
-        if (strcmp(json_string_value(mod), "message") != 0)
-                return OUT_NONE;
-        json_t *content = json_object_get(env, "content");
-        if (json_is_object(content))
-                return feed_body(m, content, recv, err, errlen);
-        if (!json_is_string(content))
-                return invalid(m, err, errlen, "message envelope without content");
-        json_error_t jerr;
-        json_t *body =
-            json_loadb(json_string_value(content), json_string_length(content), 0, &jerr);
-        if (!body) {
-                xsnprintf(err, errlen, "envelope content is not JSON: %s", jerr.text);
+        json_t *body;
+        int k = Message_body(root, &body, &recv, err, errlen);
+        if (k < 0)
                 return invalid(m, err, errlen, NULL);
-        }
+        if (k == 0)
+                return OUT_NONE;
         Outcome o = feed_body(m, body, recv, err, errlen);
         json_decref(body);
         return o;
-}
-
-static Outcome feed_root(Monitor *m, json_t *root, int64_t recv, char *err, size_t errlen)
-{
-        if (!json_is_object(root))
-                return invalid(m, err, errlen, "not a JSON object");
-        if (json_object_get(root, "event"))
-                return feed_body(m, root, recv, err, errlen);
-        if (json_object_get(root, "module"))
-                return feed_envelope(m, root, recv, err, errlen);
-        json_t *body = json_object_get(root, "body");
-        if (body) {
-                json_t *r = json_object_get(root, "recv");
-                if (json_is_integer(r))
-                        recv = json_integer_value(r);
-                if (!json_is_object(body))
-                        return invalid(m, err, errlen, "record body is not an object");
-                if (json_object_get(body, "module"))
-                        return feed_envelope(m, body, recv, err, errlen);
-                return feed_body(m, body, recv, err, errlen);
-        }
-        json_t *inv = json_object_get(root, "invalid");
-        if (inv) {
-                xsnprintf(err, errlen, "recorded invalid message: %s",
-                          json_is_string(inv) ? json_string_value(inv) : "?");
-                return invalid(m, err, errlen, NULL);
-        }
-        if (json_object_get(root, "capmon_log") || json_object_get(root, "gap"))
-                return OUT_NONE;
-        return invalid(m, err, errlen, "not a Zoom event, WebSocket envelope or capmon record");
 }
 
 Outcome Monitor_feed_json(Monitor *m, json_t *root, int64_t recv, char *err, size_t errlen)

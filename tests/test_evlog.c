@@ -303,6 +303,164 @@ static void test_format(void)
         free(out);
 }
 
+/* Record_meeting on one line; want NULL: none (0). */
+static void meeting_is(const char *line, const char *want, const char *what)
+{
+        char id[MEETING_ID_MAX];
+        memset(id, 'x', sizeof id);
+        int k = Record_meeting(line, strlen(line), id, sizeof id);
+        if (!want) {
+                is_int(k, 0, "Record_meeting: %s: none", what);
+                return;
+        }
+        if (is_int(k, 1, "Record_meeting: %s: found", what))
+                is_str(id, want, "Record_meeting: %s: \"%s\"", what, want);
+}
+
+#define JOIN_OBJ(ID)                                                                               \
+        "{\"event\":\"meeting.participant_joined\",\"event_ts\":1,\"payload\":{\"object\":{"       \
+        "\"uuid\":\"u==\"," ID "\"participant\":{\"user_id\":\"p1\"}}}}"
+
+static void test_meeting(void)
+{
+        /* every accepted shape, string and number ids */
+        meeting_is(JOIN_OBJ("\"id\":\"85012345678\","), "85012345678", "raw webhook, string id");
+        meeting_is(JOIN_OBJ("\"id\":85012345678,"), "85012345678", "raw webhook, number id");
+        meeting_is(
+            "{\"seq\":3,\"recv\":5,\"src\":\"webhook\",\"body\":" JOIN_OBJ("\"id\":123,") "}",
+            "123", "capmon record, number id");
+        meeting_is(
+            "{\"seq\":3,\"recv\":5,\"src\":\"webhook\",\"body\":" JOIN_OBJ("\"id\":\"123\",") "}",
+            "123", "capmon record, string id");
+        meeting_is("{\"module\":\"message\",\"content\":\"{\\\"event\\\":\\\"meeting.started\\\","
+                   "\\\"payload\\\":{\\\"object\\\":{\\\"id\\\":777}}}\"}",
+                   "777", "Zoom WebSocket message, content a JSON string");
+        meeting_is("{\"module\":\"message\",\"content\":" JOIN_OBJ("\"id\":\"778\",") "}", "778",
+                   "Zoom WebSocket message, content an object");
+        meeting_is("{\"seq\":1,\"recv\":5,\"src\":\"zoom\",\"body\":{\"module\":\"message\","
+                   "\"content\":\"{\\\"event\\\":\\\"meeting.ended\\\",\\\"payload\\\":{"
+                   "\\\"object\\\":{\\\"id\\\":\\\"779\\\"}}}\"}}",
+                   "779", "record of a Zoom WebSocket message");
+        meeting_is("{\"event\":\"meeting.chat_message_sent\",\"payload\":{\"object\":{\"id\":5}}}",
+                   "5", "an event capmon does not use still has its meeting");
+        meeting_is("{\"event\":\"capmon.participant_join_failed\",\"payload\":{\"object\":{"
+                   "\"id\":\"42\",\"participant\":{\"user_name\":\"x\"}}}}",
+                   "42", "capmon extension event");
+        meeting_is("  {\"event\":\"meeting.started\",\"payload\":{\"object\":{\"id\":-1}}}\r\n",
+                   "-1", "whitespace around, negative number");
+
+        /* none */
+        meeting_is(JOIN_OBJ(""), NULL, "no id (uuid only)");
+        meeting_is(JOIN_OBJ("\"id\":\"\","), NULL, "empty string id");
+        meeting_is(JOIN_OBJ("\"id\":1.5,"), NULL, "real id");
+        meeting_is(JOIN_OBJ("\"id\":null,"), NULL, "null id");
+        meeting_is(JOIN_OBJ("\"id\":{\"a\":1},"), NULL, "object id");
+        meeting_is("{\"event\":\"meeting.started\",\"payload\":{\"object\":[1]}}", NULL,
+                   "payload.object not an object");
+        meeting_is("{\"event\":\"meeting.started\"}", NULL, "no payload");
+        meeting_is("{\"event\":\"meeting.started\",\"payload\":{\"object\":{\"id\":1}}", NULL,
+                   "invalid JSON (cut)");
+        meeting_is("not json", NULL, "not JSON");
+        meeting_is("", NULL, "empty line");
+        meeting_is("[1,2]", NULL, "an array");
+        meeting_is("{\"event\":\"meeting.started\",\"payload\":{\"object\":{\"id\":1,\"id\":2}}}",
+                   NULL, "duplicate keys (the monitor refuses the message)");
+        meeting_is("{\"capmon_log\":1,\"created\":\"2021-06-08T12:41:07Z\",\"source\":\"ws\"}",
+                   NULL, "log header");
+        meeting_is("{\"gap\":{\"from\":1,\"to\":5}}", NULL, "gap notice");
+        meeting_is("{\"feed\":{\"ok\":false,\"reason\":\"x\"}}", NULL, "feed frame");
+        meeting_is("{\"module\":\"heartbeat\",\"success\":true}", NULL, "heartbeat");
+        meeting_is("{\"module\":\"message\",\"content\":\"{not json\"}", NULL,
+                   "envelope content not JSON");
+        meeting_is("{\"seq\":1,\"recv\":5,\"src\":\"x\",\"invalid\":\"not JSON\",\"raw\":\"{\"}",
+                   NULL, "recorded invalid message");
+        meeting_is("{\"seq\":1,\"recv\":5,\"src\":\"x\",\"body\":\"text\"}", NULL,
+                   "record body not an object");
+
+        /* truncation: cut to idlen - 1 bytes, always terminated */
+        char small[4];
+        const char *l = JOIN_OBJ("\"id\":\"123456\",");
+        is_int(Record_meeting(l, strlen(l), small, sizeof small), 1, "long id: found");
+        is_str(small, "123", "long id: cut to 3 bytes and terminated");
+        is_int(Record_meeting(l, strlen(l), NULL, 0), 1, "idlen 0: found, nothing written");
+        /* the length is what counts, not a NUL */
+        char id[16];
+        is_int(Record_meeting(l, strlen(l) - 1, id, sizeof id), 0, "a cut line: none");
+
+        /* Message_meeting: not an event (-1) told from an event without an id (0) */
+        json_t *hb = json_pack("{s:s}", "module", "heartbeat");
+        json_t *noid = json_pack("{s:s, s:{s:{s:s}}}", "event", "meeting.started", "payload",
+                                 "object", "uuid", "u");
+        json_t *bad = json_pack("{s:i}", "x", 1);
+        is_int(Message_meeting(hb, id, sizeof id), -1, "Message_meeting: heartbeat: not an event");
+        is_int(Message_meeting(noid, id, sizeof id), 0, "Message_meeting: event without id");
+        is_int(Message_meeting(bad, id, sizeof id), 0, "Message_meeting: invalid message");
+        json_decref(hb);
+        json_decref(noid);
+        json_decref(bad);
+
+        /* Message_body: the shape rules (the monitor's) */
+        char err[160];
+        json_t *body;
+        int64_t recv = -7;
+        json_t *rec =
+            json_loads("{\"seq\":1,\"recv\":99,\"src\":\"x\",\"body\":{\"event\":\"e\"}}", 0, NULL);
+        is_int(Message_body(rec, &body, &recv, err, sizeof err), 1, "Message_body: record");
+        ok(body && json_object_get(body, "event"), "Message_body: the record's body");
+        is_int(recv, 99, "Message_body: the record's recv");
+        json_decref(body);
+        json_decref(rec);
+        json_t *inv = json_loads("{\"x\":1}", 0, NULL);
+        is_int(Message_body(inv, &body, &recv, err, sizeof err), -1, "Message_body: invalid");
+        is_str(err, "not a Zoom event, WebSocket envelope or capmon record",
+               "Message_body: the reason");
+        ok(body == NULL, "Message_body: no body when invalid");
+        json_decref(inv);
+}
+
+static void test_filter(void)
+{
+        MeetingFilter f = {0};
+        const char *a = JOIN_OBJ("\"id\":123,"), *b = JOIN_OBJ("\"id\":\"123\","),
+                   *c = JOIN_OBJ("\"id\":\"124\","), *none = JOIN_OBJ("");
+        ok(MeetingFilter_match(&f, "garbage", 7), "empty filter: everything matches");
+        ok(MeetingFilter_match(&f, none, strlen(none)), "empty filter: no id matches");
+        is_int(MeetingFilter_add(&f, "123"), 0, "add 123");
+        ok(MeetingFilter_match(&f, a, strlen(a)), "\"id\":123 matches 123");
+        ok(MeetingFilter_match(&f, b, strlen(b)), "\"id\":\"123\" matches 123");
+        ok(!MeetingFilter_match(&f, c, strlen(c)), "124 does not match");
+        ok(!MeetingFilter_match(&f, none, strlen(none)), "no id: no match");
+        ok(!MeetingFilter_match(&f, "garbage", 7), "invalid line: no match");
+        ok(!MeetingFilter_match(&f, "{\"module\":\"heartbeat\"}", 22), "heartbeat: no match");
+        is_int(MeetingFilter_add(&f, "123"), 0, "add 123 again: fine");
+        is_int(f.n, 1, "... not twice");
+        is_int(MeetingFilter_add(&f, ""), -1, "empty id refused");
+        char big[MEETING_ID_MAX + 1];
+        memset(big, '9', sizeof big);
+        big[MEETING_ID_MAX - 1] = '\0';
+        is_int(MeetingFilter_add(&f, big), 0, "an id of %d bytes accepted", MEETING_ID_MAX - 1);
+        char line[512];
+        snprintf(line, sizeof line, JOIN_OBJ("\"id\":\"%s\","), big);
+        ok(MeetingFilter_match(&f, line, strlen(line)), "the longest id matches");
+        big[MEETING_ID_MAX - 1] = '9';
+        big[MEETING_ID_MAX] = '\0';
+        is_int(MeetingFilter_add(&f, big), -1, "an id of %d bytes refused", MEETING_ID_MAX);
+        snprintf(line, sizeof line, JOIN_OBJ("\"id\":\"%s\","), big);
+        ok(!MeetingFilter_match(&f, line, strlen(line)),
+           "a longer id whose first %d bytes are a filter's does not match", MEETING_ID_MAX - 1);
+        for (int i = 0; f.n < MEETING_FILTER_MAX; i++) {
+                char id[16];
+                snprintf(id, sizeof id, "m%d", i);
+                MeetingFilter_add(&f, id);
+        }
+        is_int(MeetingFilter_add(&f, "one-more"), -1, "full at %d", MEETING_FILTER_MAX);
+        is_int(MeetingFilter_add(&f, "123"), 0, "full: an id already there is fine");
+        ok(MeetingFilter_has(&f, "m0") && !MeetingFilter_has(&f, "one-more"), "MeetingFilter_has");
+        MeetingFilter_done(&f);
+        is_int(f.n, 0, "done: empty again");
+        ok(MeetingFilter_match(&f, "garbage", 7), "done: matches everything");
+}
+
 int main(void)
 {
         if (!mkdtemp(dir)) {
@@ -312,6 +470,8 @@ int main(void)
         test_reader();
         test_replay();
         test_format();
+        test_meeting();
+        test_filter();
         int rc = done_testing();
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
