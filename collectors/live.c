@@ -14,6 +14,7 @@
 
 #define LIVE_SOURCES_MAX 64
 #define GAP_HOLD_MS      (5 * 60 * 1000) /* a gap alert clears after 5 min of traffic */
+#define STORE_GRACE_MS   2000 /* a relay tells a new subscriber at once if its store is down */
 
 typedef struct LiveSrc {
         char *name;
@@ -24,12 +25,17 @@ typedef struct LiveSrc {
         int feed_level; /* what we last told Alerts for feed */
         int lag_level;  /* same, for lag */
         int gap_raised;
+        int store_down; /* the relay says it cannot reach its store */
+        char *store_name;
         unsigned long connects; /* connections established (metrics) */
         double lag_s;           /* the last lag measured (metrics) */
         int lag_known;
-        int64_t alive_ms; /* wall time of the last traffic */
-        int64_t down_ms;  /* wall time it went down */
-        int64_t gap_ms;   /* wall time of the last gap */
+        int64_t alive_ms;   /* wall time of the last traffic */
+        int64_t down_ms;    /* wall time it went down */
+        int64_t gap_ms;     /* wall time of the last gap */
+        int64_t store_ms;   /* wall time the relay said its store went down */
+        int64_t store_said; /* wall time it last said so */
+        int64_t connect_ms; /* wall time of the last connection */
 } LiveSrc;
 
 struct Live {
@@ -46,7 +52,9 @@ struct Live {
         int64_t last_event_wall;  /* wall ms at that moment */
         void (*all_done)(void *ud);
         void *all_done_ud;
-        int64_t resume_seq; /* watch --resume: relay streams start after it (-1: none) */
+        int64_t resume_seq;          /* watch --resume: relay streams start after it (-1: none) */
+        const MeetingFilter *filter; /* watch --meeting, or NULL */
+        uint64_t filtered;           /* messages it skipped */
         char err[512];
 };
 
@@ -115,6 +123,13 @@ static void tick(void *ud)
                                 Live_logf(lv, "%s: silent for %.0f s", s->name, silent);
                         set_feed(lv, s, SEV_CRITICAL, silent, cfg->feed_silence_s);
                 }
+                if (s->store_down && s->state == 1 && s->store_said < s->connect_ms &&
+                    now - s->connect_ms >= STORE_GRACE_MS)
+                        Live_store(lv, i, 1, NULL); /* not repeated on this connection */
+                if (s->store_down && s->state == 1)
+                        Alerts_external(Monitor_alerts(lv->m), RULE_FEED, s->store_name,
+                                        SEV_CRITICAL, (double)(now - s->store_ms) / 1000.0, 0,
+                                        alert_clock(lv));
                 if (s->gap_raised && now - s->gap_ms > GAP_HOLD_MS && s->state == 1) {
                         s->gap_raised = 0;
                         Alerts_external(Monitor_alerts(lv->m), RULE_FEED, s->gap_name, SEV_NONE, 0,
@@ -149,8 +164,19 @@ void Live_free(Live *lv)
         for (int i = 0; i < lv->nsrc; i++) {
                 free(lv->src[i].name);
                 free(lv->src[i].gap_name);
+                free(lv->src[i].store_name);
         }
         free(lv);
+}
+
+/* name + suffix, in a new string: the subject of another feed instance. */
+static char *suffixed(const char *name, const char *suffix)
+{
+        size_t n = strlen(name), k = strlen(suffix);
+        char *out = xmalloc(n + k + 1);
+        memcpy(out, name, n);
+        memcpy(out + n, suffix, k + 1);
+        return out;
 }
 
 int Live_source_add(Live *lv, const char *name, int silence)
@@ -160,9 +186,8 @@ int Live_source_add(Live *lv, const char *name, int silence)
         LiveSrc *s = &lv->src[lv->nsrc];
         memset(s, 0, sizeof *s);
         s->name = xstrdup(name);
-        size_t n = strlen(name) + 8;
-        s->gap_name = xmalloc(n);
-        xsnprintf(s->gap_name, n, "%s (gap)", name);
+        s->gap_name = suffixed(name, " (gap)");
+        s->store_name = suffixed(name, " (relay store unreachable)");
         s->silence = silence;
         s->state = -1;
         s->alive_ms = wall_ms();
@@ -186,6 +211,7 @@ void Live_connected(Live *lv, int id, int up)
                 if (s->state != 1) {
                         Live_logf(lv, "%s: connected", s->name);
                         s->connects++;
+                        s->connect_ms = wall_ms();
                 }
                 s->state = 1;
                 Live_alive(lv, id);
@@ -209,6 +235,37 @@ void Live_gap(Live *lv, int id, int64_t from, int64_t to)
         s->gap_ms = wall_ms();
         Alerts_external(Monitor_alerts(lv->m), RULE_FEED, s->gap_name, SEV_CRITICAL, (double)lost,
                         1, alert_clock(lv));
+}
+
+void Live_store(Live *lv, int id, int up, const char *reason)
+{
+        LiveSrc *s = &lv->src[id];
+        if (up) {
+                if (!s->store_down)
+                        return;
+                s->store_down = 0;
+                Live_logf(lv, "%s: the relay reaches its store again", s->name);
+                Alerts_external(Monitor_alerts(lv->m), RULE_FEED, s->store_name, SEV_NONE, 0, 0,
+                                alert_clock(lv));
+                return;
+        }
+        s->store_said = wall_ms();
+        if (s->store_down)
+                return;
+        s->store_down = 1;
+        s->store_ms = wall_ms();
+        Live_logf(lv, "%s: the relay cannot reach its store (%s): no events until it can", s->name,
+                  reason && *reason ? reason : "no reason given");
+        Alerts_external(Monitor_alerts(lv->m), RULE_FEED, s->store_name, SEV_CRITICAL, 0, 0,
+                        alert_clock(lv));
+}
+
+void Live_count_invalid(Live *lv)
+{
+        if (lv->filter && lv->filter->n)
+                lv->filtered++;
+        else
+                Monitor_count_invalid(lv->m);
 }
 
 void Live_source_done(Live *lv, int id)
@@ -244,6 +301,33 @@ void Live_set_resume(Live *lv, int64_t seq)
 int64_t Live_resume(const Live *lv)
 {
         return lv->resume_seq;
+}
+
+void Live_set_filter(Live *lv, const MeetingFilter *f)
+{
+        lv->filter = f && f->n ? f : NULL;
+}
+
+const MeetingFilter *Live_filter(const Live *lv)
+{
+        return lv->filter;
+}
+
+uint64_t Live_filtered(const Live *lv)
+{
+        return lv->filtered;
+}
+
+/* Under a meeting filter: is this message (root: parsed, or NULL) applied? */
+static int wanted(const Live *lv, json_t *root)
+{
+        if (!lv->filter)
+                return 1;
+        if (!root)
+                return 0;
+        char id[MEETING_ID_MAX + 1]; /* longer ids are cut to a length no filter id has */
+        int k = Message_meeting(root, id, sizeof id);
+        return k < 0 || (k == 1 && MeetingFilter_has(lv->filter, id));
 }
 
 void Live_on_all_done(Live *lv, void (*fn)(void *ud), void *ud)
@@ -295,10 +379,21 @@ Outcome Live_message(Live *lv, int id, const char *src, const char *text, size_t
         s->alive_ms = now;
         json_error_t jerr;
         json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!wanted(lv, root)) {
+                lv->filtered++;
+                json_t *sq = json_object_get(root, "seq");
+                if (json_is_integer(sq))
+                        *seq = (int64_t)json_integer_value(sq);
+                json_decref(root);
+                if (s->state == 1 && s->feed_level != SEV_NONE)
+                        Live_alive(lv, id);
+                return OUT_NONE;
+        }
         json_t *body = json_object_get(root, "body");
         json_t *recv = json_object_get(root, "recv");
         int is_record = json_is_object(body) && json_is_integer(recv);
-        record_line(lv, src, text, len, is_record, now);
+        if (!json_object_get(root, "capmon_log")) /* a log file's header is no message */
+                record_line(lv, src, text, len, is_record, now);
         Outcome out;
         if (!root) {
                 Monitor_count_invalid(lv->m);
@@ -336,10 +431,24 @@ void Source_free(Source *s)
                 s->free(s);
 }
 
-/* The source label: its address without the query (which may hold a token). */
+/* The source label: its address without the query (which may hold a token);
+ * for a list of relay addresses, each without its query. */
 static char *source_label(const char *name)
 {
-        return xstrndup(name, strcspn(name, "?"));
+        size_t n = strlen(name), o = 0;
+        char *out = xmalloc(n + 1);
+        int skip = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (name[i] == ',' && (strncmp(name + i + 1, "ws://", 5) == 0 ||
+                                       strncmp(name + i + 1, "wss://", 6) == 0))
+                        skip = 0;
+                else if (name[i] == '?')
+                        skip = 1;
+                if (!skip)
+                        out[o++] = name[i];
+        }
+        out[o] = '\0';
+        return out;
 }
 
 void Live_metrics(const Live *lv, Prom *p)
@@ -373,4 +482,8 @@ void Live_metrics(const Live *lv, Prom *p)
         for (int i = 0; i < lv->nsrc; i++)
                 free(labels[i]);
         free(labels);
+        prom_family(p, "capmon_messages_filtered_total", "counter",
+                    "Messages skipped by --meeting: events of other meetings, events without "
+                    "a meeting id, invalid messages.");
+        prom_sample(p, "capmon_messages_filtered_total", NULL, (double)lv->filtered);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "evlog.h"
 #include "loop.h"
 #include "monitor.h"
 
@@ -39,6 +40,14 @@ void Live_connected(Live *lv, int id, int up);
 void Live_alive(Live *lv, int id);
 /* The relay said records were lost: raises `feed` with their count. */
 void Live_gap(Live *lv, int id, int64_t from, int64_t to);
+/* The relay said it cannot reach its store (up 0, reason: its text) or can
+ * again (up 1): while it cannot, no event arrives although the connection is
+ * up, and `feed` fires for the instance "<source> (relay store unreachable)"
+ * (value: seconds since). A new connection starts with the store reachable. */
+void Live_store(Live *lv, int id, int up, const char *reason);
+/* A message that could not be read whole (over the size limit): counted
+ * invalid, or skipped as filtered under a meeting filter. */
+void Live_count_invalid(Live *lv);
 /* A source that ends (a log file at its end) says so; Live_active counts the
  * ones that have not. */
 void Live_source_done(Live *lv, int id);
@@ -49,6 +58,14 @@ void Live_set_trace(Live *lv, FILE *trace);
  * sources created afterwards start after it, unless their address has since=. */
 void Live_set_resume(Live *lv, int64_t seq);
 int64_t Live_resume(const Live *lv);
+/* watch --meeting: apply only events of these meetings (f is borrowed and
+ * must outlive the Live; NULL or empty: everything). Anything else that is
+ * an event or invalid is skipped before --record and counted (Live_filtered);
+ * messages that are not events (heartbeats, log headers) pass as before.
+ * Relay stream sources created afterwards also ask the relay for meeting=ID. */
+void Live_set_filter(Live *lv, const MeetingFilter *f);
+const MeetingFilter *Live_filter(const Live *lv); /* NULL when none */
+uint64_t Live_filtered(const Live *lv);
 /* The per-source series of GET /metrics (collectors/metrics.h): connected,
  * reconnects, lag. */
 struct Prom;
@@ -59,7 +76,9 @@ void Live_on_all_done(Live *lv, void (*fn)(void *ud), void *ud);
 /* ---- sources (each frees itself with Source_free) ---- */
 typedef struct Source Source;
 
-/* ws://HOST:PORT[/events][?since=N] or wss://...; token from CAPMON_TOKEN. */
+/* ws://HOST:PORT[/events][?since=N] or wss://...; token from CAPMON_TOKEN.
+ * Several addresses separated by commas (each a full ws:// or wss:// URL) are
+ * alternatives of one source: relays of one shared stream, tried in turn. */
 Source *Source_ws_new(Live *lv, const char *url, char *err, size_t errlen);
 /* Zoom WebSocket subscription; credentials from the environment (docs/live.md). */
 Source *Source_zoom_new(Live *lv, char *err, size_t errlen);
@@ -67,6 +86,9 @@ Source *Source_zoom_new(Live *lv, char *err, size_t errlen);
 Source *Source_webhook_new(Live *lv, const char *spec, char *err, size_t errlen);
 /* A log file, replayed in real time (paced by its recorded arrival times). */
 Source *Source_file_new(Live *lv, const char *path, char *err, size_t errlen);
+/* redis://HOST:PORT/STREAM or rediss://...: the relays' shared stream, read
+ * directly (docs/redis.md); password from CAPMON_REDIS_PASSWORD[_FILE]. */
+Source *Source_redis_new(Live *lv, const char *url, char *err, size_t errlen);
 void Source_free(Source *s);
 
 /* The vtable every source starts with. */

@@ -9,7 +9,15 @@
  * back to its last durable record. Subscribers read the log file itself with
  * their own cursor, never past what is durable, so a subscriber costs one line
  * (and one 64 KiB batch) of memory whatever its lag; new records wake the ones
- * waiting at the end. */
+ * waiting at the end.
+ *
+ * With a Redis store (--store redis://..., docs/redis.md) the log is a Redis
+ * stream shared by every relay: the batch goes to a writer thread that
+ * pipelines one XADD per record (and WAIT when asked) and the requests are
+ * answered with the seq Redis gave (the entry ID 0-<seq>); a reader thread
+ * follows the stream (XREAD BLOCK) into a private unlinked copy of the log, and
+ * subscribers read that copy exactly as they read the file store's log, so
+ * every relay sends the same records with the same seqs. */
 #include "relay.h"
 
 #include <errno.h>
@@ -27,6 +35,7 @@
 
 #include "evlog.h"
 #include "metrics.h"
+#include "redis.h"
 #include "util.h"
 
 #define RELAY_FRAME_MAX LOG_LINE_MAX
@@ -50,6 +59,14 @@ typedef struct Pending {
         int64_t seq;
 } Pending;
 
+/* A record on its way to Redis (the seq is Redis's answer). */
+typedef struct RItem {
+        char *body;
+        size_t len;
+        int64_t recv;
+        char src[16];
+} RItem;
+
 typedef struct Sub {
         struct Sub *next, *prev;
         struct lws *wsi;
@@ -61,11 +78,13 @@ typedef struct Sub {
         size_t batch_cap;
         char *line; /* the line read and not yet sent */
         size_t line_cap;
-        ssize_t line_len;    /* < 0: none */
-        int at_end;          /* caught up: waiting for new records */
-        int mark, marked;    /* caught_up=1: say so once, at the first end */
-        int closing;         /* being dropped */
-        int64_t progress_ms; /* last time it took a frame */
+        ssize_t line_len;       /* < 0: none */
+        int at_end;             /* caught up: waiting for new records */
+        int mark, marked;       /* caught_up=1: say so once, at the first end */
+        int closing;            /* being dropped */
+        int64_t progress_ms;    /* last time it took a frame */
+        int store_told;         /* the store state last sent in a feed frame */
+        MeetingFilter meetings; /* meeting=ID (none: every record) */
         char peer[64];
 } Sub;
 
@@ -114,7 +133,36 @@ struct Relay {
         uint64_t refused[NREFUSE];    /* POSTs refused, by reason */
         uint64_t fsync_n[NFSYNC + 1]; /* fdatasync latencies per bucket (+Inf last); mu */
         double fsync_sum;             /* mu */
+        /* ---- Redis store (cfg.store) ---- */
+        int redis;
+        RedisUrl ru;
+        char where[160];      /* the log, for messages: the path or the redis:// address */
+        char mirror_path[64]; /* /proc/self/fd/N: the private copy subscribers read */
+        RItem *rq;            /* loop: received, not yet handed to the writer */
+        size_t nrq, caprq;
+        pthread_t writer;
+        int writer_started;
+        RItem *wq; /* mu: handed to the writer */
+        size_t nwq, capwq;
+        int64_t *wres; /* mu: the writer's answers in order: a seq, or -1 */
+        size_t nwres, capwres;
+        int w_up, r_up;              /* mu: writer / reader connected */
+        char w_why[200], r_why[200]; /* mu: why not */
+        off_t m_size;                /* mu: the copy as the reader left it */
+        int64_t m_last, m_first;     /* mu */
+        int m_caught, m_fatal;       /* mu: caught up once; the stream went back */
+        int64_t t_last, t_first;     /* reader thread only */
+        int64_t w_last;              /* mu: the highest seq Redis gave the writer */
+        int64_t w_back;              /* writer thread only: the stream went back */
+        off_t t_size;                /* reader thread only */
+        RedisTail *tail;
+        int store_up; /* loop: the store state subscribers were told */
+        char store_why[200];
+        int mirror_ready; /* loop: the copy has caught up with the stream once */
+        int fatal;        /* loop: Relay_run stops with an error */
 };
+
+static void redis_commit(Relay *r);
 
 static int64_t wall_ms(void)
 {
@@ -351,6 +399,10 @@ static void commit(lws_sorted_usec_list_t *sul)
 {
         Relay *r = lws_container_of(sul, Relay, commit_sul);
         r->commit_scheduled = 0;
+        if (r->redis) {
+                redis_commit(r);
+                return;
+        }
         if (!r->pend_len)
                 return;
         size_t off = 0;
@@ -391,16 +443,420 @@ static void commit(lws_sorted_usec_list_t *sul)
         pthread_mutex_unlock(&r->mu);
 }
 
+/* ---- the Redis store ---- */
+
+static void ritems_free(RItem *it, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(it[i].body);
+        free(it);
+}
+
+/* Loop: hand what was received since the last turn to the writer. */
+static void redis_commit(Relay *r)
+{
+        if (!r->nrq)
+                return;
+        if (r->ninflight + r->nwaiting > r->capinflight) {
+                r->capinflight = 2 * (r->ninflight + r->nwaiting);
+                r->inflight = xrealloc(r->inflight, r->capinflight * sizeof *r->inflight);
+        }
+        memcpy(r->inflight + r->ninflight, r->waiting, r->nwaiting * sizeof *r->waiting);
+        r->ninflight += r->nwaiting;
+        r->nwaiting = 0;
+        pthread_mutex_lock(&r->mu);
+        if (r->nwq + r->nrq > r->capwq) {
+                r->capwq = 2 * (r->nwq + r->nrq);
+                r->wq = xrealloc(r->wq, r->capwq * sizeof *r->wq);
+        }
+        memcpy(r->wq + r->nwq, r->rq, r->nrq * sizeof *r->rq);
+        r->nwq += r->nrq;
+        pthread_cond_signal(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        r->nrq = 0;
+}
+
+static void tail_fatal(Relay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Writer thread: one pipelined XADD per record (then WAIT when asked), the
+ * whole batch in one round trip; -1 for a record Redis did not take. Idle, it
+ * pings every second, so /healthz and the subscribers learn of an outage (and
+ * of the recovery) without traffic. Returns 0, or -1 when the connection is
+ * unusable; why says what went wrong. */
+static int redis_write(Relay *r, RedisConn *c, const RItem *items, size_t n, int64_t *res,
+                       char *why, size_t whylen)
+{
+        long long maxlen = r->cfg.redis_maxlen == 0 ? 1000000 : r->cfg.redis_maxlen;
+        if (!n && r->cfg.redis_wait <= 0) {
+                const char *argv[] = {"PING"};
+                size_t argl[] = {4};
+                redisReply *rep = redis_command(c, 1, argv, argl);
+                if (!rep)
+                        return xsnprintf(why, whylen, "%s", redis_error(c)), -1;
+                freeReplyObject(rep);
+                return 0;
+        }
+        RedisXadd x;
+        for (size_t i = 0; i < n; i++) {
+                redis_xadd_args(&x, r->ru.stream, maxlen, items[i].recv, items[i].src,
+                                items[i].body, items[i].len);
+                redis_append(c, x.argc, x.argv, x.argvlen);
+        }
+        char nrep[24], nms[24];
+        if (r->cfg.redis_wait > 0) {
+                int nr = snprintf(nrep, sizeof nrep, "%d", r->cfg.redis_wait);
+                /* idle, WAIT is the probe: are the replicas there? */
+                int nm = snprintf(nms, sizeof nms, "%d",
+                                  !n                         ? 100
+                                  : r->cfg.redis_wait_ms > 0 ? r->cfg.redis_wait_ms
+                                                             : 1000);
+                const char *argv[] = {"WAIT", nrep, nms};
+                size_t argl[] = {4, (size_t)nr, (size_t)nm};
+                redis_append(c, 3, argv, argl);
+        }
+        pthread_mutex_lock(&r->mu);
+        int64_t known = r->w_last > r->m_last ? r->w_last : r->m_last;
+        pthread_mutex_unlock(&r->mu);
+        for (size_t i = 0; i < n; i++) {
+                redisReply *rep = redis_reply(c);
+                if (!rep)
+                        return xsnprintf(why, whylen, "%s", redis_error(c)), -1;
+                if (rep->type == REDIS_REPLY_STRING)
+                        res[i] = redis_id_seq(rep->str, rep->len);
+                if (res[i] > 0 && res[i] <= known && !r->w_back) {
+                        /* the stream was deleted or lost its data: seqs are
+                         * being reused, so nothing is acknowledged; the relay
+                         * stops (a restarted one rebuilds its copy) */
+                        r->w_back = res[i];
+                        tail_fatal(r, "the stream went back: Redis gave seq %lld after %lld",
+                                   (long long)res[i], (long long)known);
+                }
+                if (r->w_back)
+                        res[i] = -1;
+                else if (res[i] > known)
+                        known = res[i];
+                else if (rep->type == REDIS_REPLY_ERROR && !*why)
+                        xsnprintf(why, whylen, "XADD refused: %.150s", rep->str);
+                freeReplyObject(rep);
+        }
+        if (r->cfg.redis_wait > 0) {
+                redisReply *rep = redis_reply(c);
+                if (!rep)
+                        return xsnprintf(why, whylen, "%s", redis_error(c)), -1;
+                if (rep->type != REDIS_REPLY_INTEGER || rep->integer < r->cfg.redis_wait) {
+                        /* in the stream, but not on enough replicas: refused, so
+                         * Zoom retries (the copy is a duplicate the monitors drop) */
+                        if (!*why)
+                                xsnprintf(why, whylen,
+                                          "WAIT: %lld of %d replicas acknowledged in time",
+                                          rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0,
+                                          r->cfg.redis_wait);
+                        for (size_t i = 0; i < n; i++)
+                                res[i] = -1;
+                }
+                freeReplyObject(rep);
+        }
+        return 0;
+}
+
+static void *writer_main(void *arg)
+{
+        Relay *r = arg;
+        RedisConn *c = NULL;
+        pthread_mutex_lock(&r->mu);
+        for (;;) {
+                if (!r->quit && !r->nwq) {
+                        struct timespec ts;
+                        clock_gettime(CLOCK_REALTIME, &ts);
+                        ts.tv_sec += 1;
+                        pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+                }
+                if (r->quit && !r->nwq)
+                        break;
+                RItem *items = r->wq;
+                size_t n = r->nwq;
+                r->wq = NULL;
+                r->nwq = r->capwq = 0;
+                pthread_mutex_unlock(&r->mu);
+                char why[200] = "";
+                int64_t *res = xmalloc((n ? n : 1) * sizeof *res);
+                for (size_t i = 0; i < n; i++)
+                        res[i] = -1;
+                struct timespec t0, t1;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                if (!c) /* replies come within 5 s, WAIT's after its timeout */
+                        c = redis_connect(
+                            &r->ru, 2000,
+                            5000 + (r->cfg.redis_wait > 0
+                                        ? (r->cfg.redis_wait_ms > 0 ? r->cfg.redis_wait_ms : 1000)
+                                        : 0),
+                            why, sizeof why);
+                if (c && redis_write(r, c, items, n, res, why, sizeof why)) {
+                        redis_close(c);
+                        c = NULL;
+                }
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                double dt =
+                    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+                pthread_mutex_lock(&r->mu);
+                int changed = 0, up = !*why;
+                if (up != r->w_up || strcmp(why, r->w_why) != 0) {
+                        r->w_up = up;
+                        xsnprintf(r->w_why, sizeof r->w_why, "%s", why);
+                        changed = 1;
+                }
+                for (size_t i = 0; i < n; i++)
+                        if (res[i] > r->w_last)
+                                r->w_last = res[i];
+                if (n) {
+                        size_t b = 0;
+                        while (b < NFSYNC && dt > FSYNC_BOUNDS[b])
+                                b++;
+                        r->fsync_n[b]++;
+                        r->fsync_sum += dt;
+                        if (r->nwres + n > r->capwres) {
+                                r->capwres = 2 * (r->nwres + n);
+                                r->wres = xrealloc(r->wres, r->capwres * sizeof *r->wres);
+                        }
+                        memcpy(r->wres + r->nwres, res, n * sizeof *res);
+                        r->nwres += n;
+                }
+                if (n || changed)
+                        lws_cancel_service(r->cx);
+                free(res);
+                ritems_free(items, n);
+        }
+        pthread_mutex_unlock(&r->mu);
+        redis_close(c);
+        return NULL;
+}
+
+/* Reader thread (RedisTail callbacks): append the stream to the private copy,
+ * publish its size at each batch. */
+static void tail_fatal(Relay *r, const char *fmt, ...)
+{
+        va_list ap;
+        pthread_mutex_lock(&r->mu);
+        va_start(ap, fmt);
+        vsnprintf(r->r_why, sizeof r->r_why, fmt, ap);
+        va_end(ap);
+        r->m_fatal = 1;
+        r->r_up = 0;
+        pthread_mutex_unlock(&r->mu);
+        lws_cancel_service(r->cx);
+}
+
+static int tail_record(void *ud, int64_t seq, const char *line, size_t len)
+{
+        Relay *r = ud;
+        if (seq <= r->t_last) {
+                tail_fatal(r, "the stream went back from seq %lld to %lld (its data was lost?)",
+                           (long long)r->t_last, (long long)seq);
+                return -1;
+        }
+        for (size_t off = 0; off < len;) {
+                ssize_t w = write(r->fd, line + off, len - off);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0) {
+                        tail_fatal(r, "cannot write the copy of the stream: %s",
+                                   w < 0 ? strerror(errno) : "no progress");
+                        return -1;
+                }
+                off += (size_t)w;
+        }
+        if (!r->t_first)
+                r->t_first = seq;
+        r->t_last = seq;
+        r->t_size += (off_t)len;
+        return 0;
+}
+
+static void tail_batch(void *ud)
+{
+        Relay *r = ud;
+        pthread_mutex_lock(&r->mu);
+        r->m_size = r->t_size;
+        r->m_last = r->t_last;
+        r->m_first = r->t_first;
+        pthread_mutex_unlock(&r->mu);
+        lws_cancel_service(r->cx);
+}
+
+static void tail_state(void *ud, int up, const char *why)
+{
+        Relay *r = ud;
+        pthread_mutex_lock(&r->mu);
+        if (!r->m_fatal) {
+                r->r_up = up;
+                xsnprintf(r->r_why, sizeof r->r_why, "%s", up ? "" : why ? why : "lost");
+        }
+        pthread_mutex_unlock(&r->mu);
+        lws_cancel_service(r->cx);
+}
+
+static void tail_gap(void *ud, int64_t from, int64_t to)
+{
+        Relay *r = ud;
+        if (r->t_last == 0)
+                relay_log(r, "%s: the stream starts at seq %lld (older entries trimmed)", r->where,
+                          (long long)to + 1);
+        else
+                relay_log(r,
+                          "%s: entries %lld..%lld were trimmed before this relay read them: "
+                          "its subscribers miss them (raise --maxlen)",
+                          r->where, (long long)from, (long long)to);
+}
+
+static void tail_caught_up(void *ud, int64_t last)
+{
+        Relay *r = ud;
+        (void)last;
+        pthread_mutex_lock(&r->mu);
+        r->m_caught = 1;
+        pthread_mutex_unlock(&r->mu);
+        lws_cancel_service(r->cx);
+}
+
+/* Loop: answer what the writer wrote, let subscribers read what the reader
+ * copied, tell them when the store comes and goes. */
+static void redis_done(Relay *r)
+{
+        pthread_mutex_lock(&r->mu);
+        int64_t *res = r->wres;
+        size_t n = r->nwres;
+        r->wres = NULL;
+        r->nwres = r->capwres = 0;
+        off_t size = r->m_size;
+        int64_t last = r->m_last, first = r->m_first;
+        int caught = r->m_caught, fatal = r->m_fatal, up = r->w_up && r->r_up;
+        char why[200];
+        xsnprintf(why, sizeof why, "%s", !r->r_up ? r->r_why : r->w_why);
+        pthread_mutex_unlock(&r->mu);
+        size_t k = 0;
+        for (; k < n && k < r->ninflight; k++) {
+                Pending *p = &r->inflight[k];
+                p->seq = res[k];
+                if (p->seq > 0)
+                        r->durable++;
+                else
+                        count_refused(r, "log_write_failed", 1);
+                answer(p, p->seq > 0);
+        }
+        if (k) {
+                memmove(r->inflight, r->inflight + k, (r->ninflight - k) * sizeof *r->inflight);
+                r->ninflight -= k;
+                r->commits++;
+        }
+        free(res);
+        if (size > r->size) {
+                r->size = size;
+                r->last_seq = last;
+                if (!r->first_seq)
+                        r->first_seq = first;
+                sub_wake_all(r);
+        }
+        if (caught && !r->mirror_ready) {
+                r->mirror_ready = 1;
+                relay_log(r, "%s: caught up with the stream at seq %lld", r->where,
+                          (long long)r->last_seq);
+                sub_wake_all(r);
+        }
+        if (up != r->store_up || (!up && strcmp(why, r->store_why) != 0)) {
+                if (up)
+                        relay_log(r, "%s: reachable again", r->where);
+                else
+                        relay_log(r, "%s: unreachable, answering 503: %s", r->where, why);
+                r->store_up = up;
+                xsnprintf(r->store_why, sizeof r->store_why, "%s", up ? "" : why);
+                for (Sub *s = r->subs; s; s = s->next)
+                        if (!s->closing)
+                                lws_callback_on_writable(s->wsi);
+        }
+        if (fatal && !r->fatal) {
+                r->fatal = 1;
+                relay_log(r, "%s: %s: stopping (a restarted relay rebuilds its copy)", r->where,
+                          why);
+                if (r->stop)
+                        lws_cancel_service(r->cx);
+        }
+}
+
+/* Open the store: parse the address, make the private copy, start the threads
+ * (Redis may be down: they keep trying). */
+static int redis_open(Relay *r, char *err, size_t errlen)
+{
+        if (redis_url_parse(r->cfg.store, r->cfg.redis_password_file, &r->ru, err, errlen))
+                return -1;
+        redis_url_text(&r->ru, r->where, sizeof r->where);
+        const char *dir = r->cfg.cache_dir;
+        if (!dir)
+                dir = getenv("TMPDIR");
+        if (!dir || !*dir)
+                dir = "/tmp";
+        char tmpl[4096];
+        xsnprintf(tmpl, sizeof tmpl, "%s/capmon-relay-XXXXXX", dir);
+        r->fd = mkstemp(tmpl);
+        if (r->fd >= 0)
+                fcntl(r->fd, F_SETFD, FD_CLOEXEC);
+        if (r->fd < 0)
+                return xsnprintf(err, errlen, "%s: cannot create the copy of the stream: %s", dir,
+                                 strerror(errno)),
+                       -1;
+        unlink(tmpl); /* private: gone with the process */
+        xsnprintf(r->mirror_path, sizeof r->mirror_path, "/proc/self/fd/%d", r->fd);
+        char *h;
+        size_t hn = Record_header(&h, wall_ms(), "relay");
+        ssize_t w = write(r->fd, h, hn);
+        free(h);
+        if (w != (ssize_t)hn)
+                return xsnprintf(err, errlen, "%s: cannot write the copy of the stream", dir), -1;
+        r->size = r->t_size = r->m_size = (off_t)hn;
+        r->store_up = r->w_up = r->r_up = 1;
+        return 0;
+}
+
+static int redis_start(Relay *r, char *err, size_t errlen)
+{
+        if (pthread_create(&r->writer, NULL, writer_main, r))
+                return xsnprintf(err, errlen, "cannot start the Redis writer thread"), -1;
+        r->writer_started = 1;
+        RedisTailCb cb = {.record = tail_record,
+                          .batch = tail_batch,
+                          .state = tail_state,
+                          .gap = tail_gap,
+                          .caught_up = tail_caught_up,
+                          .ud = r};
+        r->tail = redis_tail_start(&r->ru, 0, 0, &cb, err, errlen);
+        return r->tail ? 0 : -1;
+}
+
 static int on_accept(void *ud, struct lws *wsi, IngestConn *c, const char *src, const char *body,
                      size_t len)
 {
         Relay *r = ud;
         char *rec;
-        int64_t seq = r->next_seq;
-        size_t n = Record_format(&rec, seq, wall_ms(), src, body, len, NULL);
+        int64_t seq = r->redis ? INT64_MAX / 2 : r->next_seq, recv = wall_ms();
+        size_t n = Record_format(&rec, seq, recv, src, body, len, NULL);
         if (n > RELAY_FRAME_MAX) {
                 free(rec);
                 return -1;
+        }
+        if (r->redis) { /* the seq is Redis's answer */
+                free(rec);
+                if (r->nrq == r->caprq) {
+                        r->caprq = r->caprq ? 2 * r->caprq : 64;
+                        r->rq = xrealloc(r->rq, r->caprq * sizeof *r->rq);
+                }
+                RItem *it = &r->rq[r->nrq++];
+                it->body = xmalloc(len + 1);
+                memcpy(it->body, body, len);
+                it->body[len] = 0;
+                it->len = len;
+                it->recv = recv;
+                xsnprintf(it->src, sizeof it->src, "%s", src);
+                seq = 0;
+                goto queued;
         }
         if (r->pend_len + n > r->pend_cap) {
                 r->pend_cap = (r->pend_len + n) * 2;
@@ -409,12 +865,13 @@ static int on_accept(void *ud, struct lws *wsi, IngestConn *c, const char *src, 
         memcpy(r->pend + r->pend_len, rec, n);
         r->pend_len += n;
         free(rec);
+        r->next_seq++;
+queued:
         if (r->nwaiting == r->capwaiting) {
                 r->capwaiting = r->capwaiting ? 2 * r->capwaiting : 64;
                 r->waiting = xrealloc(r->waiting, r->capwaiting * sizeof *r->waiting);
         }
         r->waiting[r->nwaiting++] = (Pending){wsi, c, seq};
-        r->next_seq++;
         r->accepted++;
         if (!r->commit_scheduled) {
                 r->commit_scheduled = 1;
@@ -451,13 +908,17 @@ static void on_observe(void *ud, const char *body, size_t len, const char *refus
 static int on_health(void *ud, char **reply)
 {
         Relay *r = ud;
-        json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I}", "ok", 1, "last_seq",
-                              (json_int_t)r->last_seq, "first_seq", (json_int_t)r->first_seq,
-                              "subscribers", (json_int_t)r->nsubs, "accepted",
-                              (json_int_t)r->accepted, "commits", (json_int_t)r->commits);
+        int ok = !r->redis || r->store_up;
+        json_t *j =
+            json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:s}", "ok", ok, "last_seq",
+                      (json_int_t)r->last_seq, "first_seq", (json_int_t)r->first_seq, "subscribers",
+                      (json_int_t)r->nsubs, "accepted", (json_int_t)r->accepted, "commits",
+                      (json_int_t)r->commits, "store", r->redis ? "redis" : "file");
+        if (!ok)
+                json_object_set_new(j, "error", json_string(r->store_why));
         *reply = json_dumps(j, JSON_COMPACT);
         json_decref(j);
-        return 200;
+        return ok ? 200 : 503;
 }
 
 /* ---- subscribers ---- */
@@ -481,6 +942,29 @@ static int token_ok(const Relay *r, struct lws *wsi)
                 return 0;
         size_t n = strlen(token);
         return strlen(given) == n && CRYPTO_memcmp(given, token, n) == 0;
+}
+
+/* meeting=ID parameters (repeatable, urldecoded by lws) into f (NULL: only
+ * check). -1 when there are too many or one is empty or too long. */
+static int query_meetings(struct lws *wsi, MeetingFilter *f)
+{
+        MeetingFilter tmp = {0};
+        int rc = 0;
+        for (int i = 0; rc == 0; i++) {
+                int fl = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+                if (fl <= 0)
+                        break;
+                char *frag = xmalloc((size_t)fl + 1);
+                if (lws_hdr_copy_fragment(wsi, frag, fl + 1, WSI_TOKEN_HTTP_URI_ARGS, i) >= 0 &&
+                    strncmp(frag, "meeting=", 8) == 0 && MeetingFilter_add(&tmp, frag + 8))
+                        rc = -1;
+                free(frag);
+        }
+        if (f && !rc)
+                *f = tmp;
+        else
+                MeetingFilter_done(&tmp);
+        return rc;
 }
 
 static int64_t query_since(struct lws *wsi, int *bad)
@@ -522,6 +1006,21 @@ static int sub_writeable(Relay *r, Sub *s)
 {
         if (s->closing)
                 return -1;
+        if (r->redis && s->store_told != r->store_up) {
+                /* the relay cannot take events: monitors raise `feed` */
+                json_t *f = r->store_up ? json_pack("{s:{s:b}}", "feed", "ok", 1)
+                                        : json_pack("{s:{s:b, s:s}}", "feed", "ok", 0, "reason",
+                                                    r->store_why);
+                char *text = json_dumps(f, JSON_COMPACT);
+                json_decref(f);
+                s->store_told = r->store_up;
+                int rc = text ? sub_send(s, text, strlen(text)) : -1;
+                free(text);
+                if (rc)
+                        return -1;
+                lws_callback_on_writable(s->wsi);
+                return 0;
+        }
         if (s->gap_to > 0) {
                 char g[96];
                 int n = snprintf(g, sizeof g, "{\"gap\":{\"from\":%lld,\"to\":%lld}}",
@@ -553,7 +1052,10 @@ static int sub_writeable(Relay *r, Sub *s)
                                 break;
                         }
                         int64_t seq = relay_line_seq(s->line, (size_t)n - 1);
-                        if (seq <= s->since) {
+                        if (seq <= s->since ||
+                            !MeetingFilter_match(&s->meetings, s->line, (size_t)n - 1)) {
+                                if (seq > s->since)
+                                        s->sent = seq; /* scanned past it */
                                 if (++skipped >= 4096)
                                         break;
                                 continue;
@@ -594,7 +1096,7 @@ static int sub_writeable(Relay *r, Sub *s)
                 if (lws_write(s->wsi, s->batch + LWS_PRE, used, LWS_WRITE_RAW) < (int)used)
                         return -1;
                 s->progress_ms = wall_ms();
-        } else if (s->at_end && s->mark && !s->marked) {
+        } else if (s->at_end && s->mark && !s->marked && (!r->redis || r->mirror_ready)) {
                 /* everything durable has been sent: tell a subscriber that asked
                  * (capmon check) where the log ended at that moment */
                 char m[64];
@@ -635,13 +1137,21 @@ static int sub_open(Relay *r, Sub *s, struct lws *wsi, int64_t since)
         s->sent = since;
         s->line_len = -1;
         s->progress_ms = wall_ms();
+        s->store_told = 1;
         lws_get_peer_simple(wsi, s->peer, sizeof s->peer);
-        s->f = fopen(r->cfg.log_path, "r");
+        s->f = fopen(r->redis ? r->mirror_path : r->cfg.log_path, "r");
         if (!s->f) {
-                relay_log(r, "%s: %s", r->cfg.log_path, strerror(errno));
+                relay_log(r, "%s: %s", r->redis ? r->mirror_path : r->cfg.log_path,
+                          strerror(errno));
                 return -1;
         }
-        if (since > r->last_seq) {
+        if (r->redis && since > r->last_seq) {
+                /* the shared stream: another relay's copy may be a little
+                 * ahead of this one; the records come */
+                if (r->mirror_ready)
+                        relay_log(r, "subscriber %s asks since=%lld beyond seq %lld: waiting",
+                                  s->peer, (long long)since, (long long)r->last_seq);
+        } else if (since > r->last_seq) {
                 /* the client comes from another (older or reset) log: everything
                  * is sent again; the monitor's duplicate rule absorbs it */
                 relay_log(r,
@@ -677,6 +1187,7 @@ static void sub_done(Relay *r, Sub *s)
         r->nsubs--;
         fclose(s->f);
         s->f = NULL;
+        MeetingFilter_done(&s->meetings);
         free(s->line);
         s->line = NULL;
         free(s->batch);
@@ -728,6 +1239,11 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
                         relay_log(r, "refused GET /events from %s: 400 bad since", peer);
                         return upgrade_refuse(wsi, 400, "Bad Request", "bad since");
                 }
+                if (query_meetings(wsi, NULL)) {
+                        relay_log(r, "refused GET /events from %s: 400 bad meeting filter", peer);
+                        return upgrade_refuse(wsi, 400, "Bad Request",
+                                              "bad meeting (at most 64, each 1-127 bytes)");
+                }
                 size_t max = r->cfg.max_subscribers ? r->cfg.max_subscribers : 256;
                 if (r->nsubs >= max) {
                         relay_log(r, "refused GET /events from %s: 503 %zu subscribers", peer,
@@ -745,6 +1261,8 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
                         return -1;
                 pss->sub.mark = lws_get_urlarg_by_name(wsi, "caught_up=", mark, sizeof mark) &&
                                 strcmp(mark, "0") != 0;
+                if (query_meetings(wsi, &pss->sub.meetings))
+                        return -1;
                 return 0;
         }
         case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -752,7 +1270,9 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
         case LWS_CALLBACK_RECEIVE:
                 return 0; /* subscribers have nothing to say */
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-                if (r)
+                if (r && r->redis)
+                        redis_done(r);
+                else if (r)
                         sync_done(r);
                 return 0;
         case LWS_CALLBACK_CLOSED:
@@ -796,8 +1316,17 @@ static void relay_metrics(void *ud, Prom *p)
         memcpy(n, r->fsync_n, sizeof n);
         sum = r->fsync_sum;
         pthread_mutex_unlock(&r->mu);
-        prom_family(p, "capmon_fsync_seconds", "histogram",
-                    "Latency of fdatasync() of the log (one per group commit).");
+        prom_family(p, "capmon_store_up", "gauge",
+                    "1 when the log can be written (always 1 for the file store).");
+        prom_sample(p, "capmon_store_up", NULL, r->redis ? (double)r->store_up : 1.0);
+        const char *h = r->redis ? "capmon_redis_write_seconds" : "capmon_fsync_seconds";
+        char hb[64], hs[64], hc[64];
+        xsnprintf(hb, sizeof hb, "%s_bucket", h);
+        xsnprintf(hs, sizeof hs, "%s_sum", h);
+        xsnprintf(hc, sizeof hc, "%s_count", h);
+        prom_family(p, h, "histogram",
+                    r->redis ? "Round trip of one pipelined batch of XADD (and WAIT) to Redis."
+                             : "Latency of fdatasync() of the log (one per group commit).");
         uint64_t cum = 0;
         for (size_t b = 0; b <= NFSYNC; b++) {
                 char le[32];
@@ -807,10 +1336,10 @@ static void relay_metrics(void *ud, Prom *p)
                 else
                         xsnprintf(le, sizeof le, "+Inf");
                 const char *l[] = {"le", le, NULL};
-                prom_sample(p, "capmon_fsync_seconds_bucket", l, (double)cum);
+                prom_sample(p, hb, l, (double)cum);
         }
-        prom_sample(p, "capmon_fsync_seconds_sum", NULL, sum);
-        prom_sample(p, "capmon_fsync_seconds_count", NULL, (double)cum);
+        prom_sample(p, hs, NULL, sum);
+        prom_sample(p, hc, NULL, (double)cum);
 }
 
 static const struct lws_protocols relay_protocols[] = {
@@ -841,7 +1370,9 @@ Relay *Relay_new(const RelayCfg *cfg, char *err, size_t errlen)
                                  .observe = on_observe,
                                  .refused = on_refused,
                                  .ud = r};
-        if (log_open(r, err, errlen)) {
+        r->redis = cfg->store && strcmp(cfg->store, "file") != 0;
+        xsnprintf(r->where, sizeof r->where, "%s", cfg->log_path ? cfg->log_path : "");
+        if (r->redis ? redis_open(r, err, errlen) : log_open(r, err, errlen)) {
                 Relay_free(r);
                 return NULL;
         }
@@ -882,12 +1413,18 @@ Relay *Relay_new(const RelayCfg *cfg, char *err, size_t errlen)
         r->vh = lws_get_vhost_by_name(r->cx, "default");
         r->written = r->sync_want = r->sync_done = r->size;
         r->sync_want_seq = r->sync_done_seq = r->last_seq;
-        if (pthread_create(&r->syncer, NULL, syncer_main, r)) {
+        if (r->redis) {
+                if (redis_start(r, err, errlen)) {
+                        Relay_free(r);
+                        return NULL;
+                }
+        } else if (pthread_create(&r->syncer, NULL, syncer_main, r)) {
                 xsnprintf(err, errlen, "cannot start the log flusher thread");
                 Relay_free(r);
                 return NULL;
+        } else {
+                r->syncer_started = 1;
         }
-        r->syncer_started = 1;
         if (cfg->metrics) {
                 r->metrics = Metrics_listen(r->cx, cfg->metrics, relay_metrics, r, err, errlen);
                 if (!r->metrics) {
@@ -899,8 +1436,11 @@ Relay *Relay_new(const RelayCfg *cfg, char *err, size_t errlen)
                 relay_log(r, "metrics on %s", url);
         }
         lws_sul_schedule(r->cx, 0, &r->check_sul, check_subs, LWS_US_PER_SEC);
-        relay_log(r, "listening on %s:%d, log %s (last seq %lld)", info.iface, Relay_port(r),
-                  cfg->log_path, (long long)r->last_seq);
+        if (r->redis)
+                relay_log(r, "listening on %s:%d, store %s", info.iface, Relay_port(r), r->where);
+        else
+                relay_log(r, "listening on %s:%d, log %s (last seq %lld)", info.iface,
+                          Relay_port(r), cfg->log_path, (long long)r->last_seq);
         return r;
 }
 
@@ -919,7 +1459,7 @@ int Relay_run(Relay *r, volatile sig_atomic_t *stop)
 {
         r->stop = stop;
         while (!*stop) {
-                if (lws_service(r->cx, 0) < 0)
+                if (lws_service(r->cx, 0) < 0 || r->fatal)
                         return -1;
         }
         /* what is pending is written and flushed (Relay_free waits for the
@@ -932,12 +1472,17 @@ void Relay_free(Relay *r)
 {
         if (!r)
                 return;
-        if (r->syncer_started) {
+        if (r->tail)
+                redis_tail_stop(r->tail);
+        if (r->syncer_started || r->writer_started) {
                 pthread_mutex_lock(&r->mu);
                 r->quit = 1;
-                pthread_cond_signal(&r->cv);
+                pthread_cond_broadcast(&r->cv);
                 pthread_mutex_unlock(&r->mu);
-                pthread_join(r->syncer, NULL);
+                if (r->syncer_started)
+                        pthread_join(r->syncer, NULL);
+                if (r->writer_started) /* writes what was handed to it first */
+                        pthread_join(r->writer, NULL);
         }
         Metrics_free(r->metrics);
         if (r->cx)
@@ -951,5 +1496,9 @@ void Relay_free(Relay *r)
                 fclose(r->record);
         free(r->pend);
         free(r->waiting);
+        ritems_free(r->rq, r->nrq);
+        ritems_free(r->wq, r->nwq);
+        free(r->wres);
+        redis_url_done(&r->ru);
         free(r);
 }

@@ -22,11 +22,21 @@ typedef struct RelayCfg {
         int stall_s;             /* a subscriber that takes nothing for this long is
                                     dropped; 0: 30 */
         const char *metrics;     /* GET /metrics on [ADDR]:PORT (collectors/metrics.h), or NULL */
+        /* The shared store (docs/redis.md): redis://HOST:PORT/STREAM or
+         * rediss://..., or NULL for the local log file (log_path). */
+        const char *store;
+        const char *redis_password_file; /* else CAPMON_REDIS_PASSWORD[_FILE] */
+        long long redis_maxlen;          /* XADD MAXLEN ~ N; 0: 1000000; < 0: unbounded */
+        int redis_wait;                  /* WAIT for this many replicas before 2xx */
+        int redis_wait_ms;               /* WAIT timeout; 0: 1000 */
+        const char *cache_dir;           /* the private copy of the stream; NULL: TMPDIR */
 } RelayCfg;
 
 typedef struct Relay Relay;
 
 /* Opens (or creates) the log, repairs a torn last line, resumes seq, binds.
+ * With a Redis store: starts the writer and reader threads (Redis may be down:
+ * the relay then answers 503 until it is back).
  * NULL with a message in err. */
 Relay *Relay_new(const RelayCfg *cfg, char *err, size_t errlen);
 /* Serves until *stop becomes non-zero (set it from a signal handler, then call

@@ -52,7 +52,7 @@ static void file_step(void *ud)
                         continue;
                 if (kind == ITEM_INVALID && (it->flags & LINE_TOO_LONG)) {
                         Live_logf(s->lv, "%s:%ld: %s", s->path, it->line, why);
-                        Monitor_count_invalid(Live_monitor(s->lv));
+                        Live_count_invalid(s->lv);
                         continue;
                 }
                 if (kind == ITEM_TORN) {

@@ -1,6 +1,8 @@
 /* ws:// / wss:// source: a capmon relay stream (SPEC §5). Reconnects with
  * exponential backoff and jitter, resumes from the last seq applied, raises
- * `feed` while disconnected and when the relay reports a gap. */
+ * `feed` while disconnected, when the relay reports a gap and while it cannot
+ * reach its store. A list of addresses (relays sharing one stream, so one seq
+ * numbering) is one source: each new attempt goes to the next address. */
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,17 +12,30 @@
 #include "util.h"
 #include "wsutil.h"
 
+#define WS_ADDR_MAX        16       /* addresses in one source */
+#define WS_FILTER_QUERY    2048     /* longest meeting=... query sent to the relay */
+#define WS_FAILOVER_STABLE 10000000 /* us up before a drop switches at once */
+
+/* One address of the source. */
+typedef struct WsAddr {
+        char *host, *path, *query; /* path without '?'; query: other parameters, or NULL */
+        int port, tls;
+        char *shown; /* scheme://host:port/path for log lines: the query may hold a token */
+} WsAddr;
+
 typedef struct WsSource {
         Source base;
         Live *lv;
         int id;
         char *name;
-        char *host, *path, *query; /* path without '?'; query: other parameters */
-        int port, tls;
-        char *auth; /* "Bearer <token>" or NULL */
+        WsAddr addr[WS_ADDR_MAX];
+        size_t naddr, cur; /* cur: the address of the current or next attempt */
+        char *meetings;    /* "meeting=A&meeting=B" (URL-encoded) or NULL */
+        char *auth;        /* "Bearer <token>" or NULL */
         struct lws *wsi;
         LoopTimer *retry;
         unsigned tries;
+        int64_t up_us;    /* Loop_now_us() when the connection was established, 0: down */
         int64_t last_seq; /* -1: none yet */
         WsMsg msg;
         int freeing;
@@ -28,29 +43,76 @@ typedef struct WsSource {
 
 static void ws_connect(void *ud);
 
-static void schedule_retry(WsSource *s)
+/* After a failed attempt or a dropped connection. One address: the backoff
+ * (the same address). Several: the next address; at once when a connection
+ * that had been up for WS_FAILOVER_STABLE dropped, else after the backoff. */
+static void schedule_retry(WsSource *s, int dropped)
 {
         if (s->freeing)
                 return;
-        int64_t us = ws_backoff_us(s->tries++);
-        Live_logf(s->lv, "%s: reconnecting in %.1f s", s->name, (double)us / 1e6);
+        int stable = dropped && s->up_us && Loop_now_us() - s->up_us >= WS_FAILOVER_STABLE;
+        s->up_us = 0;
+        if (s->naddr < 2) {
+                int64_t us = ws_backoff_us(s->tries++);
+                Live_logf(s->lv, "%s: reconnecting in %.1f s", s->name, (double)us / 1e6);
+                Loop_timer_start(s->retry, us);
+                return;
+        }
+        s->cur = (s->cur + 1) % s->naddr;
+        int64_t us = stable ? 0 : ws_backoff_us(s->tries++);
+        char when[32];
+        if (us)
+                xsnprintf(when, sizeof when, "in %.1f s", (double)us / 1e6);
+        else
+                xsnprintf(when, sizeof when, "now");
+        Live_logf(s->lv, "%s: switching to %s (address %zu of %zu) %s", s->name,
+                  s->addr[s->cur].shown, s->cur + 1, s->naddr, when);
         Loop_timer_start(s->retry, us);
+}
+
+/* The relay's control frames (docs/live.md): {"gap":{...}}, {"feed":{...}},
+ * {"caught_up":{...}}, each the only key. 1 when text is one (handled). */
+static int control_frame(WsSource *s, const char *text, size_t len)
+{
+        static const char *const prefixes[] = {"{\"gap\"", "{\"feed\"", "{\"caught_up\""};
+        int any = 0;
+        for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+                size_t n = strlen(prefixes[i]);
+                any |= len > n && memcmp(text, prefixes[i], n) == 0;
+        }
+        if (!any)
+                return 0;
+        json_t *root = json_loadb(text, len, 0, NULL);
+        int done = 0;
+        json_t *gap = json_object_get(root, "gap");
+        json_t *feed = json_object_get(root, "feed");
+        json_t *ok = json_object_get(feed, "ok");
+        if (json_object_size(root) != 1) {
+                /* not a control frame: Live_message counts it */
+        } else if (json_is_object(gap)) {
+                json_int_t from = json_integer_value(json_object_get(gap, "from"));
+                json_int_t to = json_integer_value(json_object_get(gap, "to"));
+                Live_alive(s->lv, s->id);
+                Live_gap(s->lv, s->id, from, to);
+                done = 1;
+        } else if (json_is_object(feed) && json_is_boolean(ok)) {
+                json_t *why = json_object_get(feed, "reason");
+                Live_alive(s->lv, s->id);
+                Live_store(s->lv, s->id, json_is_true(ok),
+                           json_is_string(why) ? json_string_value(why) : NULL);
+                done = 1;
+        } else if (json_is_object(json_object_get(root, "caught_up"))) {
+                Live_alive(s->lv, s->id); /* not asked for (capmon check asks): nothing to do */
+                done = 1;
+        }
+        json_decref(root);
+        return done;
 }
 
 static void on_message(WsSource *s, const char *text, size_t len)
 {
-        json_t *root = NULL;
-        if (len > 7 && memcmp(text, "{\"gap\"", 6) == 0)
-                root = json_loadb(text, len, 0, NULL);
-        json_t *gap = json_object_get(root, "gap");
-        if (json_is_object(gap)) {
-                json_int_t from = json_integer_value(json_object_get(gap, "from"));
-                json_int_t to = json_integer_value(json_object_get(gap, "to"));
-                Live_gap(s->lv, s->id, from, to);
-                json_decref(root);
+        if (control_frame(s, text, len))
                 return;
-        }
-        json_decref(root);
         int64_t seq;
         Live_message(s->lv, s->id, "relay", text, len, &seq);
         if (seq >= 0)
@@ -75,7 +137,10 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
                 return 0;
         case LWS_CALLBACK_CLIENT_ESTABLISHED:
                 s->tries = 0;
+                s->up_us = Loop_now_us();
                 WsMsg_reset(&s->msg);
+                if (s->naddr > 1)
+                        Live_logf(s->lv, "%s: connected to %s", s->name, s->addr[s->cur].shown);
                 Live_connected(s->lv, s->id, 1);
                 return 0;
         case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -84,7 +149,7 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
                 if (s->msg.dropped) {
                         Live_logf(s->lv, "%s: message over %d bytes dropped", s->name,
                                   LOG_LINE_MAX);
-                        Monitor_count_invalid(Live_monitor(s->lv));
+                        Live_count_invalid(s->lv);
                         s->msg.dropped = 0;
                 }
                 return 0;
@@ -94,18 +159,22 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
                 if (s->wsi != wsi)
                         return 0;
-                Live_logf(s->lv, "%s: connection failed: %s", s->name,
-                          in ? (const char *)in : "unknown error");
+                if (s->naddr > 1)
+                        Live_logf(s->lv, "%s: connection to %s failed: %s", s->name,
+                                  s->addr[s->cur].shown, in ? (const char *)in : "unknown error");
+                else
+                        Live_logf(s->lv, "%s: connection failed: %s", s->name,
+                                  in ? (const char *)in : "unknown error");
                 s->wsi = NULL;
                 Live_connected(s->lv, s->id, 0);
-                schedule_retry(s);
+                schedule_retry(s, 0);
                 return 0;
         case LWS_CALLBACK_CLIENT_CLOSED:
                 if (s->wsi != wsi)
                         return 0;
                 s->wsi = NULL;
                 Live_connected(s->lv, s->id, 0);
-                schedule_retry(s);
+                schedule_retry(s, 1);
                 return 0;
         case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
                 if (len > 2)
@@ -128,27 +197,52 @@ static const lws_retry_bo_t ws_idle = {
     .secs_since_valid_hangup = 40,
 };
 
+/* path?since=N&<the address's other parameters>&meeting=... (malloc). */
+static char *request_path(const WsSource *s, const WsAddr *a)
+{
+        const char *parts[3] = {NULL, a->query, s->meetings};
+        char since[40];
+        if (s->last_seq >= 0) {
+                xsnprintf(since, sizeof since, "since=%lld", (long long)s->last_seq);
+                parts[0] = since;
+        }
+        size_t n = strlen(a->path) + 1;
+        for (int i = 0; i < 3; i++)
+                n += parts[i] ? strlen(parts[i]) + 1 : 0;
+        char *out = xmalloc(n), *o = out;
+        size_t pl = strlen(a->path);
+        memcpy(o, a->path, pl);
+        o += pl;
+        char sep = '?';
+        for (int i = 0; i < 3; i++) {
+                if (!parts[i])
+                        continue;
+                size_t k = strlen(parts[i]);
+                *o++ = sep;
+                memcpy(o, parts[i], k);
+                o += k;
+                sep = '&';
+        }
+        *o = '\0';
+        return out;
+}
+
 static void ws_connect(void *ud)
 {
         WsSource *s = ud;
+        const WsAddr *a = &s->addr[s->cur];
         struct lws_vhost *vh = ws_vhost(Live_loop(s->lv), "capmon-ws-source", ws_protocols);
-        char path[1024];
-        if (s->last_seq >= 0)
-                xsnprintf(path, sizeof path, "%s?since=%lld%s%s", s->path, (long long)s->last_seq,
-                          s->query ? "&" : "", s->query ? s->query : "");
-        else
-                xsnprintf(path, sizeof path, "%s%s%s", s->path, s->query ? "?" : "",
-                          s->query ? s->query : "");
+        char *path = request_path(s, a);
         struct lws_client_connect_info i;
         memset(&i, 0, sizeof i);
         i.context = Loop_lws(Live_loop(s->lv));
         i.vhost = vh;
-        i.address = s->host;
-        i.port = s->port;
+        i.address = a->host;
+        i.port = a->port;
         i.path = path;
-        i.host = s->host;
-        i.origin = s->host;
-        i.ssl_connection = s->tls ? LCCSCF_USE_SSL : 0;
+        i.host = a->host;
+        i.origin = a->host;
+        i.ssl_connection = a->tls ? LCCSCF_USE_SSL : 0;
         i.local_protocol_name = "capmon-ws-source";
         i.userdata = s;
         i.pwsi = &s->wsi;
@@ -156,8 +250,9 @@ static void ws_connect(void *ud)
         if (!vh || !lws_client_connect_via_info(&i)) {
                 s->wsi = NULL;
                 Live_connected(s->lv, s->id, 0);
-                schedule_retry(s);
+                schedule_retry(s, 0);
         }
+        free(path); /* lws copies it into the handshake at once */
 }
 
 static void ws_free(Source *base)
@@ -170,50 +265,142 @@ static void ws_free(Source *base)
         }
         Loop_timer_free(s->retry);
         WsMsg_done(&s->msg);
+        for (size_t i = 0; i < s->naddr; i++) {
+                free(s->addr[i].host);
+                free(s->addr[i].path);
+                free(s->addr[i].query);
+                free(s->addr[i].shown);
+        }
+        free(s->meetings);
         free(s->name);
-        free(s->host);
-        free(s->path);
-        free(s->query);
         free(s->auth);
         free(s);
 }
 
-Source *Source_ws_new(Live *lv, const char *url, char *err, size_t errlen)
+/* Length of the first address of a list: up to a comma followed by ws:// or
+ * wss:// (a comma elsewhere, in a query value, belongs to the address). */
+static size_t first_addr_len(const char *p)
+{
+        for (const char *c = strchr(p, ','); c; c = strchr(c + 1, ','))
+                if (strncmp(c + 1, "ws://", 5) == 0 || strncmp(c + 1, "wss://", 6) == 0)
+                        return (size_t)(c - p);
+        return strlen(p);
+}
+
+/* One address of the list into a; *since gets its since= (-1: none). */
+static int parse_addr(const char *url, WsAddr *a, int64_t *since, char *err, size_t errlen)
 {
         WsUrl u;
+        *since = -1;
         if (ws_url_parse(url, &u, err, errlen))
-                return NULL;
+                return -1;
         if (strcmp(u.scheme, "ws") != 0 && strcmp(u.scheme, "wss") != 0) {
                 ws_url_done(&u);
-                xsnprintf(err, errlen, "%s: not a ws:// or wss:// address", url);
-                return NULL;
+                return xsnprintf(err, errlen, "%s: not a ws:// or wss:// address", url), -1;
         }
-        WsSource *s = xcalloc(1, sizeof *s);
-        s->base.free = ws_free;
-        s->lv = lv;
-        s->tls = strcmp(u.scheme, "wss") == 0;
-        s->host = u.host;
-        s->port = u.port ? u.port : (s->tls ? 443 : 80);
-        s->path = u.path[0] && strcmp(u.path, "/") != 0 ? u.path : xstrdup("/events");
-        if (s->path != u.path)
+        if (strchr(u.host, ',')) {
+                ws_url_done(&u);
+                return xsnprintf(err, errlen,
+                                 "%s: bad address (a list of relays separates full ws:// or "
+                                 "wss:// addresses with commas)",
+                                 url),
+                       -1;
+        }
+        a->tls = strcmp(u.scheme, "wss") == 0;
+        a->host = u.host;
+        a->port = u.port ? u.port : (a->tls ? 443 : 80);
+        a->path = u.path[0] && strcmp(u.path, "/") != 0 ? u.path : xstrdup("/events");
+        if (a->path != u.path)
                 free(u.path);
-        s->last_seq = -1;
         /* keep other query parameters; since= comes from our own state */
         if (u.query) {
-                int64_t since;
-                char *q = ws_query_take(u.query, "since", &since);
+                char *q = ws_query_take(u.query, "since", since);
                 if (q && !*q) {
                         free(q);
                         q = NULL;
                 }
-                s->query = q;
-                if (since >= 0)
-                        s->last_seq = since;
+                a->query = q;
                 free(u.query);
+        }
+        size_t n = strlen(u.scheme) + strlen(a->host) + strlen(a->path) + 24;
+        a->shown = xmalloc(n);
+        int v6 = strchr(a->host, ':') != NULL;
+        xsnprintf(a->shown, n, "%s://%s%s%s:%d%s", u.scheme, v6 ? "[" : "", a->host, v6 ? "]" : "",
+                  a->port, a->path);
+        free(u.scheme);
+        return 0;
+}
+
+/* meeting=ID parameters for the relay's own filter (URL-encoded), or NULL when
+ * there is no filter or it would make the request too long (then the monitor
+ * filters alone). */
+static char *meeting_query(WsSource *s)
+{
+        const MeetingFilter *f = Live_filter(s->lv);
+        if (!f || !f->n)
+                return NULL;
+        static const char hex[] = "0123456789ABCDEF";
+        char *q = xmalloc(WS_FILTER_QUERY + 1);
+        size_t o = 0;
+        for (size_t i = 0; i < f->n; i++) {
+                const char *id = f->ids[i];
+                if (o + 9 + 3 * strlen(id) > WS_FILTER_QUERY) {
+                        Live_logf(s->lv,
+                                  "%s: too many meeting ids to ask the relay for: every record "
+                                  "is received and filtered here",
+                                  s->name);
+                        free(q);
+                        return NULL;
+                }
+                memcpy(q + o, i ? "&meeting=" : "meeting=", i ? 9 : 8);
+                o += i ? 9 : 8;
+                for (const unsigned char *c = (const unsigned char *)id; *c; c++) {
+                        if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+                            (*c >= '0' && *c <= '9') || strchr("-._~", *c)) {
+                                q[o++] = (char)*c;
+                        } else {
+                                q[o++] = '%';
+                                q[o++] = hex[*c >> 4];
+                                q[o++] = hex[*c & 15];
+                        }
+                }
+        }
+        q[o] = '\0';
+        return q;
+}
+
+Source *Source_ws_new(Live *lv, const char *url, char *err, size_t errlen)
+{
+        WsSource *s = xcalloc(1, sizeof *s);
+        s->base.free = ws_free;
+        s->lv = lv;
+        s->last_seq = -1;
+        s->retry = NULL;
+        for (const char *p = url; *p;) {
+                size_t n = first_addr_len(p);
+                if (s->naddr == WS_ADDR_MAX) {
+                        xsnprintf(err, errlen, "%s: more than %d relay addresses", url,
+                                  WS_ADDR_MAX);
+                        ws_free(&s->base);
+                        return NULL;
+                }
+                char *one = xstrndup(p, n);
+                int64_t since;
+                int rc = parse_addr(one, &s->addr[s->naddr], &since, err, errlen);
+                free(one);
+                if (rc) {
+                        ws_free(&s->base);
+                        return NULL;
+                }
+                s->naddr++;
+                if (s->last_seq < 0 && since >= 0) /* one stream: one since= */
+                        s->last_seq = since;
+                p += n;
+                if (*p == ',')
+                        p++;
         }
         if (s->last_seq < 0)
                 s->last_seq = Live_resume(lv);
-        free(u.scheme);
         s->name = xstrdup(url);
         const char *tok = getenv("CAPMON_TOKEN");
         if (tok && *tok) {
@@ -228,6 +415,7 @@ Source *Source_ws_new(Live *lv, const char *url, char *err, size_t errlen)
                 ws_free(&s->base);
                 return NULL;
         }
+        s->meetings = meeting_query(s);
         s->retry = Loop_timer_new(Live_loop(lv), ws_connect, s);
         ws_connect(s);
         return &s->base;

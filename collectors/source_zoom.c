@@ -195,7 +195,7 @@ static int callback_zoom(struct lws *wsi, enum lws_callback_reasons reason, void
                         if (s->msg.dropped) {
                                 s->msg.dropped = 0;
                                 Live_logf(s->lv, "zoom: message over the size limit dropped");
-                                Monitor_count_invalid(Live_monitor(s->lv));
+                                Live_count_invalid(s->lv);
                         }
                         return 0;
                 }

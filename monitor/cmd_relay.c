@@ -13,11 +13,23 @@ static const char RELAY_HELP[] =
     "usage: capmon relay [OPTIONS]\n"
     "\n"
     "Receive Zoom webhooks (POST /zoom) and capmon extension events (POST /events),\n"
-    "append each accepted event to the log and flush it to disk before answering,\n"
-    "and stream the log to monitors over WebSocket (GET /events?since=N).\n"
+    "append each accepted event to the log and flush it to disk (or have Redis take\n"
+    "it, with --store) before answering, and stream the log to monitors over\n"
+    "WebSocket (GET /events?since=N[&meeting=ID]...).\n"
     "\n"
     "  --listen ADDR:PORT   address to bind (default 127.0.0.1:8787; [::1]:PORT for IPv6)\n"
     "  --log FILE           the relay's log (default capmon-relay.log); resumed when it exists\n"
+    "  --store redis://HOST:PORT/STREAM\n"
+    "                       keep the log in a Redis stream shared by several relays instead\n"
+    "                       (rediss:// for TLS; password from CAPMON_REDIS_PASSWORD or\n"
+    "                       --redis-password-file; see docs/redis.md)\n"
+    "  --redis-password-file FILE  the Redis password (else CAPMON_REDIS_PASSWORD[_FILE])\n"
+    "  --maxlen N           keep about N entries in the stream (XADD MAXLEN ~; default\n"
+    "                       1000000; 0: unbounded)\n"
+    "  --wait-replicas N    answer 2xx only once N Redis replicas have the batch (WAIT)\n"
+    "  --wait-timeout MS    how long WAIT may take (default 1000); fewer replicas: 503\n"
+    "  --cache-dir DIR      where the private copy of the stream lives (default $TMPDIR or\n"
+    "                       /tmp; deleted when the relay stops)\n"
     "  --cert FILE          TLS certificate (PEM), with --key: serve https/wss\n"
     "  --key FILE           TLS private key (PEM)\n"
     "  --secret-file FILE   webhook secret token (else CAPMON_WEBHOOK_SECRET)\n"
@@ -45,6 +57,12 @@ enum {
         OPT_MAX_SUBS,
         OPT_MAX_BEHIND,
         OPT_METRICS,
+        OPT_STORE,
+        OPT_REDIS_PW,
+        OPT_MAXLEN,
+        OPT_WAIT,
+        OPT_WAIT_MS,
+        OPT_CACHE_DIR,
 };
 
 static volatile sig_atomic_t relay_stop;
@@ -104,6 +122,12 @@ int cmd_relay(int argc, char **argv)
             {"max-subscribers", required_argument, NULL, OPT_MAX_SUBS},
             {"max-behind", required_argument, NULL, OPT_MAX_BEHIND},
             {"metrics", required_argument, NULL, OPT_METRICS},
+            {"store", required_argument, NULL, OPT_STORE},
+            {"redis-password-file", required_argument, NULL, OPT_REDIS_PW},
+            {"maxlen", required_argument, NULL, OPT_MAXLEN},
+            {"wait-replicas", required_argument, NULL, OPT_WAIT},
+            {"wait-timeout", required_argument, NULL, OPT_WAIT_MS},
+            {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -113,7 +137,7 @@ int cmd_relay(int argc, char **argv)
         cfg.log_path = "capmon-relay.log";
         char *addr = NULL;
         const char *secret_file = NULL, *token_file = NULL;
-        int c, v;
+        int c, v, log_given = 0;
         opterr = 0;
         while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
                 switch (c) {
@@ -127,6 +151,39 @@ int cmd_relay(int argc, char **argv)
                         break;
                 case OPT_LOG:
                         cfg.log_path = optarg;
+                        log_given = 1;
+                        break;
+                case OPT_STORE:
+                        if (strcmp(optarg, "file") != 0 && strncmp(optarg, "redis://", 8) != 0 &&
+                            strncmp(optarg, "rediss://", 9) != 0) {
+                                free(addr);
+                                return cli_usage_error("relay",
+                                                       "--store: \"%s\" is not file, redis:// "
+                                                       "or rediss://",
+                                                       optarg);
+                        }
+                        cfg.store = optarg;
+                        break;
+                case OPT_REDIS_PW:
+                        cfg.redis_password_file = optarg;
+                        break;
+                case OPT_MAXLEN:
+                        if (cli_int("--maxlen", optarg, 0, 2000000000, &v))
+                                return free(addr), EXIT_USAGE;
+                        cfg.redis_maxlen = v ? v : -1;
+                        break;
+                case OPT_WAIT:
+                        if (cli_int("--wait-replicas", optarg, 0, 100, &v))
+                                return free(addr), EXIT_USAGE;
+                        cfg.redis_wait = v;
+                        break;
+                case OPT_WAIT_MS:
+                        if (cli_int("--wait-timeout", optarg, 1, 60000, &v))
+                                return free(addr), EXIT_USAGE;
+                        cfg.redis_wait_ms = v;
+                        break;
+                case OPT_CACHE_DIR:
+                        cfg.cache_dir = optarg;
                         break;
                 case OPT_CERT:
                         cfg.cert = optarg;
@@ -184,6 +241,19 @@ int cmd_relay(int argc, char **argv)
         if (!cfg.cert != !cfg.key) {
                 free(addr);
                 return cli_usage_error("relay", "--cert and --key go together");
+        }
+        int redis = cfg.store && strcmp(cfg.store, "file") != 0;
+        if (redis && log_given) {
+                free(addr);
+                return cli_usage_error("relay", "--log is the file store's log; with --store "
+                                                "redis:// the stream is the log");
+        }
+        if (!redis && (cfg.redis_password_file || cfg.redis_maxlen || cfg.redis_wait ||
+                       cfg.redis_wait_ms || cfg.cache_dir)) {
+                free(addr);
+                return cli_usage_error("relay", "--redis-password-file, --maxlen, "
+                                                "--wait-replicas, --wait-timeout and --cache-dir "
+                                                "need --store redis://");
         }
         char err[512];
         char *secret = NULL, *token = NULL;

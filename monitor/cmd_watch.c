@@ -23,6 +23,12 @@ static const char WATCH_HELP[] =
     "Watch live meetings. SOURCE is one of:\n"
     "  ws://HOST:PORT[/events], wss://...   a capmon relay (token from CAPMON_TOKEN);\n"
     "                       resumes where it stopped after a disconnection\n"
+    "  'ws://A/events,ws://B/events'   relays sharing one stream (Redis): one source\n"
+    "                       whose addresses are tried in turn; after a drop the next\n"
+    "                       one at once (if the connection had lasted 10 s), after a\n"
+    "                       failed attempt the next one after the backoff (0.5 s to 30 s)\n"
+    "  redis://HOST:PORT/STREAM, rediss://...  the relays' shared Redis stream, read\n"
+    "                       directly (CAPMON_REDIS_PASSWORD; docs/redis.md)\n"
     "  zoom                 a Zoom WebSocket subscription (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID,\n"
     "                       ZOOM_CLIENT_SECRET, ZOOM_SUBSCRIPTION_ID)\n"
     "  webhook://[ADDR]:PORT  the built-in webhook receiver (CAPMON_WEBHOOK_SECRET,\n"
@@ -40,6 +46,9 @@ static const char WATCH_HELP[] =
     "  --resume FILE        rebuild the state from FILE (a --record log of an earlier\n"
     "                       watch) before going live, then keep recording to it; a\n"
     "                       single relay source resumes after the last seq in FILE\n"
+    "  --meeting ID         apply only the events of meeting ID (payload.object.id;\n"
+    "                       repeatable, up to 64); relays are asked to filter too\n"
+    "                       (meeting=ID); anything else is skipped and counted\n"
     "  --hook CMD           run CMD for each alert notification (repeatable)\n"
     "  --metrics ADDR:PORT  serve Prometheus metrics at GET /metrics (':PORT': 127.0.0.1)\n"
     "  --trace FILE         append \"SEQ EPOCH_US\" for each relay record applied (benchmarks)\n"
@@ -51,7 +60,7 @@ static const char WATCH_HELP[] =
     "or every file source at its end), 1 runtime failure, 2 usage error.\n";
 
 enum { OPT_JSON = OPT_COMMON_END + 1, OPT_INTERVAL, OPT_DURATION, OPT_LOG, OPT_TRACE, OPT_RESUME };
-enum { OPT_METRICS = OPT_RESUME + 1 };
+enum { OPT_METRICS = OPT_RESUME + 1, OPT_MEETING };
 
 typedef struct Watch {
         CommonOpts common;
@@ -66,6 +75,7 @@ typedef struct Watch {
         Hook *hook;
         Dashboard *dash;
         MetricsServer *metrics;
+        MeetingFilter filter; /* --meeting */
         FILE *record;
         LoopTimer *print_timer, *stop_timer, *hook_timer, *dash_timer;
         int rc;
@@ -158,10 +168,12 @@ static void on_dash_tick(void *ud)
         }
         char text[64]; /* short: the header gives it a third of the width; the
                         * alerts pane names the source */
+        const char *fd = feed && feed->delegation ? feed->delegation : "";
         if (feed)
                 xsnprintf(text, sizeof text, "%s",
-                          feed->delegation && strstr(feed->delegation, "(gap)") ? "gap"
-                                                                                : "disconnected");
+                          strstr(fd, "(gap)")                       ? "gap"
+                          : strstr(fd, "(relay store unreachable)") ? "relay store down"
+                                                                    : "disconnected");
         else if (lag)
                 xsnprintf(text, sizeof text, "lag %.0f s", lag->cur_value);
         else
@@ -239,8 +251,17 @@ static int resume_from(Watch *w, const char *path, int64_t *last_seq)
                                    ? NULL
                                    : json_loadb(r.buf, r.len, JSON_REJECT_DUPLICATES, &jerr);
                 if (!root) {
-                        Monitor_count_invalid(w->m);
+                        if (!w->filter.n)
+                                Monitor_count_invalid(w->m);
                         continue;
+                }
+                if (w->filter.n) { /* recorded under another filter, or none */
+                        char id[MEETING_ID_MAX + 1];
+                        int k = Message_meeting(root, id, sizeof id);
+                        if (k == 0 || (k == 1 && !MeetingFilter_has(&w->filter, id))) {
+                                json_decref(root);
+                                continue;
+                        }
                 }
                 Monitor_feed_json(w->m, root, TIME_NONE, err, sizeof err);
                 json_t *sq = json_object_get(root, "seq");
@@ -276,6 +297,8 @@ static int add_source(Watch *w, const char *spec, Source **out, char *err, size_
                 *out = Source_zoom_new(w->lv, err, errlen);
         else if (strncmp(spec, "webhook://", 10) == 0)
                 *out = Source_webhook_new(w->lv, spec, err, errlen);
+        else if (strncmp(spec, "redis://", 8) == 0 || strncmp(spec, "rediss://", 9) == 0)
+                *out = Source_redis_new(w->lv, spec, err, errlen);
         else if (strstr(spec, "://"))
                 return xsnprintf(err, errlen, "%s: unknown kind of source", spec), -1;
         else
@@ -340,6 +363,7 @@ static int run(Watch *w, char **specs, size_t nspecs)
                 Loop_timer_start(w->hook_timer, 100000);
         }
         w->lv = Live_new(w->m, w->loop, w->record, watch_log, w);
+        Live_set_filter(w->lv, &w->filter);
         size_t nrelays = 0;
         for (size_t i = 0; i < nspecs; i++)
                 nrelays +=
@@ -410,6 +434,13 @@ static int run(Watch *w, char **specs, size_t nspecs)
         } else if (w->rc == 0) {
                 print_snapshot(w);
         }
+        if (w->filter.n) {
+                xsnprintf(err, sizeof err,
+                          "--meeting: %llu messages skipped (other meetings, no meeting id, "
+                          "invalid)",
+                          (unsigned long long)Live_filtered(w->lv));
+                watch_log(w, err);
+        }
 out:
         for (size_t i = 0; i < nspecs; i++)
                 Source_free(src[i]);
@@ -449,6 +480,7 @@ int cmd_watch(int argc, char **argv)
             {"trace", required_argument, NULL, OPT_TRACE},
             {"resume", required_argument, NULL, OPT_RESUME},
             {"metrics", required_argument, NULL, OPT_METRICS},
+            {"meeting", required_argument, NULL, OPT_MEETING},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -488,6 +520,20 @@ int cmd_watch(int argc, char **argv)
                 case OPT_RESUME:
                         w.resume = optarg;
                         break;
+                case OPT_MEETING:
+                        if (w.filter.n == MEETING_FILTER_MAX &&
+                            !MeetingFilter_has(&w.filter, optarg)) {
+                                MeetingFilter_done(&w.filter);
+                                return cli_usage_error("watch", "--meeting: at most %d meetings",
+                                                       MEETING_FILTER_MAX);
+                        }
+                        if (MeetingFilter_add(&w.filter, optarg)) {
+                                MeetingFilter_done(&w.filter);
+                                return cli_usage_error("watch",
+                                                       "--meeting: a meeting id has 1 to %d bytes",
+                                                       MEETING_ID_MAX - 1);
+                        }
+                        break;
                 case OPT_METRICS: {
                         char merr[200], *maddr;
                         int mport;
@@ -514,5 +560,6 @@ int cmd_watch(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
         int rc = run(&w, argv + optind, (size_t)(argc - optind));
         cli_common_free(&w.common);
+        MeetingFilter_done(&w.filter);
         return rc;
 }
