@@ -3,6 +3,7 @@ wait bounded, every process started here killed at exit."""
 import atexit
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -274,3 +276,249 @@ def log_records_tolerant(path):
             if "seq" in j:
                 recs.append(j)
     return recs
+
+
+# ---- Redis (issue 7: several relays sharing a Redis stream, docs/redis.md) ----
+
+REDIS_SERVER = "/usr/bin/redis-server"
+
+
+def redis_missing():
+    """What is missing to run redis-server tests (None: nothing)."""
+    if not os.access(REDIS_SERVER, os.X_OK):
+        return "%s not installed" % REDIS_SERVER
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        return "python3-redis not installed"
+    return None
+
+
+def need_redis():
+    """Exit 77 (meson: skipped) when redis-server or python3-redis is missing."""
+    why = redis_missing()
+    if why:
+        log("SKIP: " + why)
+        sys.exit(77)
+
+
+def redis_client(port):
+    """A python3-redis client of the server on 127.0.0.1:port (bytes replies,
+    every call bounded by 5 s)."""
+    import redis
+    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=5,
+                       socket_connect_timeout=5)
+
+
+def _redis_ping(port):
+    try:
+        return redis_client(port).ping()
+    except Exception:
+        return False
+
+
+def start_redis(port, dir, aof=True, extra=()):
+    """A redis-server on 127.0.0.1:port with its files in dir (no RDB snapshots;
+    AOF with appendfsync always unless aof=False), its log in dir/redis.log.
+    Returns the process once it answers PING. Started again with the same port
+    and dir it reloads its AOF."""
+    os.makedirs(dir, exist_ok=True)
+    argv = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", dir,
+            "--save", "", "--daemonize", "no", "--logfile", "",
+            "--appendonly", "yes" if aof else "no"]
+    if aof:
+        argv += ["--appendfsync", "always"]
+    argv += list(extra)
+    p = spawn(argv, stdout=open(os.path.join(dir, "redis.log"), "ab"),
+              stderr=subprocess.STDOUT)
+    wait_for(lambda: p.poll() is not None or _redis_ping(port), 15, "redis-server to answer PING")
+    if p.poll() is not None:
+        fail("redis-server exited %d: %s" % (p.returncode,
+                                            open(os.path.join(dir, "redis.log")).read()[-2000:]))
+    return p
+
+
+def stream_entries(port, stream, page=1000):
+    """Every entry of the stream, [(id str, {field str: value bytes})], read with
+    XRANGE in pages."""
+    r = redis_client(port)
+    out = []
+    start = "-"
+    while True:
+        batch = r.xrange(stream, min=start, max="+", count=page)
+        for eid, fields in batch:
+            out.append((eid.decode(), {k.decode(): v for k, v in fields.items()}))
+        if len(batch) < page:
+            return out
+        start = "(" + out[-1][0]
+
+
+def export_stream(port, stream, path):
+    """Write the stream as a capmon log (docs/formats.md), independently of
+    capmon: one {"seq","recv","src","body"} line per entry, seq being the
+    number after '-' of the entry ID. Returns the records written."""
+    recs = []
+    with open(path, "w") as f:
+        for eid, fields in stream_entries(port, stream):
+            rec = {"seq": int(eid.split("-")[1]), "recv": int(fields["recv"]),
+                   "src": fields["src"].decode(), "body": json.loads(fields["body"])}
+            recs.append(rec)
+            f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+    return recs
+
+
+def start_relay_redis(capmon, port, redis_port, stream, errpath, extra=(), wait_ok=True):
+    """A relay on 127.0.0.1:port with --store redis://127.0.0.1:redis_port/stream;
+    waits until it listens (and, with wait_ok, until /healthz says ok)."""
+    p = spawn([capmon, "relay", "--listen", "127.0.0.1:%d" % port,
+               "--store", "redis://127.0.0.1:%d/%s" % (redis_port, stream)] + list(extra),
+              env={"CAPMON_WEBHOOK_SECRET": SECRET, "CAPMON_TOKEN": TOKEN},
+              stderr=open(errpath, "ab"))
+
+    def up():
+        if p.poll() is not None:
+            return True
+        st, h = healthz_status(port)
+        return st == 200 if wait_ok else st != 0
+    wait_for(up, 15, "the relay to listen with its Redis store")
+    if p.poll() is not None:
+        fail("relay exited %d: %s" % (p.returncode, open(errpath).read()))
+    return p
+
+
+def healthz_status(port):
+    """(HTTP status, JSON body or None) of GET /healthz; (0, None) without answer."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=2) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        try:
+            return e.code, json.loads(e.read())
+        except ValueError:
+            return e.code, None
+    except OSError:
+        return 0, None
+
+
+def post_signed_seq(port, body, timeout=10):
+    """POST a signed webhook to /zoom: (HTTP status, seq or None); status 0 when
+    no answer came (connection refused, reset, timeout)."""
+    ts = int(now_ms() / 1000)
+    req = urllib.request.Request("http://127.0.0.1:%d/zoom" % port, data=body, method="POST",
+                                 headers={"content-type": "application/json",
+                                          "x-zm-request-timestamp": str(ts),
+                                          "x-zm-signature": sign(body, ts)})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            data = r.read()
+            try:
+                return r.status, json.loads(data).get("seq")
+            except ValueError:
+                return r.status, None
+    except urllib.error.HTTPError as e:
+        return e.code, None
+    except (OSError, http.client.HTTPException):
+        return 0, None
+
+
+def meeting_body(kind, uid, meeting_id, ts=None, uuid=None, name=None):
+    """A participant_joined (kind "join") or participant_left ("left") webhook
+    body for meeting `meeting_id` (payload.object.id: a str, or an int to send
+    it as a JSON number); uuid defaults to "uuid-<id>"."""
+    uuid = uuid or "uuid-%s" % meeting_id
+    part = {"user_id": str(uid), "user_name": name or "Switzerland - Delegate %s" % uid,
+            "id": ""}
+    if kind == "left":
+        part["leave_reason"] = "left the meeting. Reason : left the meeting"
+    return json.dumps({
+        "event": "meeting.participant_joined" if kind == "join" else "meeting.participant_left",
+        "event_ts": ts or now_ms(),
+        "payload": {"account_id": "acc", "object": {
+            "uuid": uuid, "id": meeting_id, "topic": "Live test %s" % meeting_id,
+            "participant": part}}}, separators=(",", ":")).encode()
+
+
+def record_text(seq, recv, src, body):
+    """The line (without newline) the relay writes and streams for a record whose
+    body (bytes) is compact JSON on one line: Record_format splices it verbatim."""
+    return '{"seq":%d,"recv":%d,"src":"%s","body":%s}' % (seq, recv, src, body.decode())
+
+
+class Subscriber:
+    """A python3-websockets subscriber of a relay stream in a thread of its own:
+    every text frame, in order, in .msgs. until(sub) -> True ends it early.
+    .error: the exception that ended it (None: stopped or until); .status: the
+    HTTP status when the upgrade was refused."""
+
+    def __init__(self, url, until=None, token=TOKEN):
+        self.url, self.until, self.token = url, until, token
+        self.msgs, self.error, self.status = [], None, None
+        self.connected, self.done = threading.Event(), threading.Event()
+        self._stop = False
+        self._t = threading.Thread(target=self._main, daemon=True)
+
+    def start(self, timeout=10):
+        self._t.start()
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and not (self.connected.is_set() or self.done.is_set()):
+            time.sleep(0.02)
+        return self
+
+    def _main(self):
+        import asyncio
+        import websockets
+
+        async def run():
+            hdrs = {"Authorization": "Bearer " + self.token} if self.token else {}
+            async with websockets.connect(self.url, extra_headers=hdrs, max_size=2 ** 22,
+                                          open_timeout=10, close_timeout=2) as ws:
+                self.connected.set()
+                while not self._stop:
+                    try:
+                        m = await asyncio.wait_for(ws.recv(), 0.2)
+                    except asyncio.TimeoutError:
+                        continue
+                    self.msgs.append(m)
+                    if self.until and self.until(self):
+                        return
+        try:
+            asyncio.run(run())
+        except Exception as e:
+            self.status = getattr(e, "status_code", None)
+            self.error = e
+        finally:
+            self.done.set()
+
+    def stop(self, timeout=5):
+        self._stop = True
+        self.done.wait(timeout)
+        return self
+
+    def records(self):
+        """The records (frames with a seq) as parsed JSON."""
+        return [j for j in map(json.loads, list(self.msgs)) if "seq" in j]
+
+    def controls(self):
+        """The control frames (gap, caught_up, feed) as parsed JSON."""
+        return [j for j in map(json.loads, list(self.msgs)) if "seq" not in j]
+
+    def wait(self, pred, timeout, what):
+        def ok():
+            if self.error is not None and not pred(self):
+                fail("subscriber %s ended: %r (waiting for %s)" % (self.url, self.error, what))
+            return pred(self)
+        return wait_for(ok, timeout, what)
+
+
+def check_no_sanitizer_report(*paths):
+    """Fail if a process's stderr file holds an ASan/UBSan report (a sanitizer
+    build: UBSan's default only prints and carries on)."""
+    for p in paths:
+        try:
+            text = open(p, errors="replace").read()
+        except OSError:
+            continue
+        for mark in ("runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer"):
+            k = text.find(mark)
+            if k >= 0:
+                fail("%s: sanitizer report: %s" % (p, text[max(0, k - 200):k + 300]))

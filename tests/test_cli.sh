@@ -62,5 +62,32 @@ el=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$el" -ge 650 ] && [ "$el" -lt 5000 ]
 ok $? "--speed 10 waits the 2 s gap as 0.2 s, --idle-limit 0.5 caps the long gap (${el} ms)"
 
+# relay --store (issue 7, docs/redis.md): usage errors before anything starts
+"$capmon" relay --store bogus 2> "$dir/err"; [ $? -eq 2 ] && grep -q -- '--store: "bogus" is not' "$dir/err"
+ok $? "relay --store bogus: exit 2, names the value"
+"$capmon" relay --store redis://h:1/s --log "$dir/x.log" 2> "$dir/err"
+[ $? -eq 2 ] && grep -q -- '--log' "$dir/err" && grep -q 'redis://' "$dir/err" && [ ! -e "$dir/x.log" ]
+ok $? "relay --store redis:// with --log: exit 2, no log created"
+"$capmon" relay --maxlen 5 2> "$dir/err"; [ $? -eq 2 ] && grep -q -- '--maxlen.*need --store redis://' "$dir/err"
+ok $? "relay --maxlen without --store: exit 2"
+"$capmon" relay --wait-replicas 1 --store file 2> "$dir/err"; [ $? -eq 2 ] && grep -q -- '--wait-replicas.*need --store redis://' "$dir/err"
+ok $? "relay --wait-replicas with the file store: exit 2"
+"$capmon" relay --store redis://127.0.0.1:1/s --maxlen -1 2> "$dir/err"; [ $? -eq 2 ] && grep -q -- '--maxlen' "$dir/err"
+ok $? "relay --maxlen -1: exit 2"
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+CAPMON_WEBHOOK_SECRET=s CAPMON_TOKEN=t timeout 10 "$capmon" relay --listen "127.0.0.1:$port" \
+        --store 'redis://u:hunter2pw@127.0.0.1:1/s' 2> "$dir/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "password in the Redis address is refused" "$dir/err" && ! grep -q 'hunter2pw' "$dir/err" \
+        && [ "$(wc -l < "$dir/err")" -le 2 ]
+ok $? "relay --store with a password in the address: refused (exit $rc), the password not echoed"
+CAPMON_WEBHOOK_SECRET=s CAPMON_TOKEN=t timeout 10 "$capmon" relay --listen "127.0.0.1:$port" \
+        --store 'redis://:hunter2pw@127.0.0.1:1/s' 2> "$dir/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "password in the Redis address is refused" "$dir/err" && ! grep -q 'hunter2pw' "$dir/err"
+ok $? "relay --store redis://:PASSWORD@...: refused (exit $rc), the password not echoed"
+"$capmon" relay --help | grep -q -- '--store redis://'
+ok $? "relay --help lists --store"
+
 echo "1..$n"
 exit $fail
