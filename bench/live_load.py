@@ -89,13 +89,15 @@ async def read_response(reader):
 
 
 async def load(port, rate, seconds, conns, total=None):
-    """rate None: as fast as conns in-flight requests allow. Returns a list of
+    """rate None: as fast as conns in-flight requests allow. port: one port, or
+    a list (connection k goes to ports[k % len]). Returns a list of
     (seq or None, send_us, ack_us, status)."""
     q = asyncio.Queue()
     results = []
     n = total if total else int(rate * seconds)
+    ports = port if isinstance(port, (list, tuple)) else [port]
 
-    async def worker():
+    async def worker(port):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             while True:
@@ -114,7 +116,7 @@ async def load(port, rate, seconds, conns, total=None):
         finally:
             writer.close()
 
-    tasks = [asyncio.ensure_future(worker()) for _ in range(conns)]
+    tasks = [asyncio.ensure_future(worker(ports[k % len(ports)])) for k in range(conns)]
     start = time.monotonic()
     for i in range(n):
         if rate:

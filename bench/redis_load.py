@@ -34,8 +34,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from live_load import (SECRET, TOKEN, free_port, healthz, pct, read_response,  # noqa: E402
-                       read_trace, request, start, stop, wait_for)
+from live_load import (SECRET, TOKEN, free_port, healthz, load, pct,  # noqa: E402
+                       read_trace, start, stop, wait_for)
 
 ENV = dict(os.environ, CAPMON_WEBHOOK_SECRET=SECRET, CAPMON_TOKEN=TOKEN)
 
@@ -62,48 +62,6 @@ def redis_ping(port):
             return s.recv(16).startswith(b"+PONG")
     except OSError:
         return False
-
-
-async def py_load(ports, rate, seconds, conns, total):
-    """live_load.load with connection k to ports[k % len(ports)]."""
-    q = asyncio.Queue()
-    results = []
-    n = total if total else int(rate * seconds)
-
-    async def worker(port):
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while True:
-                i = await q.get()
-                if i is None:
-                    return
-                req = request(port, i)
-                t0 = time.time_ns() // 1000
-                writer.write(req)
-                status, data = await read_response(reader)
-                t1 = time.time_ns() // 1000
-                seq = None
-                if data[:7] == b'{"seq":':
-                    seq = int(data[7:data.index(b"}")])
-                results.append((seq, t0, t1, status))
-        finally:
-            writer.close()
-
-    tasks = [asyncio.ensure_future(worker(ports[k % len(ports)])) for k in range(conns)]
-    start_t = time.monotonic()
-    for i in range(n):
-        if rate:
-            d = start_t + i / rate - time.monotonic()
-            if d > 0:
-                await asyncio.sleep(d)
-        await q.put(i)
-        if not rate and q.qsize() > conns * 4:
-            while q.qsize() > conns:
-                await asyncio.sleep(0.0005)
-    for _ in tasks:
-        await q.put(None)
-    await asyncio.gather(*tasks)
-    return results, time.monotonic() - start_t
 
 
 def c_load(a, work, ports, rate, seconds, conns, total):
@@ -247,7 +205,7 @@ def run(a, kind, phase, rate, seconds, conns, total):
         if a.sender == "c":
             res, took = c_load(a, s.dir, s.ports, rate, seconds, conns, total)
         else:
-            res, took = asyncio.run(py_load(s.ports, rate, seconds, conns, total))
+            res, took = asyncio.run(load(s.ports, rate, seconds, conns, total))
         sender = usage(resource.RUSAGE_SELF) - me0 + usage(resource.RUSAGE_CHILDREN) - ch0
         ok = [r for r in res if r[3] == 200 and r[0] is not None]
         if not ok:

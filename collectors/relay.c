@@ -158,8 +158,9 @@ struct Relay {
         RedisTail *tail;
         int store_up; /* loop: the store state subscribers were told */
         char store_why[200];
-        int mirror_ready; /* loop: the copy has caught up with the stream once */
-        int fatal;        /* loop: Relay_run stops with an error */
+        int mirror_ready;   /* loop: the copy has caught up with the stream once */
+        int64_t acked_last; /* loop: the highest seq this relay answered 2xx */
+        int fatal;          /* loop: Relay_run stops with an error */
 };
 
 static void redis_commit(Relay *r);
@@ -393,6 +394,18 @@ static void sync_done(Relay *r)
         sub_wake_all(r);
 }
 
+/* The requests of the batch being committed wait for its answer, in order. */
+static void waiting_to_inflight(Relay *r)
+{
+        if (r->ninflight + r->nwaiting > r->capinflight) {
+                r->capinflight = 2 * (r->ninflight + r->nwaiting);
+                r->inflight = xrealloc(r->inflight, r->capinflight * sizeof *r->inflight);
+        }
+        memcpy(r->inflight + r->ninflight, r->waiting, r->nwaiting * sizeof *r->waiting);
+        r->ninflight += r->nwaiting;
+        r->nwaiting = 0;
+}
+
 /* Loop: write the batch received since the last turn and hand it to the syncer
  * (group commit). Every request of the batch is answered once it is durable. */
 static void commit(lws_sorted_usec_list_t *sul)
@@ -429,13 +442,7 @@ static void commit(lws_sorted_usec_list_t *sul)
         }
         r->written += (off_t)r->pend_len;
         r->pend_len = 0;
-        if (r->ninflight + r->nwaiting > r->capinflight) {
-                r->capinflight = 2 * (r->ninflight + r->nwaiting);
-                r->inflight = xrealloc(r->inflight, r->capinflight * sizeof *r->inflight);
-        }
-        memcpy(r->inflight + r->ninflight, r->waiting, r->nwaiting * sizeof *r->waiting);
-        r->ninflight += r->nwaiting;
-        r->nwaiting = 0;
+        waiting_to_inflight(r);
         pthread_mutex_lock(&r->mu);
         r->sync_want = r->written;
         r->sync_want_seq = r->next_seq - 1;
@@ -457,13 +464,7 @@ static void redis_commit(Relay *r)
 {
         if (!r->nrq)
                 return;
-        if (r->ninflight + r->nwaiting > r->capinflight) {
-                r->capinflight = 2 * (r->ninflight + r->nwaiting);
-                r->inflight = xrealloc(r->inflight, r->capinflight * sizeof *r->inflight);
-        }
-        memcpy(r->inflight + r->ninflight, r->waiting, r->nwaiting * sizeof *r->waiting);
-        r->ninflight += r->nwaiting;
-        r->nwaiting = 0;
+        waiting_to_inflight(r);
         pthread_mutex_lock(&r->mu);
         if (r->nwq + r->nrq > r->capwq) {
                 r->capwq = 2 * (r->nwq + r->nrq);
@@ -739,6 +740,8 @@ static void redis_done(Relay *r)
                 p->seq = res[k];
                 if (p->seq > 0)
                         r->durable++;
+                if (p->seq > r->acked_last)
+                        r->acked_last = p->seq;
                 else
                         count_refused(r, "log_write_failed", 1);
                 answer(p, p->seq > 0);
@@ -1096,7 +1099,9 @@ static int sub_writeable(Relay *r, Sub *s)
                 if (lws_write(s->wsi, s->batch + LWS_PRE, used, LWS_WRITE_RAW) < (int)used)
                         return -1;
                 s->progress_ms = wall_ms();
-        } else if (s->at_end && s->mark && !s->marked && (!r->redis || r->mirror_ready)) {
+        } else if (s->at_end && s->mark && !s->marked &&
+                   (!r->redis || (r->mirror_ready && r->last_seq >= r->acked_last))) {
+                /* with Redis: once the copy holds what this relay acknowledged */
                 /* everything durable has been sent: tell a subscriber that asked
                  * (capmon check) where the log ended at that moment */
                 char m[64];

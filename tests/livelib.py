@@ -104,16 +104,7 @@ def now_ms():
 
 def post_signed(port, body):
     """POST a signed webhook body to the relay's /zoom with urllib; the HTTP status."""
-    ts = int(now_ms() / 1000)
-    req = urllib.request.Request("http://127.0.0.1:%d/zoom" % port, data=body, method="POST",
-                                 headers={"content-type": "application/json",
-                                          "x-zm-request-timestamp": str(ts),
-                                          "x-zm-signature": sign(body, ts)})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
+    return post_signed_seq(port, body)[0]
 
 
 def zoom_env(oauth_port, ws_port):
