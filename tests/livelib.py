@@ -348,9 +348,15 @@ def export_stream(port, stream, path):
     """Write the stream as a capmon log (docs/formats.md), independently of
     capmon: one {"seq","recv","src","body"} line per entry, seq being the
     number after '-' of the entry ID. Returns the records written."""
+    return write_stream_log(stream_entries(port, stream), path)
+
+
+def write_stream_log(entries, path):
+    """export_stream's writing part, for entries read elsewhere (as
+    stream_entries gives them)."""
     recs = []
     with open(path, "w") as f:
-        for eid, fields in stream_entries(port, stream):
+        for eid, fields in entries:
             rec = {"seq": int(eid.split("-")[1]), "recv": int(fields["recv"]),
                    "src": fields["src"].decode(), "body": json.loads(fields["body"])}
             recs.append(rec)
