@@ -74,6 +74,7 @@ typedef struct Sub {
         int64_t since;            /* send records with seq > since */
         int64_t sent;             /* last seq sent */
         int64_t gap_from, gap_to; /* a gap notice to send first, when gap_to > 0 */
+        int gap_check;            /* Redis: opened before the copy's first seq was known */
         unsigned char *batch;     /* frames being sent (LWS_PRE headroom) */
         size_t batch_cap;
         char *line; /* the line read and not yet sent */
@@ -520,8 +521,13 @@ static int redis_write(Relay *r, RedisConn *c, const RItem *items, size_t n, int
         pthread_mutex_unlock(&r->mu);
         for (size_t i = 0; i < n; i++) {
                 redisReply *rep = redis_reply(c);
-                if (!rep)
+                if (!rep) {
+                        /* the XADDs answered so far are in the stream; with
+                         * --wait-replicas they are not acknowledged without WAIT */
+                        for (size_t j = 0; j < i && r->cfg.redis_wait > 0; j++)
+                                res[j] = -1;
                         return xsnprintf(why, whylen, "%s", redis_error(c)), -1;
+                }
                 if (rep->type == REDIS_REPLY_STRING)
                         res[i] = redis_id_seq(rep->str, rep->len);
                 if (res[i] > 0 && res[i] <= known && !r->w_back) {
@@ -542,8 +548,11 @@ static int redis_write(Relay *r, RedisConn *c, const RItem *items, size_t n, int
         }
         if (r->cfg.redis_wait > 0) {
                 redisReply *rep = redis_reply(c);
-                if (!rep)
+                if (!rep) { /* no WAIT answer: the replicas are not known to have them */
+                        for (size_t i = 0; i < n; i++)
+                                res[i] = -1;
                         return xsnprintf(why, whylen, "%s", redis_error(c)), -1;
+                }
                 if (rep->type != REDIS_REPLY_INTEGER || rep->integer < r->cfg.redis_wait) {
                         /* in the stream, but not on enough replicas: refused, so
                          * Zoom retries (the copy is a duplicate the monitors drop) */
@@ -954,14 +963,19 @@ static int query_meetings(struct lws *wsi, MeetingFilter *f)
         MeetingFilter tmp = {0};
         int rc = 0;
         for (int i = 0; rc == 0; i++) {
+                /* an empty fragment ("a=1&&meeting=5", "?&meeting=5") has
+                 * length 0 too: only lws_hdr_copy_fragment's -1 ends the list */
                 int fl = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
-                if (fl <= 0)
-                        break;
+                if (fl < 0)
+                        fl = 0;
                 char *frag = xmalloc((size_t)fl + 1);
-                if (lws_hdr_copy_fragment(wsi, frag, fl + 1, WSI_TOKEN_HTTP_URI_ARGS, i) >= 0 &&
-                    strncmp(frag, "meeting=", 8) == 0 && MeetingFilter_add(&tmp, frag + 8))
+                int got = lws_hdr_copy_fragment(wsi, frag, fl + 1, WSI_TOKEN_HTTP_URI_ARGS, i);
+                if (got >= 0 && strncmp(frag, "meeting=", 8) == 0 &&
+                    MeetingFilter_add(&tmp, frag + 8))
                         rc = -1;
                 free(frag);
+                if (got < 0)
+                        break;
         }
         if (f && !rc)
                 *f = tmp;
@@ -1023,6 +1037,15 @@ static int sub_writeable(Relay *r, Sub *s)
                         return -1;
                 lws_callback_on_writable(s->wsi);
                 return 0;
+        }
+        if (s->gap_check && r->first_seq > 0) {
+                /* the copy's first records are in: a since before them is a gap,
+                 * as sub_open would have said had they been there */
+                s->gap_check = 0;
+                if (s->since + 1 < r->first_seq) {
+                        s->gap_from = s->since + 1;
+                        s->gap_to = r->first_seq - 1;
+                }
         }
         if (s->gap_to > 0) {
                 char g[96];
@@ -1150,10 +1173,13 @@ static int sub_open(Relay *r, Sub *s, struct lws *wsi, int64_t since)
                           strerror(errno));
                 return -1;
         }
-        if (r->redis && since > r->last_seq) {
+        if (r->redis && (since > r->last_seq || !r->first_seq)) {
                 /* the shared stream: another relay's copy may be a little
-                 * ahead of this one; the records come */
-                if (r->mirror_ready)
+                 * ahead of this one; the records come. An empty copy (not
+                 * read yet): whether since is before its first seq (a gap) is
+                 * judged in sub_writeable once that seq is known. */
+                s->gap_check = !r->first_seq;
+                if (r->mirror_ready && since > r->last_seq)
                         relay_log(r, "subscriber %s asks since=%lld beyond seq %lld: waiting",
                                   s->peer, (long long)since, (long long)r->last_seq);
         } else if (since > r->last_seq) {
