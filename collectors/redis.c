@@ -1037,7 +1037,8 @@ static int jitter(RedisTail *t, int ms)
         return ms * 3 / 4 + (int)(t->rng % (uint64_t)(ms / 2 + 1)); /* 75%..125% */
 }
 
-/* On a new connection after seq `last`: is the stream still the one we read?
+/* On a new connection, and when idle at the end, after seq `last`: is the
+ * stream still the one we read?
  * Its last-generated-id below `last` (or the key gone) means Redis lost its
  * data and the stream started again. -1 when it did (*now: its last seq). */
 static int went_back(RedisConn *c, const RedisTail *t, int64_t last, int64_t *now)
@@ -1164,7 +1165,7 @@ static void *tail_main(void *arg)
                                 break;
                         }
                         size_t n = 0;
-                        int d = 0;
+                        int d = 0, idle = r->type == REDIS_REPLY_NIL;
                         if (r->type == REDIS_REPLY_ERROR) {
                                 xsnprintf(why, sizeof why, "XREAD: %.250s", r->str);
                                 d = -1;
@@ -1184,6 +1185,24 @@ static void *tail_main(void *arg)
                                 break;
                         }
                         backoff = 500; /* a working connection */
+                        if (idle && last > 0 && went_back(c, t, last, &now)) {
+                                /* deleted or recreated while we stayed connected
+                                 * (DEL, FLUSHALL): as on a reconnection */
+                                char m[300];
+                                xsnprintf(m, sizeof m,
+                                          "the stream %s went back from seq %lld to %lld (it was "
+                                          "deleted?): reading it again from the start",
+                                          t->u.stream, (long long)last, (long long)now);
+                                tell(t, 0, m);
+                                tell(t, 1, NULL);
+                                last = 0;
+                                xsnprintf(cursor, sizeof cursor, "0-0");
+                                continue;
+                        }
+                        if (c->dead) {
+                                xsnprintf(why, sizeof why, "%s", redis_error(c));
+                                break;
+                        }
                         if (n == (size_t)asked && count < t->count)
                                 count = count * 2 < t->count ? count * 2 : t->count;
                         if (!caught && n < (size_t)asked) {

@@ -495,6 +495,9 @@ static int redis_write(Relay *r, RedisConn *c, const RItem *items, size_t n, int
                 redisReply *rep = redis_command(c, 1, argv, argl);
                 if (!rep)
                         return xsnprintf(why, whylen, "%s", redis_error(c)), -1;
+                if (rep->type != REDIS_REPLY_STATUS || strcmp(rep->str, "PONG") != 0)
+                        xsnprintf(why, whylen, "PING: %.150s", /* LOADING, NOAUTH... */
+                                  rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
                 freeReplyObject(rep);
                 return 0;
         }
@@ -573,9 +576,10 @@ static void *writer_main(void *arg)
 {
         Relay *r = arg;
         RedisConn *c = NULL;
+        int first = 1; /* connect at once: /healthz is right from the start */
         pthread_mutex_lock(&r->mu);
         for (;;) {
-                if (!r->quit && !r->nwq) {
+                if (!r->quit && !r->nwq && !first) {
                         struct timespec ts;
                         clock_gettime(CLOCK_REALTIME, &ts);
                         ts.tv_sec += 1;
@@ -583,6 +587,7 @@ static void *writer_main(void *arg)
                 }
                 if (r->quit && !r->nwq)
                         break;
+                first = 0;
                 RItem *items = r->wq;
                 size_t n = r->nwq;
                 r->wq = NULL;
@@ -749,10 +754,10 @@ static void redis_done(Relay *r)
                 p->seq = res[k];
                 if (p->seq > 0)
                         r->durable++;
-                if (p->seq > r->acked_last)
-                        r->acked_last = p->seq;
                 else
                         count_refused(r, "log_write_failed", 1);
+                if (p->seq > r->acked_last)
+                        r->acked_last = p->seq;
                 answer(p, p->seq > 0);
         }
         if (k) {

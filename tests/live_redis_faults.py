@@ -21,9 +21,12 @@ redis-data-lost: redis-server (without AOF) is killed and started again empty:
   already had must stop with an error (docs/redis.md), and once restarted serve
   the new stream.
 redis-stream-deleted: the same with the stream deleted (DEL) while the relay
-  stays connected (not in tests/meson.build yet: the relay does not notice).
+  stays connected (registered as fault-redis-stream-deleted).
+redis-deleted-idle: the stream deleted while the relay is idle, then recreated
+  by another writer: the relay stops.
+redis-wait: --wait-replicas with a real replica.
 usage: live_redis_faults.py CAPMON JSONCMP relay-kill9|redis-restart|redis-data-lost|
-       redis-stream-deleted
+       redis-stream-deleted|redis-deleted-idle|redis-wait
 (exit 77, skipped, without redis-server)"""
 import collections
 import os
@@ -402,6 +405,36 @@ def redis_wait(capmon, jsoncmp, d):
           "frozen: 503, then 200 again")
 
 
+def redis_deleted_idle(capmon, jsoncmp, d):
+    """The stream deleted while the relay is idle and stays connected, then
+    recreated by another writer: the relay must notice (its copy would mix two
+    numberings) and stop rather than serve the new entries under old seqs."""
+    rport = L.free_port()
+    L.start_redis(rport, os.path.join(d, "redis"), aof=False)
+    pa = L.free_port()
+    errpath = os.path.join(d, "relay-a.err")
+    ra = L.start_relay_redis(capmon, pa, rport, STREAM, errpath)
+    for i in range(5):
+        st, seq = L.post_signed_seq(pa, L.meeting_body("join", 70000 + i, MEETINGS[0]))
+        if (st, seq) != (200, i + 1):
+            L.fail("POST %d: %s %r" % (i, st, seq))
+    time.sleep(1.5)  # idle: the relay's reader waits in XREAD BLOCK
+    r = L.redis_client(rport)
+    r.delete(STREAM)
+    time.sleep(2.5)  # at least one idle XREAD sees the stream gone
+    for i in range(3):  # another writer starts the stream again: 0-1, 0-2, 0-3
+        r.xadd(STREAM, {"recv": str(L.now_ms()), "src": "webhook",
+                        "body": L.meeting_body("join", 71000 + i, MEETINGS[0])}, id="0-*")
+    L.wait_for(lambda: ra.poll() is not None, 10, "the relay to stop on the recreated stream")
+    if ra.returncode == 0:
+        L.fail("the relay stopped with status 0")
+    if "went back" not in open(errpath).read():
+        L.fail("the relay's log does not say the stream went back")
+    L.log("ok: stream deleted while the relay was idle and connected, then recreated by "
+          "another writer: the relay stopped (exit %d) instead of serving seqs 1..3 again"
+          % ra.returncode)
+
+
 def shutil_rm(path):
     subprocess.run(["rm", "-rf", path], timeout=30)
 
@@ -412,6 +445,7 @@ def main():
     d = L.workdir()
     {"relay-kill9": relay_kill9, "redis-restart": redis_restart,
      "redis-data-lost": redis_data_lost, "redis-wait": redis_wait,
+     "redis-deleted-idle": redis_deleted_idle,
      "redis-stream-deleted": lambda c, j, d: redis_data_lost(c, j, d, "del")}[which](
          capmon, jsoncmp, d)
     L.check_no_sanitizer_report(*[os.path.join(d, "relay-%s.err" % n) for n in "ab"])
