@@ -453,62 +453,39 @@ static ssize_t ssl_result(RedisConn *c, int n, int e, int sys, short *want, cons
         return conn_fail(c, "%s %s: TLS: %s", what, c->addr, ssl_errtext(eb, sizeof eb));
 }
 
-static ssize_t io_read(RedisConn *c, char *buf, size_t len, short *want)
+/* One recv/send (or SSL_read/SSL_write) of up to len bytes: the count, 0 when
+ * the peer closed, -2 with *want set when it would block, -1 on an error
+ * (conn_fail). out: NULL to receive into in, else the bytes to send. */
+static ssize_t io_xfer(RedisConn *c, char *in, const char *out, size_t len, short *want)
 {
+        const char *what = out ? "sending to" : "reading from";
         if (!c->ssl) {
                 for (;;) {
-                        ssize_t n = recv(c->fd, buf, len, 0);
+                        ssize_t n =
+                            out ? send(c->fd, out, len, MSG_NOSIGNAL) : recv(c->fd, in, len, 0);
                         if (n >= 0)
                                 return n;
                         if (errno == EINTR)
                                 continue;
                         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                                *want = POLLIN;
+                                *want = out ? POLLOUT : POLLIN;
                                 return -2;
                         }
-                        if (errno == ECONNRESET)
+                        if (errno == ECONNRESET || (out && errno == EPIPE))
                                 return 0;
-                        return conn_fail(c, "reading from %s: %s", c->addr, strerror(errno));
+                        return conn_fail(c, "%s %s: %s", what, c->addr, strerror(errno));
                 }
         }
         PipeGuard g;
         guard_on(c, &g);
         ERR_clear_error();
         errno = 0;
-        int n = SSL_read(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+        int max = len > INT_MAX ? INT_MAX : (int)len;
+        int n = out ? SSL_write(c->ssl, out, max) : SSL_read(c->ssl, in, max);
         int e = n > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, n);
         int sys = errno;
         guard_off(&g);
-        return ssl_result(c, n, e, sys, want, "reading from");
-}
-
-static ssize_t io_write(RedisConn *c, const char *buf, size_t len, short *want)
-{
-        if (!c->ssl) {
-                for (;;) {
-                        ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-                        if (n >= 0)
-                                return n;
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                                *want = POLLOUT;
-                                return -2;
-                        }
-                        if (errno == EPIPE || errno == ECONNRESET)
-                                return 0;
-                        return conn_fail(c, "sending to %s: %s", c->addr, strerror(errno));
-                }
-        }
-        PipeGuard g;
-        guard_on(c, &g);
-        ERR_clear_error();
-        errno = 0;
-        int n = SSL_write(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-        int e = n > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, n);
-        int sys = errno;
-        guard_off(&g);
-        return ssl_result(c, n, e, sys, want, "sending to");
+        return ssl_result(c, n, e, sys, want, what);
 }
 
 int redis_flush(RedisConn *c)
@@ -517,7 +494,7 @@ int redis_flush(RedisConn *c)
                 return -1;
         while (c->off < c->len) {
                 short want = POLLOUT;
-                ssize_t n = io_write(c, c->out + c->off, c->len - c->off, &want);
+                ssize_t n = io_xfer(c, NULL, c->out + c->off, c->len - c->off, &want);
                 if (n > 0) {
                         c->off += (size_t)n;
                         continue;
@@ -571,7 +548,7 @@ static int fill(RedisConn *c)
         char buf[65536];
         for (;;) {
                 short want = POLLIN;
-                ssize_t n = io_read(c, buf, sizeof buf, &want);
+                ssize_t n = io_xfer(c, buf, NULL, sizeof buf, &want);
                 if (n > 0) {
                         if (redisReaderFeed(c->rd, buf, (size_t)n) != REDIS_OK)
                                 return conn_fail(c, "protocol error from %s: %s", c->addr,
