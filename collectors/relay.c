@@ -852,38 +852,37 @@ static int on_accept(void *ud, struct lws *wsi, IngestConn *c, const char *src, 
                      size_t len)
 {
         Relay *r = ud;
-        char *rec;
-        int64_t seq = r->redis ? INT64_MAX / 2 : r->next_seq, recv = wall_ms();
-        size_t n = Record_format(&rec, seq, recv, src, body, len, NULL);
-        if (n > RELAY_FRAME_MAX) {
-                free(rec);
-                return -1;
-        }
-        if (r->redis) { /* the seq is Redis's answer */
-                free(rec);
+        int64_t seq = 0, recv = wall_ms();
+        if (r->redis) {
+                /* the seq is Redis's answer, and each relay's reader formats the
+                 * record; ingest took a JSON object of at most --body-max
+                 * (<= LOG_LINE_MAX / 2), so it fits a frame */
                 if (r->nrq == r->caprq) {
                         r->caprq = r->caprq ? 2 * r->caprq : 64;
                         r->rq = xrealloc(r->rq, r->caprq * sizeof *r->rq);
                 }
                 RItem *it = &r->rq[r->nrq++];
-                it->body = xmalloc(len + 1);
-                memcpy(it->body, body, len);
-                it->body[len] = 0;
+                it->body = xstrndup(body, len);
                 it->len = len;
                 it->recv = recv;
                 xsnprintf(it->src, sizeof it->src, "%s", src);
-                seq = 0;
-                goto queued;
+        } else {
+                char *rec;
+                seq = r->next_seq;
+                size_t n = Record_format(&rec, seq, recv, src, body, len, NULL);
+                if (n > RELAY_FRAME_MAX) {
+                        free(rec);
+                        return -1;
+                }
+                if (r->pend_len + n > r->pend_cap) {
+                        r->pend_cap = (r->pend_len + n) * 2;
+                        r->pend = xrealloc(r->pend, r->pend_cap);
+                }
+                memcpy(r->pend + r->pend_len, rec, n);
+                r->pend_len += n;
+                free(rec);
+                r->next_seq++;
         }
-        if (r->pend_len + n > r->pend_cap) {
-                r->pend_cap = (r->pend_len + n) * 2;
-                r->pend = xrealloc(r->pend, r->pend_cap);
-        }
-        memcpy(r->pend + r->pend_len, rec, n);
-        r->pend_len += n;
-        free(rec);
-        r->next_seq++;
-queued:
         if (r->nwaiting == r->capwaiting) {
                 r->capwaiting = r->capwaiting ? 2 * r->capwaiting : 64;
                 r->waiting = xrealloc(r->waiting, r->capwaiting * sizeof *r->waiting);
