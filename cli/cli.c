@@ -7,14 +7,6 @@
 
 #include "util.h"
 
-const char *const COMMON_HELP =
-    "  --config FILE        configuration file (JSON; see capmon(1), docs/config.md)\n"
-    "  --roster FILE        roster CSV: delegation,name,email,registrant_id\n"
-    "  --capacity N         participant capacity of every meeting (default 1000)\n"
-    "  --video-limit N      videos shown in the gallery (default 49)\n"
-    "  --strict             stop at the first invalid record (exit 1)\n"
-    "  --no-color           no colours (also when NO_COLOR is set)\n";
-
 void cli_error(const char *fmt, ...)
 {
         va_list ap;
@@ -25,76 +17,213 @@ void cli_error(const char *fmt, ...)
         va_end(ap);
 }
 
-int cli_usage_error(const char *cmd, const char *fmt, ...)
+/* ---- the option tables ---- */
+
+#define HELP_COL 23 /* where the options' help text starts */
+
+static int vusage(const CliCommand *c, const char *fmt, va_list ap)
+{
+        FILE *f = c->nagios ? stdout : stderr;
+        if (c->nagios)
+                fputs("CAPMON UNKNOWN - ", f);
+        fprintf(f, "capmon %s: ", c->name);
+        vfprintf(f, fmt, ap);
+        fprintf(f, " (see 'capmon %s --help')\n", c->name);
+        return c->nagios ? 3 : EXIT_USAGE;
+}
+
+int cli_usage(const CliCommand *c, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        fprintf(stderr, "capmon %s: ", cmd);
-        vfprintf(stderr, fmt, ap);
-        fprintf(stderr, " (see 'capmon %s --help')\n", cmd);
+        int rc = vusage(c, fmt, ap);
         va_end(ap);
-        return EXIT_USAGE;
+        return rc;
 }
 
-int cli_int(const char *opt, const char *arg, int min, int max, int *out)
+int cli_check_source(const CliCommand *c, const char *spec)
 {
-        int64_t v;
-        if (parse_int64(arg, &v) || v < min || v > max) {
-                cli_error("%s: expected a whole number from %d to %d, got \"%s\"", opt, min, max,
-                          arg);
-                return -1;
+        static const char *const http[][2] = {{"http://", "ws://"}, {"https://", "wss://"}};
+        for (size_t i = 0; i < sizeof http / sizeof http[0]; i++) {
+                size_t n = strlen(http[i][0]);
+                if (strncmp(spec, http[i][0], n) == 0)
+                        return cli_usage(c, "%s: a relay streams over WebSocket: %s%s", spec,
+                                         http[i][1], spec + n);
         }
-        *out = (int)v;
-        return 0;
+        return CLI_RUN;
 }
 
-int cli_double(const char *opt, const char *arg, double min, double max, double *out)
+static void help_line(FILE *f, const char *label, const char *text)
 {
-        double v;
-        if (parse_double(arg, &v) || !(v >= min && v <= max)) {
-                cli_error("%s: expected a number from %g to %g, got \"%s\"", opt, min, max, arg);
-                return -1;
+        int col = fprintf(f, "  %s", label);
+        for (const char *t = text; *t;) {
+                const char *nl = strchr(t, '\n');
+                size_t n = nl ? (size_t)(nl - t) : strlen(t);
+                if (col >= HELP_COL - 1) { /* a long label: its text on the next line */
+                        fputc('\n', f);
+                        col = 0;
+                }
+                fprintf(f, "%*s%.*s\n", HELP_COL - col, "", (int)n, t);
+                col = 0;
+                t += n + (nl != NULL);
         }
-        *out = v;
-        return 0;
 }
 
-int cli_common_opt(CommonOpts *o, int opt, const char *arg)
+void cli_help(const CliCommand *c, FILE *f)
 {
-        switch (opt) {
-        case OPT_CONFIG:
-                o->config = arg;
-                return 1;
-        case OPT_ROSTER:
-                o->roster = arg;
-                return 1;
-        case OPT_CAPACITY:
-                return cli_int("--capacity", arg, 1, 10000000, &o->capacity) ? -1 : 1;
-        case OPT_VIDEO_LIMIT:
-                return cli_int("--video-limit", arg, 1, 1000000, &o->video_limit) ? -1 : 1;
-        case OPT_STRICT:
-                o->strict = 1;
-                return 1;
-        case OPT_NO_COLOR:
-                o->no_color = 1;
-                return 1;
-        case OPT_RECORD:
-                o->record = arg;
-                return 1;
-        case OPT_HOOK:
-                o->hooks = xrealloc(o->hooks, (o->nhooks + 1) * sizeof(char *));
-                o->hooks[o->nhooks++] = arg;
-                return 1;
-        default:
+        fprintf(f, "usage: capmon %s %s\n\n%s\n", c->name, c->synopsis, c->about);
+        for (const CliOpt *o = c->opts; o->name; o++) {
+                char label[80];
+                if (o->shortname)
+                        xsnprintf(label, sizeof label, "-%c, --%s%s%s", o->shortname, o->name,
+                                  o->arg ? " " : "", o->arg ? o->arg : "");
+                else
+                        xsnprintf(label, sizeof label, "--%s%s%s", o->name, o->arg ? " " : "",
+                                  o->arg ? o->arg : "");
+                help_line(f, label, o->help);
+        }
+        help_line(f, "-h, --help", "this help");
+        if (c->more && *c->more)
+                fprintf(f, "\n%s", c->more);
+}
+
+static const CliOpt *find_long(const CliCommand *c, const char *name, size_t len)
+{
+        for (const CliOpt *o = c->opts; o->name; o++) {
+                if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+                        return o;
+        }
+        return NULL;
+}
+
+static const CliOpt *find_short(const CliCommand *c, char ch)
+{
+        for (const CliOpt *o = c->opts; o->name; o++) {
+                if (o->shortname == ch)
+                        return o;
+        }
+        return NULL;
+}
+
+/* Store value (NULL for a flag) by o's kind. 0, or -1 with the reason in err. */
+static int set_opt(const CliOpt *o, void *opts, const char *value, char *err, size_t errlen)
+{
+        char *field = (char *)opts + o->offset;
+        int64_t i;
+        double d;
+        switch (o->kind) {
+        case CLI_FLAG:
+                *(int *)(void *)field = 1;
+                return 0;
+        case CLI_STRING:
+                *(const char **)(void *)field = value;
+                return 0;
+        case CLI_INT:
+                if (parse_int64(value, &i) || (double)i < o->min || (double)i > o->max) {
+                        xsnprintf(err, errlen,
+                                  "expected a whole number from %.0f to %.0f, got \"%s\"", o->min,
+                                  o->max, value);
+                        return -1;
+                }
+                *(int *)(void *)field = (int)i;
+                return 0;
+        case CLI_DOUBLE:
+                if (parse_double(value, &d) || !(d >= o->min && d <= o->max)) {
+                        xsnprintf(err, errlen, "expected a number from %g to %g, got \"%s\"",
+                                  o->min, o->max, value);
+                        return -1;
+                }
+                *(double *)(void *)field = d;
+                return 0;
+        case CLI_LIST: {
+                CliList *l = (CliList *)(void *)field;
+                l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+                l->v[l->n++] = value;
                 return 0;
         }
+        case CLI_CALL:
+                return o->call(opts, value, err, errlen);
+        }
+        return -1;
 }
 
-void cli_common_free(CommonOpts *o)
+/* One option at argv[*i]: 0 (with *i on its last argument), or a usage error's status. */
+static int parse_opt(const CliCommand *c, void *opts, int argc, char **argv, int *i)
 {
-        free(o->hooks);
-        o->hooks = NULL;
-        o->nhooks = 0;
+        const char *a = argv[*i], *value = NULL;
+        const CliOpt *o;
+        char shown[64], err[512];
+        if (a[1] == '-') {
+                const char *eq = strchr(a + 2, '=');
+                size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+                o = find_long(c, a + 2, len);
+                xsnprintf(shown, sizeof shown, "--%.*s", (int)len, a + 2);
+                if (o && eq && !o->arg)
+                        return cli_usage(c, "%s takes no value", shown);
+                if (eq)
+                        value = eq + 1;
+        } else {
+                o = find_short(c, a[1]);
+                xsnprintf(shown, sizeof shown, "-%c", a[1]);
+                if (o && a[2]) {
+                        if (!o->arg)
+                                return cli_usage(c, "%s takes no value", shown);
+                        value = a + 2;
+                }
+        }
+        if (!o)
+                return cli_usage(c, "unknown option %s", a[1] == '-' ? shown : a);
+        if (o->arg && !value) {
+                /* the next argument, unless there is none or it is an option */
+                if (*i + 1 >= argc || strncmp(argv[*i + 1], "--", 2) == 0)
+                        return cli_usage(c, "%s needs a value (%s)", shown, o->arg);
+                value = argv[++*i];
+        }
+        if (set_opt(o, opts, value, err, sizeof err))
+                return cli_usage(c, "%s: %s", shown, err);
+        return 0;
+}
+
+int cli_parse(const CliCommand *c, void *opts, int argc, char **argv, char ***ops, size_t *nops)
+{
+        size_t n = 0;
+        int only_operands = 0, rc = CLI_RUN;
+        for (int i = 1; i < argc && rc == CLI_RUN; i++) {
+                char *a = argv[i];
+                if (only_operands || a[0] != '-' || a[1] == '\0')
+                        argv[n++] = a; /* n < i: that slot was read already */
+                else if (strcmp(a, "--") == 0)
+                        only_operands = 1;
+                else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+                        cli_help(c, stdout), rc = 0;
+                else if ((rc = parse_opt(c, opts, argc, argv, &i)) == 0)
+                        rc = CLI_RUN;
+        }
+        if (rc == CLI_RUN && n < c->min_operands)
+                rc = cli_usage(c, "no %s given", c->operand);
+        else if (rc == CLI_RUN && n > c->max_operands)
+                rc = c->max_operands == 0 ? cli_usage(c, "unexpected argument \"%s\"", argv[0])
+                                          : cli_usage(c, "%zu %ss given, at most %zu", n,
+                                                      c->operand, c->max_operands);
+        if (rc != CLI_RUN) {
+                cli_free(c, opts);
+                return rc;
+        }
+        *ops = argv;
+        *nops = n;
+        return CLI_RUN;
+}
+
+void cli_free(const CliCommand *c, void *opts)
+{
+        for (const CliOpt *o = c->opts; o->name; o++) {
+                if (o->kind != CLI_LIST)
+                        continue;
+                CliList *l = (CliList *)(void *)((char *)opts + o->offset);
+                free(l->v);
+                l->v = NULL;
+                l->n = 0;
+        }
 }
 
 int cli_load_config(const CommonOpts *o, Config *cfg)
@@ -119,13 +248,13 @@ int cli_load_config(const CommonOpts *o, Config *cfg)
                 for (size_t i = 0; i < cfg->nmeetings; i++)
                         cfg->meetings[i].video_limit = 0;
         }
-        if (o->nhooks) {
+        if (o->hooks.n) {
                 for (size_t i = 0; i < cfg->nhooks; i++)
                         free(cfg->hooks[i]);
-                cfg->hooks = xrealloc(cfg->hooks, o->nhooks * sizeof(char *));
-                for (size_t i = 0; i < o->nhooks; i++)
-                        cfg->hooks[i] = xstrdup(o->hooks[i]);
-                cfg->nhooks = o->nhooks;
+                cfg->hooks = xrealloc(cfg->hooks, o->hooks.n * sizeof(char *));
+                for (size_t i = 0; i < o->hooks.n; i++)
+                        cfg->hooks[i] = xstrdup(o->hooks.v[i]);
+                cfg->nhooks = o->hooks.n;
         }
         return 0;
 }

@@ -8,31 +8,54 @@
 #include "cli.h"
 #include "util.h"
 
-static const char CHECK_HELP[] =
-    "usage: capmon check [OPTIONS] SOURCE\n"
-    "\n"
+typedef struct CheckOpts {
+        CommonOpts common;
+        double warn, crit; /* percent of the capacity; -1: the configuration's */
+        double timeout;
+        const char *meeting; /* --meeting ID: report on this meeting */
+} CheckOpts;
+
+static const CliOpt CHECK_OPTS[] = {
+    {"warning", 'w', CLI_DOUBLE, offsetof(CheckOpts, warn), "P",
+     "capacity warning at P % of the capacity (default 90)", 0.001, 1000, NULL},
+    {"critical", 'c', CLI_DOUBLE, offsetof(CheckOpts, crit), "P",
+     "capacity critical at P % of the capacity (default 100)", 0.001, 1000, NULL},
+    {"timeout", 't', CLI_DOUBLE, offsetof(CheckOpts, timeout), "S",
+     "give up (UNKNOWN) after S seconds (default 10)", 0.001, 3600, NULL},
+    {"meeting", 0, CLI_STRING, offsetof(CheckOpts, meeting), "ID",
+     "report on meeting ID (its id or uuid) and its alerts only,\n"
+     "instead of the fullest live meeting",
+     0, 0, NULL},
+    CLI_OPT_CONFIG(CheckOpts),
+    CLI_OPT_ROSTER(CheckOpts),
+    CLI_OPT_CAPACITY(CheckOpts),
+    CLI_OPT_VIDEO_LIMIT(CheckOpts),
+    CLI_OPT_END,
+};
+
+static const CliCommand CHECK_CMD = {
+    "check",
+    "[OPTIONS] SOURCE",
     "Nagios/Icinga plugin: reads SOURCE (an event log file; '-' reads standard input;\n"
     "or a relay stream ws://HOST:PORT[/events] or wss://..., token from CAPMON_TOKEN,\n"
     "read until the relay says it has sent its whole log), applies capmon's rules and\n"
     "prints one status line with performance data:\n"
-    "  CAPMON WARNING - 948/1000 participants, ... | participants=948;900;1000;0;1000 ...\n"
-    "\n"
-    "  -w, --warning P      capacity warning at P %% of the capacity (default 90)\n"
-    "  -c, --critical P     capacity critical at P %% of the capacity (default 100)\n"
-    "  -t, --timeout S      give up (UNKNOWN) after S seconds (default 10)\n"
-    "%s"
-    "  -h, --help           this help\n"
-    "\n"
+    "  CAPMON WARNING - 948/1000 participants, ... | participants=948;900;1000;0;1000 ...\n",
+    CHECK_OPTS,
     "The state is the worst alert firing at the end of the source (every rule of the\n"
     "configuration counts, with its hysteresis), the figures those of the fullest live\n"
-    "meeting. Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (source unreadable,\n"
-    "no meeting in it, relay unreachable, token refused, timeout, or a usage error).\n"
-    "See docs/report.md.\n";
+    "meeting (or of --meeting ID). Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n"
+    "(source unreadable, no meeting in it, relay unreachable, token refused, timeout,\n"
+    "or a usage error: plugins never exit 2 for a usage error).\n"
+    "See docs/report.md.\n",
+    1,
+    1,
+    "SOURCE",
+    1,
+};
 
 enum { CHECK_OK = 0, CHECK_WARNING = 1, CHECK_CRITICAL = 2, CHECK_UNKNOWN = 3 };
 static const char *const CHECK_NAMES[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
-
-enum { OPT_WARNING = 'w', OPT_CRITICAL = 'c', OPT_TIMEOUT = 't' };
 
 /* A source fills the monitor until it is caught up: a log file to its end, a
  * relay stream (ws://, wss://) until the relay says its log has been sent. */
@@ -90,10 +113,20 @@ static void unknown(const char *fmt, const char *arg)
         printf("\n");
 }
 
-/* The meeting to show: the fullest live one, else the last one. */
-static const Meeting *pick(const State *s)
+/* The meeting to show: meeting `want` (its id or uuid) when given, else the fullest
+ * live one, else the last one. */
+static const Meeting *pick(const State *s, const char *want)
 {
         const Meeting *best = NULL;
+        if (want) {
+                for (size_t i = 0; i < State_meeting_count(s); i++) {
+                        const Meeting *mt = State_meeting(s, i);
+                        if ((mt->id && strcmp(mt->id, want) == 0) ||
+                            (mt->uuid && strcmp(mt->uuid, want) == 0))
+                                return mt;
+                }
+                return NULL;
+        }
         for (size_t i = 0; i < State_meeting_count(s); i++) {
                 const Meeting *mt = State_meeting(s, i);
                 if (mt->ended)
@@ -116,12 +149,15 @@ static void plain(char *s)
         }
 }
 
-static int report(const Monitor *m, const Config *cfg, const char *source)
+static int report(const Monitor *m, const Config *cfg, const char *source, const char *want)
 {
         const State *s = Monitor_state(m);
-        const Meeting *mt = pick(s);
+        const Meeting *mt = pick(s, want);
         if (!mt) {
-                unknown("no meeting in %s", source);
+                if (want)
+                        printf("CAPMON UNKNOWN - no meeting %s in %s\n", want, source);
+                else
+                        unknown("no meeting in %s", source);
                 return CHECK_UNKNOWN;
         }
         const Alerts *al = Monitor_alerts_const(m);
@@ -132,6 +168,8 @@ static int report(const Monitor *m, const Config *cfg, const char *source)
                 const Alert *a = Alerts_get(al, i);
                 if (a->status != AL_FIRING)
                         continue;
+                if (want && a->meeting && (!mt->uuid || strcmp(a->meeting, mt->uuid) != 0))
+                        continue; /* another meeting's (alerts without a meeting count) */
                 nfiring++;
                 if (!worst || a->level > worst->level)
                         worst = a;
@@ -179,87 +217,33 @@ static int report(const Monitor *m, const Config *cfg, const char *source)
         return state;
 }
 
-static int usage(const char *msg, const char *arg)
-{
-        printf("CAPMON UNKNOWN - ");
-        printf(msg, arg);
-        printf(" (see 'capmon check --help')\n");
-        return CHECK_UNKNOWN;
-}
-
 int cmd_check(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            CLI_COMMON_LONGOPTS,
-            {"warning", required_argument, NULL, OPT_WARNING},
-            {"critical", required_argument, NULL, OPT_CRITICAL},
-            {"timeout", required_argument, NULL, OPT_TIMEOUT},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
-        };
-        CommonOpts co;
-        memset(&co, 0, sizeof co);
-        double warn = -1, crit = -1, timeout = 10;
-        int c, rc;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+hw:c:t:", longopts, NULL)) != -1) {
-                int k = cli_common_opt(&co, c, optarg);
-                if (k < 0) {
-                        cli_common_free(&co);
-                        return usage("bad value for %s", argv[optind - 1]);
-                }
-                if (k > 0)
-                        continue;
-                switch (c) {
-                case 'h':
-                        printf(CHECK_HELP, COMMON_HELP);
-                        cli_common_free(&co);
-                        return 0;
-                case OPT_WARNING:
-                case OPT_CRITICAL:
-                        if (parse_double(optarg, c == OPT_WARNING ? &warn : &crit) ||
-                            !((c == OPT_WARNING ? warn : crit) > 0 &&
-                              (c == OPT_WARNING ? warn : crit) <= 1000)) {
-                                cli_common_free(&co);
-                                return usage("expected a percentage above 0, got \"%s\"", optarg);
-                        }
-                        break;
-                case OPT_TIMEOUT:
-                        if (parse_double(optarg, &timeout) || !(timeout > 0 && timeout <= 3600)) {
-                                cli_common_free(&co);
-                                return usage("expected seconds (0 to 3600) for --timeout, got "
-                                             "\"%s\"",
-                                             optarg);
-                        }
-                        break;
-                case ':':
-                        cli_common_free(&co);
-                        return usage("%s needs a value", argv[optind - 1]);
-                default:
-                        cli_common_free(&co);
-                        return usage("unknown option %s", argv[optind - 1]);
-                }
-        }
-        if (optind != argc - 1) {
-                cli_common_free(&co);
-                return usage("expected one SOURCE%s", "");
-        }
-        const char *source = argv[optind];
+        CheckOpts o;
+        memset(&o, 0, sizeof o);
+        o.warn = o.crit = -1;
+        o.timeout = 10;
+        char **ops;
+        size_t nops;
+        int rc = cli_parse(&CHECK_CMD, &o, argc, argv, &ops, &nops);
+        if (rc != CLI_RUN)
+                return rc;
+        const char *source = ops[0];
+        if ((rc = cli_check_source(&CHECK_CMD, source)) != CLI_RUN)
+                return rc;
         Config cfg;
-        if (cli_load_config(&co, &cfg)) {
-                cli_common_free(&co);
+        if (cli_load_config(&o.common, &cfg)) {
                 Config_done(&cfg);
                 unknown("cannot load the configuration%s", "");
                 return CHECK_UNKNOWN;
         }
-        cli_common_free(&co);
-        if (warn > 0)
-                cfg.cap_warn_pct = warn;
-        if (crit > 0)
-                cfg.cap_crit_pct = crit;
+        if (o.warn > 0)
+                cfg.cap_warn_pct = o.warn;
+        if (o.crit > 0)
+                cfg.cap_crit_pct = o.crit;
         if (cfg.cap_warn_pct > cfg.cap_crit_pct) {
                 Config_done(&cfg);
-                return usage("the warning level is above the critical level%s", "");
+                return cli_usage(&CHECK_CMD, "the warning level is above the critical level");
         }
         char err[512];
         Monitor *m = Monitor_new(&cfg, err, sizeof err);
@@ -269,12 +253,12 @@ int cmd_check(int argc, char **argv)
                 return CHECK_UNKNOWN;
         }
         const CheckSource *src = source_for(source);
-        if (src->read(m, source, timeout, err, sizeof err)) {
+        if (src->read(m, source, o.timeout, err, sizeof err)) {
                 plain(err);
                 unknown("%s", err);
                 rc = CHECK_UNKNOWN;
         } else {
-                rc = report(m, &cfg, source);
+                rc = report(m, &cfg, source, o.meeting);
         }
         Monitor_free(m);
         Config_done(&cfg);

@@ -13,53 +13,56 @@
 #include "loop.h"
 #include "util.h"
 
-static const char REPLAY_HELP[] =
-    "usage: capmon replay [OPTIONS] FILE...\n"
-    "\n"
+static const CliOpt REPLAY_OPTS[] = {
+    {"json", 0, CLI_FLAG, offsetof(ReplayOpts, json), NULL,
+     "print the final snapshot (JSON) on standard output", 0, 0, NULL},
+    {"tui", 0, CLI_FLAG, offsetof(ReplayOpts, tui), NULL,
+     "show the replay in the dashboard (the default when standard\n"
+     "output is a terminal); q quits, ? lists the keys",
+     0, 0, NULL},
+    {"summary", 0, CLI_FLAG, offsetof(ReplayOpts, summary), NULL,
+     "print a text summary at the end, even on a terminal", 0, 0, NULL},
+    {"max", 0, CLI_FLAG, offsetof(ReplayOpts, max), NULL,
+     "no pacing: as fast as possible (the default with --json and\n--summary)", 0, 0, NULL},
+    {"speed", 0, CLI_DOUBLE, offsetof(ReplayOpts, speed), "X",
+     "pace by recorded arrival times, X times faster (the dashboard's\ndefault: 1)", 0.001, 1e9,
+     NULL},
+    {"idle-limit", 0, CLI_DOUBLE, offsetof(ReplayOpts, idle_limit), "S",
+     "never wait more than S seconds between two records", 0, 1e9, NULL},
+    {"hooks", 0, CLI_FLAG, offsetof(ReplayOpts, hooks), NULL,
+     "run the alert hooks (--hook CMD, or \"hooks\" in the\n"
+     "configuration); without it a replay notifies nobody",
+     0, 0, NULL},
+    CLI_OPT_HOOK(ReplayOpts),
+    CLI_OPT_CONFIG(ReplayOpts),
+    CLI_OPT_ROSTER(ReplayOpts),
+    CLI_OPT_CAPACITY(ReplayOpts),
+    CLI_OPT_VIDEO_LIMIT(ReplayOpts),
+    CLI_OPT_STRICT(ReplayOpts),
+    CLI_OPT_NO_COLOR(ReplayOpts),
+    CLI_OPT_END,
+};
+
+static const CliCommand REPLAY_CMD = {
+    "replay",
+    "[OPTIONS] FILE...",
     "Replay recorded event logs (JSON Lines; '-' reads standard input) through the\n"
-    "monitor. Several files are merged into one stream by arrival time.\n"
-    "\n"
-    "  --json               print the final snapshot (JSON) on standard output\n"
-    "  --tui                show the replay in the dashboard (the default when standard\n"
-    "                       output is a terminal); q quits, ? lists the keys\n"
-    "  --summary            print a text summary at the end, even on a terminal\n"
-    "  --max                no pacing: as fast as possible\n"
-    "  --speed X            pace by recorded arrival times, X times faster (default 1)\n"
-    "  --idle-limit S       never wait more than S seconds between two records\n"
-    "  --hooks              run the alert hooks (--hook CMD, or \"hooks\" in the\n"
-    "                       configuration); without it a replay notifies nobody\n"
-    "%s"
-    "  -h, --help           this help\n"
-    "\n"
+    "monitor. Several files are merged into one stream by arrival time.\n",
+    REPLAY_OPTS,
     "On a terminal the replay is shown in the dashboard, paced by the recorded\n"
     "arrival times: p pauses, + and - change the speed, and the dashboard stays\n"
     "up at the end until q. Otherwise (or with --summary) a short text summary is\n"
-    "printed at the end. Invalid records are reported on standard error with file\n"
-    "and line (after the dashboard closes), counted and skipped. CAPMON_TUI_LOG\n"
-    "names a file for diagnostics while the dashboard runs.\n"
+    "printed at the end; --json and --summary run as fast as possible unless --speed\n"
+    "is given. Invalid records are reported on standard error with file and line\n"
+    "(after the dashboard closes), counted and skipped. CAPMON_TUI_LOG names a file\n"
+    "for diagnostics while the dashboard runs.\n"
     "Exit status: 0 done, 1 a file could not be read (or an invalid record with\n"
-    "--strict), 2 usage error.\n";
-
-enum {
-        OPT_JSON = OPT_COMMON_END + 1,
-        OPT_MAX,
-        OPT_SPEED,
-        OPT_IDLE,
-        OPT_TUI,
-        OPT_HOOKS,
-        OPT_SUMMARY
+    "--strict), 2 usage error.\n",
+    1,
+    CLI_ANY,
+    "log file",
+    0,
 };
-
-typedef struct ReplayOpts {
-        CommonOpts common;
-        int json;
-        int max;
-        double speed;
-        double idle_limit; /* seconds; 0 = none */
-        int hooks;         /* --hooks: run the alert hooks */
-        int tui;           /* --tui */
-        int summary;       /* --summary */
-} ReplayOpts;
 
 static void sleep_ms(double ms)
 {
@@ -108,7 +111,7 @@ static void print_summary(const Monitor *m)
         }
 }
 
-static int run(ReplayOpts *o, char **files, size_t nfiles)
+static int run(const ReplayOpts *o, char **files, size_t nfiles)
 {
         Config cfg;
         char err[512];
@@ -153,7 +156,7 @@ static int run(ReplayOpts *o, char **files, size_t nfiles)
                                   it.line);
                         continue;
                 }
-                if (!o->max && it.at != TIME_NONE) {
+                if (o->speed > 0 && it.at != TIME_NONE) { /* --speed given */
                         if (prev_at != TIME_NONE && it.at > prev_at) {
                                 double wait = (double)(it.at - prev_at) / o->speed;
                                 if (o->idle_limit > 0 && wait > o->idle_limit * 1000)
@@ -423,14 +426,14 @@ static void tui_speed(void *ud, int dir)
         tui_feed_state(t);
 }
 
-static int run_tui(ReplayOpts *o, char **files, size_t nfiles)
+static int run_tui(const ReplayOpts *o, char **files, size_t nfiles)
 {
         Config cfg;
         char err[512];
         TuiReplay t;
         memset(&t, 0, sizeof t);
         t.o = o;
-        t.speed = o->speed;
+        t.speed = o->speed > 0 ? o->speed : 1;
         t.prev_at = TIME_NONE;
         if (cli_load_config(&o->common, &cfg))
                 return EXIT_RUNTIME;
@@ -502,78 +505,30 @@ out:
         return rc;
 }
 
+int replay_run(const ReplayOpts *o, char **files, size_t nfiles)
+{
+        if (o->tui || (!o->json && !o->summary && isatty(STDOUT_FILENO)))
+                return run_tui(o, files, nfiles);
+        return run(o, files, nfiles);
+}
+
 int cmd_replay(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            CLI_COMMON_LONGOPTS,
-            {"json", no_argument, NULL, OPT_JSON},
-            {"max", no_argument, NULL, OPT_MAX},
-            {"speed", required_argument, NULL, OPT_SPEED},
-            {"idle-limit", required_argument, NULL, OPT_IDLE},
-            {"hooks", no_argument, NULL, OPT_HOOKS},
-            {"tui", no_argument, NULL, OPT_TUI},
-            {"summary", no_argument, NULL, OPT_SUMMARY},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
-        };
         ReplayOpts o;
         memset(&o, 0, sizeof o);
-        o.speed = 1;
-        int c, speed_given = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-                int k = cli_common_opt(&o.common, c, optarg);
-                if (k < 0)
-                        return EXIT_USAGE;
-                if (k > 0)
-                        continue;
-                switch (c) {
-                case 'h':
-                        printf(REPLAY_HELP, COMMON_HELP);
-                        return 0;
-                case OPT_JSON:
-                        o.json = 1;
-                        break;
-                case OPT_MAX:
-                        o.max = 1;
-                        break;
-                case OPT_SPEED:
-                        if (cli_double("--speed", optarg, 0.001, 1e9, &o.speed))
-                                return EXIT_USAGE;
-                        speed_given = 1;
-                        break;
-                case OPT_HOOKS:
-                        o.hooks = 1;
-                        break;
-                case OPT_TUI:
-                        o.tui = 1;
-                        break;
-                case OPT_SUMMARY:
-                        o.summary = 1;
-                        break;
-                case OPT_IDLE:
-                        if (cli_double("--idle-limit", optarg, 0, 1e9, &o.idle_limit))
-                                return EXIT_USAGE;
-                        break;
-                case ':':
-                        return cli_usage_error("replay", "%s needs a value", argv[optind - 1]);
-                default:
-                        return cli_usage_error("replay", "unknown option %s", argv[optind - 1]);
-                }
-        }
-        if (o.max && speed_given)
-                return cli_usage_error("replay", "--max and --speed exclude each other");
-        if (optind >= argc)
-                return cli_usage_error("replay", "no log file given");
-        if (o.tui + o.json + o.summary > 1)
-                return cli_usage_error("replay", "--tui, --json and --summary exclude each other");
-        if (o.tui && !isatty(STDOUT_FILENO))
-                return cli_usage_error("replay", "--tui needs a terminal on standard output");
-        int rc;
-        if (o.tui || (!o.json && !o.summary && isatty(STDOUT_FILENO)))
-                rc = run_tui(&o, argv + optind, (size_t)(argc - optind));
+        char **files;
+        size_t nfiles;
+        int rc = cli_parse(&REPLAY_CMD, &o, argc, argv, &files, &nfiles);
+        if (rc != CLI_RUN)
+                return rc;
+        if (o.max && o.speed > 0)
+                rc = cli_usage(&REPLAY_CMD, "--max and --speed exclude each other");
+        else if (o.tui + o.json + o.summary > 1)
+                rc = cli_usage(&REPLAY_CMD, "--tui, --json and --summary exclude each other");
+        else if (o.tui && !isatty(STDOUT_FILENO))
+                rc = cli_usage(&REPLAY_CMD, "--tui needs a terminal on standard output");
         else
-                rc = run(&o, argv + optind, (size_t)(argc - optind));
-        cli_common_free(&o.common);
+                rc = replay_run(&o, files, nfiles);
+        cli_free(&REPLAY_CMD, &o);
         return rc;
 }

@@ -7,27 +7,61 @@
 #include "report.h"
 #include "util.h"
 
-static const char REPORT_HELP[] =
-    "usage: capmon report [OPTIONS] FILE...\n"
-    "\n"
+typedef struct ReportOpts {
+        CommonOpts common;
+        ReportBy by;
+        int json;
+} ReportOpts;
+
+static int set_by(void *opts, const char *v, char *err, size_t errlen)
+{
+        ReportOpts *o = opts;
+        if (strcmp(v, "person") == 0)
+                o->by = REPORT_BY_PERSON;
+        else if (strcmp(v, "delegation") == 0)
+                o->by = REPORT_BY_DELEGATION;
+        else
+                return xsnprintf(err, errlen, "expected person or delegation, got \"%s\"", v), -1;
+        return 0;
+}
+
+static int set_format(void *opts, const char *v, char *err, size_t errlen)
+{
+        ReportOpts *o = opts;
+        if (strcmp(v, "csv") == 0 || strcmp(v, "json") == 0)
+                o->json = v[0] == 'j';
+        else
+                return xsnprintf(err, errlen, "expected csv or json, got \"%s\"", v), -1;
+        return 0;
+}
+
+static const CliOpt REPORT_OPTS[] = {
+    {"by", 0, CLI_CALL, 0, "person|delegation", "rows per person (default) or per delegation", 0, 0,
+     set_by},
+    {"format", 0, CLI_CALL, 0, "csv|json", "output format (default csv)", 0, 0, set_format},
+    CLI_OPT_CONFIG(ReportOpts),
+    CLI_OPT_ROSTER(ReportOpts),
+    CLI_OPT_STRICT(ReportOpts),
+    CLI_OPT_END,
+};
+
+static const CliCommand REPORT_CMD = {
+    "report",
+    "[OPTIONS] FILE...",
     "Attendance from recorded event logs ('-' reads standard input; several files are\n"
-    "merged by arrival time), one row per meeting and person or delegation.\n"
-    "\n"
-    "  --by person|delegation   rows per person (default) or per delegation\n"
-    "  --format csv|json        output format (default csv)\n"
-    "  --config FILE            configuration file (aliases, organisations, roster)\n"
-    "  --roster FILE            roster CSV: delegation,name,email,registrant_id\n"
-    "  --strict                 stop at the first invalid record (exit 1)\n"
-    "  -h, --help               this help\n"
-    "\n"
+    "merged by arrival time), one row per meeting and person or delegation.\n",
+    REPORT_OPTS,
     "A person is merged across rejoins and devices (registrant id, else Zoom user id,\n"
     "else email, else the session); minutes count the union of their sessions, so two\n"
     "devices at once count once. Sessions open when a meeting ends close at its end;\n"
     "sessions open at the end of the logs count up to the last event time, with an\n"
     "empty last_leave. Times are RFC 3339 UTC. See docs/report.md.\n"
-    "Exit status: 0 done, 1 a file could not be read or written, 2 usage error.\n";
-
-enum { OPT_BY = OPT_COMMON_END + 1, OPT_FORMAT };
+    "Exit status: 0 done, 1 a file could not be read or written, 2 usage error.\n",
+    1,
+    CLI_ANY,
+    "log file",
+    0,
+};
 
 static int run(const CommonOpts *co, ReportBy by, int json, char **files, size_t nfiles)
 {
@@ -104,68 +138,15 @@ static int run(const CommonOpts *co, ReportBy by, int json, char **files, size_t
 
 int cmd_report(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            CLI_COMMON_LONGOPTS,
-            {"by", required_argument, NULL, OPT_BY},
-            {"format", required_argument, NULL, OPT_FORMAT},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
-        };
-        CommonOpts co;
-        memset(&co, 0, sizeof co);
-        ReportBy by = REPORT_BY_PERSON;
-        int json = 0, c;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-                int k = cli_common_opt(&co, c, optarg);
-                if (k < 0) {
-                        cli_common_free(&co);
-                        return EXIT_USAGE;
-                }
-                if (k > 0)
-                        continue;
-                switch (c) {
-                case 'h':
-                        fputs(REPORT_HELP, stdout);
-                        cli_common_free(&co);
-                        return 0;
-                case OPT_BY:
-                        if (strcmp(optarg, "person") == 0) {
-                                by = REPORT_BY_PERSON;
-                        } else if (strcmp(optarg, "delegation") == 0) {
-                                by = REPORT_BY_DELEGATION;
-                        } else {
-                                cli_common_free(&co);
-                                return cli_usage_error("report",
-                                                       "--by: expected person or delegation, "
-                                                       "got \"%s\"",
-                                                       optarg);
-                        }
-                        break;
-                case OPT_FORMAT:
-                        if (strcmp(optarg, "csv") == 0) {
-                                json = 0;
-                        } else if (strcmp(optarg, "json") == 0) {
-                                json = 1;
-                        } else {
-                                cli_common_free(&co);
-                                return cli_usage_error(
-                                    "report", "--format: expected csv or json, got \"%s\"", optarg);
-                        }
-                        break;
-                case ':':
-                        cli_common_free(&co);
-                        return cli_usage_error("report", "%s needs a value", argv[optind - 1]);
-                default:
-                        cli_common_free(&co);
-                        return cli_usage_error("report", "unknown option %s", argv[optind - 1]);
-                }
-        }
-        if (optind >= argc) {
-                cli_common_free(&co);
-                return cli_usage_error("report", "no log file given");
-        }
-        int rc = run(&co, by, json, argv + optind, (size_t)(argc - optind));
-        cli_common_free(&co);
+        ReportOpts o;
+        memset(&o, 0, sizeof o);
+        o.by = REPORT_BY_PERSON;
+        char **files;
+        size_t nfiles;
+        int rc = cli_parse(&REPORT_CMD, &o, argc, argv, &files, &nfiles);
+        if (rc != CLI_RUN)
+                return rc;
+        rc = run(&o.common, o.by, o.json, files, nfiles);
+        cli_free(&REPORT_CMD, &o);
         return rc;
 }

@@ -17,51 +17,6 @@
 #include "metrics.h"
 #include "util.h"
 
-static const char WATCH_HELP[] =
-    "usage: capmon watch [OPTIONS] SOURCE...\n"
-    "\n"
-    "Watch live meetings. SOURCE is one of:\n"
-    "  ws://HOST:PORT[/events], wss://...   a capmon relay (token from CAPMON_TOKEN);\n"
-    "                       resumes where it stopped after a disconnection\n"
-    "  'ws://A/events,ws://B/events'   relays sharing one stream (Redis): one source\n"
-    "                       whose addresses are tried in turn; after a drop the next\n"
-    "                       one at once (if the connection had lasted 10 s), after a\n"
-    "                       failed attempt the next one after the backoff (0.5 s to 30 s)\n"
-    "  redis://HOST:PORT/STREAM, rediss://...  the relays' shared Redis stream, read\n"
-    "                       directly (CAPMON_REDIS_PASSWORD; docs/redis.md)\n"
-    "  zoom                 a Zoom WebSocket subscription (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID,\n"
-    "                       ZOOM_CLIENT_SECRET, ZOOM_SUBSCRIPTION_ID)\n"
-    "  webhook://[ADDR]:PORT  the built-in webhook receiver (CAPMON_WEBHOOK_SECRET,\n"
-    "                       CAPMON_TOKEN for POST /events)\n"
-    "  FILE                 a recorded log, replayed in real time\n"
-    "Several sources may be combined; duplicates are counted once.\n"
-    "\n"
-    "  --json               no dashboard: print the snapshot as one JSON line every\n"
-    "                       --interval seconds and at exit\n"
-    "  --interval S         seconds between two --json snapshots (default 1)\n"
-    "  --duration S         stop after S seconds\n"
-    "  --log FILE           append capmon's own log lines (connections, refusals) to FILE\n"
-    "                       (default: standard error, none while the dashboard runs)\n"
-    "  --record FILE        append every message received to FILE before applying it\n"
-    "  --resume FILE        rebuild the state from FILE (a --record log of an earlier\n"
-    "                       watch) before going live, then keep recording to it; a\n"
-    "                       single relay source resumes after the last seq in FILE\n"
-    "  --meeting ID         apply only the events of meeting ID (payload.object.id;\n"
-    "                       repeatable, up to 64); relays are asked to filter too\n"
-    "                       (meeting=ID); anything else is skipped and counted\n"
-    "  --hook CMD           run CMD for each alert notification (repeatable)\n"
-    "  --metrics ADDR:PORT  serve Prometheus metrics at GET /metrics (':PORT': 127.0.0.1)\n"
-    "  --trace FILE         append \"SEQ EPOCH_US\" for each relay record applied (benchmarks)\n"
-    "%s"
-    "  -h, --help           this help\n"
-    "\n"
-    "The dashboard is used when standard output is a terminal and --json is not given;\n"
-    "otherwise --json is implied. Exit status: 0 stopped (q, SIGINT, SIGTERM, --duration\n"
-    "or every file source at its end), 1 runtime failure, 2 usage error.\n";
-
-enum { OPT_JSON = OPT_COMMON_END + 1, OPT_INTERVAL, OPT_DURATION, OPT_LOG, OPT_TRACE, OPT_RESUME };
-enum { OPT_METRICS = OPT_RESUME + 1, OPT_MEETING };
-
 typedef struct Watch {
         CommonOpts common;
         int json;
@@ -80,6 +35,93 @@ typedef struct Watch {
         LoopTimer *print_timer, *stop_timer, *hook_timer, *dash_timer;
         int rc;
 } Watch;
+
+static int set_meeting(void *opts, const char *id, char *err, size_t errlen)
+{
+        Watch *w = opts;
+        if (w->filter.n == MEETING_FILTER_MAX && !MeetingFilter_has(&w->filter, id))
+                return xsnprintf(err, errlen, "at most %d meetings", MEETING_FILTER_MAX), -1;
+        if (MeetingFilter_add(&w->filter, id))
+                return xsnprintf(err, errlen, "a meeting id has 1 to %d bytes", MEETING_ID_MAX - 1),
+                       -1;
+        return 0;
+}
+
+static int set_metrics(void *opts, const char *spec, char *err, size_t errlen)
+{
+        Watch *w = opts;
+        char *addr;
+        int port;
+        if (metrics_parse_listen(spec, &addr, &port, err, errlen))
+                return -1;
+        free(addr);
+        w->metrics_spec = spec;
+        return 0;
+}
+
+static const CliOpt WATCH_OPTS[] = {
+    {"json", 0, CLI_FLAG, offsetof(Watch, json), NULL,
+     "no dashboard: print the snapshot as one JSON line every\n--interval seconds and at exit", 0,
+     0, NULL},
+    {"interval", 0, CLI_DOUBLE, offsetof(Watch, interval), "S",
+     "seconds between two --json snapshots (default 1)", 0.01, 86400, NULL},
+    {"duration", 0, CLI_DOUBLE, offsetof(Watch, duration), "S", "stop after S seconds", 0.01, 1e9,
+     NULL},
+    {"log", 0, CLI_STRING, offsetof(Watch, logpath), "FILE",
+     "append capmon's own log lines (connections, refusals) to FILE\n"
+     "(default: standard error, none while the dashboard runs)",
+     0, 0, NULL},
+    CLI_OPT_RECORD(Watch),
+    {"resume", 0, CLI_STRING, offsetof(Watch, resume), "FILE",
+     "rebuild the state from FILE (a --record log of an earlier\n"
+     "watch) before going live, then keep recording to it; a\n"
+     "single relay source resumes after the last seq in FILE",
+     0, 0, NULL},
+    {"meeting", 0, CLI_CALL, 0, "ID",
+     "apply only the events of meeting ID (payload.object.id;\n"
+     "repeatable, up to 64); relays are asked to filter too\n"
+     "(meeting=ID); anything else is skipped and counted",
+     0, 0, set_meeting},
+    CLI_OPT_HOOK(Watch),
+    {"metrics", 0, CLI_CALL, 0, "ADDR:PORT",
+     "serve Prometheus metrics at GET /metrics (':PORT': 127.0.0.1)", 0, 0, set_metrics},
+    {"trace", 0, CLI_STRING, offsetof(Watch, tracepath), "FILE",
+     "append \"SEQ EPOCH_US\" for each relay record applied (benchmarks)", 0, 0, NULL},
+    CLI_OPT_CONFIG(Watch),
+    CLI_OPT_ROSTER(Watch),
+    CLI_OPT_CAPACITY(Watch),
+    CLI_OPT_VIDEO_LIMIT(Watch),
+    CLI_OPT_NO_COLOR(Watch),
+    CLI_OPT_END,
+};
+
+static const CliCommand WATCH_CMD = {
+    "watch",
+    "[OPTIONS] SOURCE...",
+    "Watch live meetings. SOURCE is one of:\n"
+    "  ws://HOST:PORT[/events], wss://...   a capmon relay (token from CAPMON_TOKEN);\n"
+    "                       resumes where it stopped after a disconnection\n"
+    "  'ws://A/events,ws://B/events'   relays sharing one stream (Redis): one source\n"
+    "                       whose addresses are tried in turn; after a drop the next\n"
+    "                       one at once (if the connection had lasted 10 s), after a\n"
+    "                       failed attempt the next one after the backoff (0.5 s to 30 s)\n"
+    "  redis://HOST:PORT/STREAM, rediss://...  the relays' shared Redis stream, read\n"
+    "                       directly (CAPMON_REDIS_PASSWORD; docs/redis.md)\n"
+    "  zoom                 a Zoom WebSocket subscription (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID,\n"
+    "                       ZOOM_CLIENT_SECRET, ZOOM_SUBSCRIPTION_ID)\n"
+    "  webhook://[ADDR]:PORT  the built-in webhook receiver (CAPMON_WEBHOOK_SECRET,\n"
+    "                       CAPMON_TOKEN for POST /events)\n"
+    "  FILE                 a recorded log, replayed in real time\n"
+    "Several sources may be combined; duplicates are counted once.\n",
+    WATCH_OPTS,
+    "The dashboard is used when standard output is a terminal and --json is not given;\n"
+    "otherwise --json is implied. Exit status: 0 stopped (q, SIGINT, SIGTERM, --duration\n"
+    "or every file source at its end), 1 runtime failure, 2 usage error.\n",
+    1,
+    CLI_ANY,
+    "source",
+    0,
+};
 
 static void watch_log(void *ud, const char *line)
 {
@@ -471,95 +513,25 @@ out:
 
 int cmd_watch(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            CLI_COMMON_LONGOPTS,
-            {"json", no_argument, NULL, OPT_JSON},
-            {"interval", required_argument, NULL, OPT_INTERVAL},
-            {"duration", required_argument, NULL, OPT_DURATION},
-            {"log", required_argument, NULL, OPT_LOG},
-            {"trace", required_argument, NULL, OPT_TRACE},
-            {"resume", required_argument, NULL, OPT_RESUME},
-            {"metrics", required_argument, NULL, OPT_METRICS},
-            {"meeting", required_argument, NULL, OPT_MEETING},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
-        };
         Watch w;
         memset(&w, 0, sizeof w);
         w.interval = 1;
-        int c;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-                int k = cli_common_opt(&w.common, c, optarg);
-                if (k < 0)
-                        return EXIT_USAGE;
-                if (k > 0)
-                        continue;
-                switch (c) {
-                case 'h':
-                        printf(WATCH_HELP, COMMON_HELP);
-                        cli_common_free(&w.common);
-                        return 0;
-                case OPT_JSON:
-                        w.json = 1;
-                        break;
-                case OPT_INTERVAL:
-                        if (cli_double("--interval", optarg, 0.01, 86400, &w.interval))
-                                return EXIT_USAGE;
-                        break;
-                case OPT_DURATION:
-                        if (cli_double("--duration", optarg, 0.01, 1e9, &w.duration))
-                                return EXIT_USAGE;
-                        break;
-                case OPT_LOG:
-                        w.logpath = optarg;
-                        break;
-                case OPT_TRACE:
-                        w.tracepath = optarg;
-                        break;
-                case OPT_RESUME:
-                        w.resume = optarg;
-                        break;
-                case OPT_MEETING:
-                        if (w.filter.n == MEETING_FILTER_MAX &&
-                            !MeetingFilter_has(&w.filter, optarg)) {
-                                MeetingFilter_done(&w.filter);
-                                return cli_usage_error("watch", "--meeting: at most %d meetings",
-                                                       MEETING_FILTER_MAX);
-                        }
-                        if (MeetingFilter_add(&w.filter, optarg)) {
-                                MeetingFilter_done(&w.filter);
-                                return cli_usage_error("watch",
-                                                       "--meeting: a meeting id has 1 to %d bytes",
-                                                       MEETING_ID_MAX - 1);
-                        }
-                        break;
-                case OPT_METRICS: {
-                        char merr[200], *maddr;
-                        int mport;
-                        if (metrics_parse_listen(optarg, &maddr, &mport, merr, sizeof merr))
-                                return cli_usage_error("watch", "%s", merr);
-                        free(maddr);
-                        w.metrics_spec = optarg;
-                        break;
-                }
-                case ':':
-                        return cli_usage_error("watch", "%s needs a value", argv[optind - 1]);
-                default:
-                        return cli_usage_error("watch", "unknown option %s", argv[optind - 1]);
-                }
-        }
-        if (optind >= argc)
-                return cli_usage_error("watch", "no source given");
-        if (w.resume) {
+        char **specs;
+        size_t nspecs;
+        int rc = cli_parse(&WATCH_CMD, &w, argc, argv, &specs, &nspecs);
+        for (size_t i = 0; rc == CLI_RUN && i < nspecs; i++)
+                rc = cli_check_source(&WATCH_CMD, specs[i]);
+        if (rc == CLI_RUN && w.resume) {
                 if (w.common.record && strcmp(w.common.record, w.resume) != 0)
-                        return cli_usage_error("watch", "--resume records to its own file: "
-                                                        "--record must be the same or absent");
+                        rc = cli_usage(&WATCH_CMD, "--resume records to its own file: "
+                                                   "--record must be the same or absent");
                 w.common.record = w.resume;
         }
-        signal(SIGPIPE, SIG_IGN);
-        int rc = run(&w, argv + optind, (size_t)(argc - optind));
-        cli_common_free(&w.common);
+        if (rc == CLI_RUN) {
+                signal(SIGPIPE, SIG_IGN);
+                rc = run(&w, specs, nspecs);
+        }
+        cli_free(&WATCH_CMD, &w);
         MeetingFilter_done(&w.filter);
         return rc;
 }

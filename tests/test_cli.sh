@@ -62,6 +62,91 @@ el=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$el" -ge 650 ] && [ "$el" -lt 5000 ]
 ok $? "--speed 10 waits the 2 s gap as 0.2 s, --idle-limit 0.5 caps the long gap (${el} ms)"
 
+# ---- GNU option order and the option tables (issue 15 item 2) ----
+# two meetings, a few seconds apart, and a log whose last gap is a day long
+printf '{"seq":1,"recv":1000,"src":"a","body":{"event":"meeting.started","event_ts":1000,"payload":{"object":{"uuid":"u1==","id":"111","topic":"One"}}}}\n{"seq":2,"recv":2000,"src":"a","body":{"event":"meeting.participant_joined","event_ts":2000,"payload":{"object":{"uuid":"u1==","id":"111","participant":{"user_id":"1","user_name":"Ann B.","participant_user_id":"p1"}}}}}\n{"seq":3,"recv":3000,"src":"a","body":{"event":"meeting.started","event_ts":3000,"payload":{"object":{"uuid":"u2==","id":"222","topic":"Two"}}}}\n{"seq":4,"recv":86403000,"src":"a","body":{"event":"meeting.participant_joined","event_ts":86403000,"payload":{"object":{"uuid":"u2==","id":"222","participant":{"user_id":"2","user_name":"Bo C.","participant_user_id":"p2"}}}}}\n' > "$dir/twomeet.jsonl"
+"$capmon" replay "$dir/twomeet.jsonl" --max --json > "$dir/out.json" 2> "$dir/err"
+[ $? -eq 0 ] && [ "$(get "$dir/out.json" "len(d['meetings'])")" = 2 ]
+ok $? "replay FILE --max --json: options after the operand"
+timeout 20 "$capmon" replay --json "$dir/twomeet.jsonl" > "$dir/out.json" 2> "$dir/err"
+rc=$?
+[ $rc -eq 0 ] && [ "$(get "$dir/out.json" "d['events']['applied']")" = 4 ]
+ok $? "replay --json without --speed does not pace (a day-long gap, exit $rc)"
+"$capmon" report "$dir/twomeet.jsonl" --by delegation --format json > "$dir/out.json" 2> "$dir/err"
+[ $? -eq 0 ] && get "$dir/out.json" "d" > /dev/null && ! grep -q 'No such file' "$dir/err"
+ok $? "report FILE --by delegation --format json: options after the operand"
+# (Ann B. is unidentified: WARNING, exit 1)
+"$capmon" check "$dir/twomeet.jsonl" -w 80 > "$dir/out"
+[ $? -eq 1 ] && grep -q '^CAPMON WARNING - 1/1000 participants' "$dir/out" && grep -q 'participants=1;800;1000;0;1000' "$dir/out"
+ok $? "check FILE -w 80: a short option after the operand"
+"$capmon" check -w80 --critical=85 "$dir/twomeet.jsonl" > "$dir/out"
+[ $? -eq 1 ] && grep -q 'participants=1;800;850;0;1000' "$dir/out"
+ok $? "check -w80 --critical=85: attached values"
+"$capmon" check "$dir/twomeet.jsonl" --meeting 111 > "$dir/out"
+[ $? -eq 1 ] && grep -q '"One" (111, live); unidentified warning: 1 unidentified participants (threshold 1) |' "$dir/out"
+ok $? "check --meeting 111 reports that meeting"
+"$capmon" check --meeting u2== "$dir/twomeet.jsonl" > "$dir/out"
+[ $? -eq 1 ] && grep -q '"Two" (222, live)' "$dir/out"
+ok $? "check --meeting by uuid"
+"$capmon" check "$dir/twomeet.jsonl" > "$dir/out"
+[ $? -eq 1 ] && grep -q '"One" (111, live); .*(and 1 more alert) |' "$dir/out"
+ok $? "check without --meeting counts every meeting's alerts"
+"$capmon" check --meeting 333 "$dir/twomeet.jsonl" > "$dir/out"
+[ $? -eq 3 ] && grep -q '^CAPMON UNKNOWN - no meeting 333 in ' "$dir/out"
+ok $? "check --meeting with an unknown meeting: UNKNOWN (3)"
+cp "$dir/twomeet.jsonl" "$dir/--json"
+(cd "$dir" && "$capmon" replay --max --json -- --json > out.json 2> err)
+[ $? -eq 0 ] && [ "$(get "$dir/out.json" "len(d['meetings'])")" = 2 ]
+ok $? "-- ends the options: a file named --json"
+"$capmon" replay --max --json --capacity=5 "$dir/twomeet.jsonl" > "$dir/out.json"
+[ "$(get "$dir/out.json" "d['meetings'][0]['capacity']")" = 5 ]
+ok $? "--capacity=5: the value after ="
+"$capmon" report "$dir/twomeet.jsonl" --by 2> "$dir/err"
+[ $? -eq 2 ] && grep -q "^capmon report: --by needs a value" "$dir/err"
+ok $? "a missing value says \"needs a value\", names the subcommand, exit 2"
+"$capmon" watch --meeting --json x.jsonl 2> "$dir/err"
+[ $? -eq 2 ] && grep -q "^capmon watch: --meeting needs a value" "$dir/err"
+ok $? "an option where a value should be: needs a value"
+"$capmon" report --hook /bin/true "$dir/twomeet.jsonl" 2> "$dir/err"
+[ $? -eq 2 ] && grep -q "^capmon report: unknown option --hook" "$dir/err"
+ok $? "report --hook is refused (means nothing to report)"
+"$capmon" replay --record "$dir/rec.jsonl" --json "$dir/twomeet.jsonl" 2> "$dir/err"
+[ $? -eq 2 ] && grep -q "^capmon replay: unknown option --record" "$dir/err" && [ ! -e "$dir/rec.jsonl" ]
+ok $? "replay --record is refused"
+"$capmon" replay --json=yes "$dir/twomeet.jsonl" 2> "$dir/err"
+[ $? -eq 2 ] && grep -q "^capmon replay: --json takes no value" "$dir/err"
+ok $? "a flag with a value is refused"
+"$capmon" replay --capacity ten "$dir/twomeet.jsonl" 2> "$dir/err"
+[ $? -eq 2 ] && grep -q '^capmon replay: --capacity: expected a whole number from 1 to 10000000, got "ten"' "$dir/err"
+ok $? "a bad number names the option and what it expects"
+for cmd in replay report watch relay demo; do
+        "$capmon" $cmd --frobnicate 2> "$dir/err" > /dev/null
+        rc=$?
+        [ $rc -eq 2 ] && grep -q "^capmon $cmd: unknown option --frobnicate (see 'capmon $cmd --help')$" "$dir/err"
+        ok $? "$cmd --frobnicate: exit 2 (got $rc), the message names the subcommand"
+done
+"$capmon" check --frobnicate x > "$dir/out"
+[ $? -eq 3 ] && grep -q "^CAPMON UNKNOWN - capmon check: unknown option --frobnicate" "$dir/out"
+ok $? "check --frobnicate: UNKNOWN (3) as a plugin must, naming the subcommand"
+"$capmon" watch http://127.0.0.1:8787/events --json 2> "$dir/err"
+[ $? -eq 2 ] && grep -q "^capmon watch: http://127.0.0.1:8787/events: .*ws://127.0.0.1:8787/events" "$dir/err"
+ok $? "watch http://: exit 2, suggests ws://"
+"$capmon" check https://relay.example/events > "$dir/out"
+[ $? -eq 3 ] && grep -q "wss://relay.example/events" "$dir/out"
+ok $? "check https://: UNKNOWN, suggests wss://"
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+timeout 20 "$capmon" watch "ws://127.0.0.1:$port/events" --json --duration 0.5 --log "$dir/w.log" > "$dir/out" 2> "$dir/err"
+rc=$?
+[ $rc -eq 0 ] && ! grep -q 'No such file' "$dir/err" && [ "$(tail -n 1 "$dir/out" | cut -c1)" = "{" ]
+ok $? "watch ws://... --json: the option after the source (exit $rc)"
+timeout 20 "$capmon" watch "$dir/twomeet.jsonl" --meeting 111 --json --duration 3 > "$dir/out" 2> "$dir/err"
+rc=$?
+[ $rc -eq 0 ] && tail -n 1 "$dir/out" > "$dir/last.json" && [ "$(get "$dir/last.json" "[m['id'] for m in d['meetings']]")" = "['111']" ]
+ok $? "watch FILE --meeting ID --json: options after the source (exit $rc)"
+"$capmon" demo a b 2> "$dir/err"
+[ $? -eq 2 ] && grep -q "^capmon demo: 2 recordings given, at most 1" "$dir/err"
+ok $? "demo with two recordings: exit 2"
+
 # relay --store (issue 7, docs/redis.md): usage errors before anything starts
 "$capmon" relay --store bogus 2> "$dir/err"; [ $? -eq 2 ] && grep -q -- '--store: "bogus" is not' "$dir/err"
 ok $? "relay --store bogus: exit 2, names the value"
