@@ -1,11 +1,14 @@
 /* Prometheus text exposition (0.0.4) and its GET /metrics listener. */
 #include "metrics.h"
 
+#include <dirent.h>
 #include <libwebsockets.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "monitor.h"
 #include "util.h"
@@ -96,7 +99,7 @@ void prom_sample(Prom *p, const char *name, const char *const *labels, double va
         else if (value == floor(value) && fabs(value) < 1e15)
                 xsnprintf(num, sizeof num, "%.0f", value);
         else
-                xsnprintf(num, sizeof num, "%.9g", value);
+                xsnprintf(num, sizeof num, "%.15g", value); /* epoch seconds keep their fraction */
         prom_puts(p, " ");
         prom_puts(p, num);
         prom_puts(p, "\n");
@@ -192,6 +195,11 @@ static void v_people(const Meeting *mt, double *v, int *present)
         (void)present;
         *v = mt->people;
 }
+static void v_unidentified(const Meeting *mt, double *v, int *present)
+{
+        (void)present;
+        *v = mt->unidentified;
+}
 
 static void join_failures(Prom *p, const State *s)
 {
@@ -235,6 +243,60 @@ static void join_failures(Prom *p, const State *s)
         free(n);
 }
 
+/* One sample per delegation of every shown meeting: participants, or (video)
+ * sessions with video on, only where the meeting's video state is known. */
+static void delegation_series(Prom *p, const State *s, const char *name, int video)
+{
+        for (size_t i = 0; i < State_meeting_count(s); i++) {
+                if (!meeting_shown(s, i))
+                        continue;
+                const Meeting *mt = State_meeting(s, i);
+                if (video && !mt->video_known)
+                        continue;
+                for (size_t k = 0; k < mt->ndelegations; k++) {
+                        const Delegation *d = mt->delegations[k];
+                        const char *l[] = {"meeting", meeting_label(mt), "delegation", d->name,
+                                           NULL};
+                        prom_sample(p, name, l, video ? d->video_on : d->participants);
+                }
+        }
+}
+
+/* capmon_alerts_firing by meeting label ("" for alerts of no meeting, such as
+ * feed), rule and severity; every combination is present, zeros included. */
+static void alerts_firing(Prom *p, const Monitor *m)
+{
+        const State *s = Monitor_state(m);
+        const Alerts *al = Monitor_alerts_const(m);
+        prom_family(p, "capmon_alerts_firing", "gauge",
+                    "Alert instances firing, by meeting, rule and current severity.");
+        size_t nm = State_meeting_count(s);
+        for (size_t k = 0; k <= nm; k++) { /* k == nm: no meeting */
+                if (k < nm && !meeting_shown(s, k))
+                        continue;
+                const char *label = k < nm ? meeting_label(State_meeting(s, k)) : "";
+                for (int r = 0; r < RULE_COUNT; r++) {
+                        for (int sev = SEV_WARNING; sev <= SEV_CRITICAL; sev++) {
+                                size_t n = 0;
+                                for (size_t i = 0; i < Alerts_count(al); i++) {
+                                        const Alert *a = Alerts_get(al, i);
+                                        if (a->rule != (Rule)r || a->status != AL_FIRING ||
+                                            a->level != (Severity)sev)
+                                                continue;
+                                        const Meeting *am =
+                                            a->meeting ? State_find_meeting(s, a->meeting) : NULL;
+                                        const char *al_label = am ? meeting_label(am) : "";
+                                        n += strcmp(al_label, label) == 0;
+                                }
+                                const char *l[] = {"meeting",     label,      "rule",
+                                                   RULE_NAMES[r], "severity", SEVERITY_NAMES[sev],
+                                                   NULL};
+                                prom_sample(p, "capmon_alerts_firing", l, (double)n);
+                        }
+                }
+        }
+}
+
 void metrics_monitor(Prom *p, const Monitor *m)
 {
         const State *s = Monitor_state(m);
@@ -248,19 +310,28 @@ void metrics_monitor(Prom *p, const Monitor *m)
         gauge(p, s, "capmon_waiting", "Participants in the waiting room.", v_waiting);
         gauge(p, s, "capmon_people", "Distinct persons among the participants.", v_people);
 
-        prom_family(p, "capmon_delegation_participants", "gauge",
-                    "Participants per delegation (every delegation seen in the meeting).");
+        gauge(p, s, "capmon_unidentified",
+              "Participants no delegation could be found for (the Unidentified row).",
+              v_unidentified);
+
+        prom_family(p, "capmon_meeting_info", "gauge",
+                    "Always 1: the meeting's topic, by meeting (join on the meeting label).");
         for (size_t i = 0; i < State_meeting_count(s); i++) {
                 if (!meeting_shown(s, i))
                         continue;
                 const Meeting *mt = State_meeting(s, i);
-                for (size_t k = 0; k < mt->ndelegations; k++) {
-                        const Delegation *d = mt->delegations[k];
-                        const char *l[] = {"meeting", meeting_label(mt), "delegation", d->name,
-                                           NULL};
-                        prom_sample(p, "capmon_delegation_participants", l, d->participants);
-                }
+                const char *l[] = {"meeting", meeting_label(mt), "topic",
+                                   mt->topic ? mt->topic : "", NULL};
+                prom_sample(p, "capmon_meeting_info", l, 1);
         }
+
+        prom_family(p, "capmon_delegation_participants", "gauge",
+                    "Participants per delegation (every delegation seen in the meeting).");
+        delegation_series(p, s, "capmon_delegation_participants", 0);
+        prom_family(p, "capmon_delegation_video_on", "gauge",
+                    "Sessions with video on per delegation (absent while the meeting's video "
+                    "state is unknown).");
+        delegation_series(p, s, "capmon_delegation_video_on", 1);
         join_failures(p, s);
 
         const Counters *c = State_counters(s);
@@ -271,21 +342,78 @@ void metrics_monitor(Prom *p, const Monitor *m)
                 prom_sample(p, "capmon_events_total", l, (double)c->n[o]);
         }
 
-        prom_family(p, "capmon_alerts_firing", "gauge",
-                    "Alert instances firing, by rule and current severity.");
-        const Alerts *al = Monitor_alerts_const(m);
-        for (int r = 0; r < RULE_COUNT; r++) {
-                for (int sev = SEV_WARNING; sev <= SEV_CRITICAL; sev++) {
-                        size_t n = 0;
-                        for (size_t i = 0; i < Alerts_count(al); i++) {
-                                const Alert *a = Alerts_get(al, i);
-                                n += a->rule == (Rule)r && a->status == AL_FIRING &&
-                                     a->level == (Severity)sev;
-                        }
-                        const char *l[] = {"rule", RULE_NAMES[r], "severity", SEVERITY_NAMES[sev],
-                                           NULL};
-                        prom_sample(p, "capmon_alerts_firing", l, (double)n);
+        alerts_firing(p, m);
+}
+
+/* Process metrics, as every exporter has them (the Prometheus client libraries'
+ * process_* names), from /proc/self; and capmon_build_info. */
+void metrics_process(Prom *p)
+{
+        prom_family(p, "capmon_build_info", "gauge", "Always 1: the version of capmon running.");
+        const char *l[] = {"version", CAPMON_VERSION, NULL};
+        prom_sample(p, "capmon_build_info", l, 1);
+
+        long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+        unsigned long long utime = 0, stime = 0, start = 0, vsize = 0;
+        long long rss = 0;
+        int have_stat = 0;
+        FILE *f = fopen("/proc/self/stat", "r");
+        if (f) {
+                char buf[1024];
+                size_t n = fread(buf, 1, sizeof buf - 1, f);
+                buf[n] = '\0';
+                fclose(f);
+                /* the command name may hold spaces and parentheses: fields
+                 * start after the last ')' (proc(5): state is field 3) */
+                char *q = strrchr(buf, ')');
+                if (q && sscanf(q + 2,
+                                "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d "
+                                "%*d %*d %*d %*d %llu %llu %lld",
+                                &utime, &stime, &start, &vsize, &rss) == 5)
+                        have_stat = tick > 0;
+        }
+        double boot = 0;
+        f = fopen("/proc/stat", "r");
+        if (f) {
+                char line[256];
+                while (fgets(line, sizeof line, f))
+                        if (strncmp(line, "btime ", 6) == 0)
+                                boot = strtod(line + 6, NULL);
+                fclose(f);
+        }
+        if (have_stat) {
+                prom_family(p, "process_cpu_seconds_total", "counter",
+                            "Total user and system CPU time spent in seconds.");
+                prom_sample(p, "process_cpu_seconds_total", NULL,
+                            (double)(utime + stime) / (double)tick);
+                prom_family(p, "process_resident_memory_bytes", "gauge",
+                            "Resident memory size in bytes.");
+                prom_sample(p, "process_resident_memory_bytes", NULL, (double)rss * (double)page);
+                prom_family(p, "process_virtual_memory_bytes", "gauge",
+                            "Virtual memory size in bytes.");
+                prom_sample(p, "process_virtual_memory_bytes", NULL, (double)vsize);
+                if (boot > 0) {
+                        prom_family(p, "process_start_time_seconds", "gauge",
+                                    "Start time of the process since unix epoch in seconds.");
+                        prom_sample(p, "process_start_time_seconds", NULL,
+                                    boot + (double)start / (double)tick);
                 }
+        }
+        DIR *d = opendir("/proc/self/fd");
+        if (d) {
+                double n = 0;
+                struct dirent *e;
+                while ((e = readdir(d)))
+                        n += e->d_name[0] != '.';
+                closedir(d);
+                prom_family(p, "process_open_fds", "gauge", "Number of open file descriptors.");
+                prom_sample(p, "process_open_fds", NULL, n - 1); /* less the opendir's own */
+        }
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+                prom_family(p, "process_max_fds", "gauge",
+                            "Maximum number of open file descriptors.");
+                prom_sample(p, "process_max_fds", NULL, (double)rl.rlim_cur);
         }
 }
 
@@ -400,6 +528,7 @@ static int callback_metrics(struct lws *wsi, enum lws_callback_reasons reason, v
                         c->status = 200;
                         if (s && s->render)
                                 s->render(s->ud, &c->doc);
+                        metrics_process(&c->doc);
                 }
                 lws_callback_on_writable(wsi);
                 return 0;

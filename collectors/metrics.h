@@ -29,6 +29,10 @@ void prom_sample(Prom *p, const char *name, const char *const *labels, double va
 struct Monitor;
 void metrics_monitor(Prom *p, const struct Monitor *m);
 
+/* capmon_build_info and the standard process_* series (CPU, memory, fds, start
+ * time); every /metrics document ends with them. */
+void metrics_process(Prom *p);
+
 /* Fills p with the current document. */
 typedef void (*MetricsRenderFn)(void *ud, Prom *p);
 
