@@ -300,6 +300,11 @@ static void eval_meeting(Alerts *a, const State *s, size_t idx, int64_t clock)
         int64_t window = (int64_t)(c->jf_window_s * 1000);
         m = measure(State_failures_since(s, mt, clock - window), c->jf_count, NAN, 0);
         eval(a, mts, RULE_JOIN_FAILURES, mt->uuid, &m, clock);
+
+        if (mt->reconciles > 0) { /* more than drift_max corrections in the last one */
+                m = measure(mt->reconcile_opened + mt->reconcile_closed, c->drift_max + 1, NAN, 0);
+                eval(a, mts, RULE_DRIFT, mt->uuid, &m, clock);
+        }
 }
 
 static void eval_quota(Alerts *a, const Delegation *d, int64_t clock)
@@ -372,6 +377,9 @@ void Alert_summary(const Alert *al, char *buf, size_t len)
                 break;
         case RULE_FEED:
                 what = "feed";
+                break;
+        case RULE_DRIFT:
+                what = "sessions corrected by Zoom's list";
                 break;
         default:
                 what = "lag (s)";

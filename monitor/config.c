@@ -9,8 +9,9 @@
 #include "util.h"
 
 const char *const RULE_NAMES[RULE_COUNT] = {
-    "capacity", "video", "delegation_quota", "unidentified", "waiting_room", "join_failures",
-    "feed",     "lag",
+    "capacity",     "video",        "delegation_quota",
+    "unidentified", "waiting_room", "join_failures",
+    "feed",         "lag",          "drift",
 };
 
 void Config_init(Config *c)
@@ -35,6 +36,7 @@ void Config_init(Config *c)
         c->jf_window_s = 300;
         c->lag_s = 30;
         c->feed_silence_s = 60;
+        c->drift_max = 5;
 }
 
 static void free_nameints(NameInt *v, size_t n)
@@ -206,6 +208,9 @@ static int load_rule(Ctx *x, Config *c, Rule r, json_t *obj)
                                 return -1;
                 } else if (r == RULE_LAG && strcmp(k, "threshold") == 0) {
                         if (get_number(x, v, sub, 0, 86400, &c->lag_s))
+                                return -1;
+                } else if (r == RULE_DRIFT && strcmp(k, "threshold") == 0) {
+                        if (get_int(x, v, sub, 0, 1000000, &c->drift_max))
                                 return -1;
                 } else if (r == RULE_FEED && strcmp(k, "silence") == 0) {
                         if (get_number(x, v, sub, 1, 86400, &c->feed_silence_s))

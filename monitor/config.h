@@ -14,6 +14,7 @@ typedef enum Rule {
         RULE_JOIN_FAILURES,
         RULE_FEED,
         RULE_LAG,
+        RULE_DRIFT, /* one reconcile corrected too many sessions */
         RULE_COUNT
 } Rule;
 
@@ -57,6 +58,7 @@ typedef struct Config {
         double jf_window_s;
         double lag_s;          /* lag rule: event time behind arrival */
         double feed_silence_s; /* feed rule: silence of a live source */
+        int drift_max;         /* drift rule: corrections one reconcile may make */
         NameInt *quotas;
         size_t nquotas;
         NameList *aliases; /* name = target, items = the aliases (one each) */

@@ -40,6 +40,8 @@ static EventType event_type(const char *name)
                 return EV_VIDEO;
         else if (strcmp(name, "capmon.participant_join_failed") == 0)
                 return EV_JOIN_FAILED;
+        else if (strcmp(name, "capmon.reconcile") == 0)
+                return EV_RECONCILE;
         if (!suffix)
                 return EV_UNKNOWN;
         for (size_t i = 0; i < sizeof zoom_events / sizeof zoom_events[0]; i++) {
@@ -107,10 +109,82 @@ static int qos_video(json_t *qos)
         return found;
 }
 
+/* The participant fields of an event (or of a reconcile row); -1 without a
+ * session key. */
+static int read_participant(json_t *p, Event *ev)
+{
+        ev->user_id = str_field(p, "user_id", NULL, 0);
+        ev->user_name = str_field(p, "user_name", NULL, 0);
+        ev->pid = str_field(p, "id", ev->pidbuf, sizeof ev->pidbuf);
+        ev->email = str_field(p, "email", NULL, 0);
+        ev->registrant_id = str_field(p, "registrant_id", NULL, 0);
+        ev->phone = str_field(p, "phone_number", NULL, 0);
+        ev->leave_reason = str_field(p, "leave_reason", NULL, 0);
+        ev->new_role = str_field(p, "new_role", NULL, 0);
+        ev->bind_user_id = str_field(p, "bind_user_id", NULL, 0);
+        ev->reason = str_field(p, "reason", NULL, 0);
+        const char *puuid = str_field(p, "participant_uuid", NULL, 0);
+        ev->key = *ev->user_id ? ev->user_id : *puuid ? puuid : *ev->pid ? ev->pid : ev->user_name;
+        return *ev->key ? 0 : -1;
+}
+
+int Event_reconcile_row(json_t *row, Event *out, char *err, size_t errlen)
+{
+        memset(out, 0, sizeof *out);
+        out->name = "capmon.reconcile";
+        out->recv = TIME_NONE;
+        out->code = -1;
+        out->qos_video = -1;
+        if (!json_is_object(row)) {
+                xsnprintf(err, errlen, "row is not an object");
+                return -1;
+        }
+        if (read_participant(row, out)) {
+                xsnprintf(err, errlen, "row has no user_id, participant_uuid, id or user_name");
+                return -1;
+        }
+        out->time = time_field(row, "join_time");
+        const char *st = str_field(row, "status", NULL, 0);
+        RowStatus rs;
+        if (strcmp(st, "in_meeting") == 0)
+                rs = ROW_IN_MEETING;
+        else if (strcmp(st, "in_waiting_room") == 0)
+                rs = ROW_WAITING;
+        else {
+                xsnprintf(err, errlen, "row status must be \"in_meeting\" or \"in_waiting_room\"");
+                return -1;
+        }
+        out->type = rs == ROW_WAITING ? EV_WR_JOINED : EV_JOINED;
+        return *str_field(row, "leave_time", NULL, 0) ? ROW_LEFT : (int)rs;
+}
+
+static int parse_reconcile(json_t *obj, Event *ev, char *err, size_t errlen)
+{
+        char why[160];
+        size_t i;
+        json_t *row;
+        Event re;
+        ev->rows = json_object_get(obj, "participants");
+        if (!json_is_array(ev->rows)) {
+                xsnprintf(err, errlen, "%s: payload.object.participants must be an array",
+                          ev->name);
+                return -1;
+        }
+        json_array_foreach(ev->rows, i, row)
+        {
+                if (Event_reconcile_row(row, &re, why, sizeof why) < 0) {
+                        xsnprintf(err, errlen, "%s: participants[%zu]: %s", ev->name, i, why);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
 int Event_parse(json_t *body, Event *ev, char *err, size_t errlen)
 {
         memset(ev, 0, sizeof *ev);
         ev->time = TIME_NONE;
+        ev->recv = TIME_NONE;
         ev->code = -1;
         ev->qos_video = -1;
         if (!json_is_object(body)) {
@@ -149,6 +223,11 @@ int Event_parse(json_t *body, Event *ev, char *err, size_t errlen)
                 xsnprintf(err, errlen, "%s: no meeting uuid or id", ev->name);
                 return -1;
         }
+        if (ev->type == EV_RECONCILE) {
+                if (ev->time == TIME_NONE)
+                        ev->time = time_field(obj, "fetch_started");
+                return parse_reconcile(obj, ev, err, errlen);
+        }
         if (!Event_is_participant(ev->type))
                 return 0;
 
@@ -157,19 +236,7 @@ int Event_parse(json_t *body, Event *ev, char *err, size_t errlen)
                 xsnprintf(err, errlen, "%s: no payload.object.participant", ev->name);
                 return -1;
         }
-        ev->user_id = str_field(p, "user_id", NULL, 0);
-        ev->user_name = str_field(p, "user_name", NULL, 0);
-        ev->pid = str_field(p, "id", ev->pidbuf, sizeof ev->pidbuf);
-        ev->email = str_field(p, "email", NULL, 0);
-        ev->registrant_id = str_field(p, "registrant_id", NULL, 0);
-        ev->phone = str_field(p, "phone_number", NULL, 0);
-        ev->leave_reason = str_field(p, "leave_reason", NULL, 0);
-        ev->new_role = str_field(p, "new_role", NULL, 0);
-        ev->bind_user_id = str_field(p, "bind_user_id", NULL, 0);
-        ev->reason = str_field(p, "reason", NULL, 0);
-        const char *puuid = str_field(p, "participant_uuid", NULL, 0);
-        ev->key = *ev->user_id ? ev->user_id : *puuid ? puuid : *ev->pid ? ev->pid : ev->user_name;
-        if (!*ev->key) {
+        if (read_participant(p, ev)) {
                 xsnprintf(err, errlen,
                           "%s: no participant user_id, participant_uuid, id or user_name",
                           ev->name);

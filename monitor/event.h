@@ -11,6 +11,7 @@ typedef enum EventType {
         EV_STARTED,
         EV_ENDED,
         EV_ALERT,
+        EV_RECONCILE, /* capmon.reconcile: Zoom's live list (not a participant event) */
         EV_JOINED,
         EV_LEFT,
         EV_WR_JOINED,
@@ -42,6 +43,8 @@ typedef struct Event {
         int video;      /* capmon.participant_video: 1 on, 0 off */
         int qos_video;  /* participant_qos: -1 no video_input entry, else 0/1 */
         int64_t code;   /* capmon.participant_join_failed code, or -1 */
+        json_t *rows;   /* capmon.reconcile: payload.object.participants (borrowed) */
+        int64_t recv;   /* arrival time of the record (epoch ms), TIME_NONE if unknown */
         char idbuf[32]; /* text of a numeric meeting id */
         char pidbuf[32];
 } Event;
@@ -50,6 +53,16 @@ typedef struct Event {
  * event name capmon does not use), or -1 with a reason in err when the body is not
  * an event or lacks what its event needs. ev's strings point into body. */
 int Event_parse(json_t *body, Event *ev, char *err, size_t errlen);
+
+/* Where a row of a capmon.reconcile list stands. */
+typedef enum RowStatus { ROW_LEFT, ROW_IN_MEETING, ROW_WAITING } RowStatus;
+
+/* One row of a capmon.reconcile list (an element of ev->rows, validated by
+ * Event_parse) read as the participant of a join: key, user_id, user_name,
+ * pid, email, registrant_id, phone; time = its join_time (TIME_NONE when
+ * absent). Returns where the row stands, or -1 (with err) for a row that is
+ * not an object, has no session key or an unknown status. */
+int Event_reconcile_row(json_t *row, Event *out, char *err, size_t errlen);
 
 /* The meeting id of an event body: payload.object.id, a string, or a number as
  * its decimal text (written to numbuf); "" when absent. Read the way Event_parse

@@ -94,6 +94,7 @@ static Outcome feed_body(Monitor *m, json_t *body, int64_t recv, char *err, size
                 State_count(m->state, OUT_IGNORED);
                 return OUT_IGNORED;
         }
+        ev.recv = recv;
         if (ev.time == TIME_NONE)
                 ev.time = recv != TIME_NONE ? recv : State_clock(m->state);
         if (ev.time == TIME_NONE)
@@ -177,6 +178,12 @@ static json_t *snap_meeting(const Meeting *mt)
                                   "quota", d->quota < 0 ? json_null() : json_integer(d->quota)));
         }
         json_object_set_new(o, "delegations", ds);
+        if (mt->reconciles > 0) /* only once Zoom's list was applied (docs/formats.md) */
+                json_object_set_new(o, "reconcile",
+                                    json_pack("{s:o, s:i, s:i, s:i}", "at",
+                                              json_time_or_null(mt->reconciled_at), "opened",
+                                              mt->reconcile_opened, "closed", mt->reconcile_closed,
+                                              "count", mt->reconciles));
         return o;
 }
 

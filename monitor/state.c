@@ -26,6 +26,8 @@ typedef struct Session {
         Person *person;
         Delegation *deleg;
         int64_t join_time, close_time;
+        int64_t touched; /* latest event time or arrival of its last open/close */
+        unsigned gen;    /* reconcile generation that listed it */
         unsigned char state, video, bound;
         char role[24];
 } Session;
@@ -35,6 +37,8 @@ typedef struct Wait {
         char *name;
         const char *deleg;
         int64_t since, close_time;
+        int64_t touched; /* as Session.touched */
+        unsigned gen;
         size_t heap_idx;
         unsigned char open, admitted, left;
 } Wait;
@@ -57,6 +61,7 @@ typedef struct MeetingPriv {
         size_t nftimes, capftimes;
         const MeetingCfg *mcfg;
         size_t capdelegs;
+        unsigned recon_gen; /* generation of the reconcile being applied */
 } MeetingPriv;
 
 struct State {
@@ -68,6 +73,7 @@ struct State {
         HSet64 seen;
         Counters counters;
         int64_t clock;
+        int64_t cur_recv; /* arrival time of the record being applied, or TIME_NONE */
         JoinFailure **failures;
         size_t nfailures, capfailures;
         HMap quotas; /* canonical delegation -> quota + 1 */
@@ -97,6 +103,13 @@ static int64_t abs64(int64_t a)
         return a < 0 ? -a : a;
 }
 
+/* When a change made now counts as having happened, for a later reconcile: the
+ * later of the event's time and the record's arrival. */
+static int64_t stamp(const State *s, int64_t t)
+{
+        return max64(t, s->cur_recv);
+}
+
 /* ---- creation ---- */
 
 State *State_new(Resolver *r, const Config *cfg)
@@ -105,6 +118,7 @@ State *State_new(Resolver *r, const Config *cfg)
         s->res = r;
         s->cfg = cfg;
         s->clock = TIME_NONE;
+        s->cur_recv = TIME_NONE;
         HMap_init(&s->by_uuid);
         HSet64_init(&s->seen);
         HMap_init(&s->quotas);
@@ -305,6 +319,7 @@ static Meeting *meeting_get(State *s, const Event *ev)
                 m->priv = xcalloc(1, sizeof *m->priv);
                 m->uuid = xstrdup(ev->meeting); /* an identity: kept exact */
                 m->started_at = m->ended_at = m->peak_at = TIME_NONE;
+                m->reconciled_at = TIME_NONE;
                 HMap_init(&m->priv->sessions);
                 HMap_init(&m->priv->waits);
                 HMap_init(&m->priv->jbh);
@@ -478,10 +493,11 @@ static void heap_remove(MeetingPriv *p, Wait *w)
         }
 }
 
-static void wait_close(Meeting *m, Wait *w, int64_t t)
+static void wait_close(State *s, Meeting *m, Wait *w, int64_t t)
 {
         w->open = 0;
         w->close_time = t;
+        w->touched = stamp(s, t);
         m->waiting--;
         heap_remove(m->priv, w);
 }
@@ -586,15 +602,40 @@ static Outcome on_ended(State *s, Meeting *m, int64_t t)
                 contrib(s, m, x, -1);
                 x->state = S_CLOSED;
                 x->close_time = t;
+                x->touched = stamp(s, t);
                 x->video = 0;
         }
         while (p->nheap)
-                wait_close(m, p->heap[0], t);
+                wait_close(s, m, p->heap[0], t);
         for (size_t i = 0; i < p->jbh.cap; i++) {
                 if (p->jbh.slots[i].key)
                         ((Jbh *)p->jbh.slots[i].value)->open = 0;
         }
         return OUT_APPLIED;
+}
+
+/* Open session ev->key (x: its closed entry, or NULL) at ev->time. */
+static Session *session_open(State *s, Meeting *m, Session *x, const Event *ev)
+{
+        MeetingPriv *p = m->priv;
+        if (!x) {
+                x = xcalloc(1, sizeof *x);
+                x->key = xstrdup(ev->key);
+                HMap_put(&p->sessions, x->key, x);
+        }
+        free(x->name);
+        x->name = text_sanitize(ev->user_name, CAPMON_TEXT_MAX);
+        x->person = person_get(m, ev);
+        x->deleg = deleg_get(s, m, resolve(s, ev, x->name));
+        x->join_time = ev->time;
+        x->close_time = TIME_NONE;
+        x->touched = stamp(s, ev->time);
+        x->state = S_IN;
+        x->video = 0;
+        x->bound = 0;
+        x->role[0] = '\0';
+        contrib(s, m, x, 1);
+        return x;
 }
 
 static Outcome on_joined(State *s, Meeting *m, const Event *ev)
@@ -609,22 +650,7 @@ static Outcome on_joined(State *s, Meeting *m, const Event *ev)
         }
         if (x && x->close_time >= ev->time)
                 return OUT_STALE;
-        if (!x) {
-                x = xcalloc(1, sizeof *x);
-                x->key = xstrdup(ev->key);
-                HMap_put(&p->sessions, x->key, x);
-        }
-        free(x->name);
-        x->name = text_sanitize(ev->user_name, CAPMON_TEXT_MAX);
-        x->person = person_get(m, ev);
-        x->deleg = deleg_get(s, m, resolve(s, ev, x->name));
-        x->join_time = ev->time;
-        x->close_time = TIME_NONE;
-        x->state = S_IN;
-        x->video = 0;
-        x->bound = 0;
-        x->role[0] = '\0';
-        contrib(s, m, x, 1);
+        x = session_open(s, m, x, ev);
         peaks(m, x, ev->time);
         JoinFailure *f = HMap_get(&p->wr_failures, ev->key);
         if (f && !f->cancelled && abs64(f->time - ev->time) <= WR_JOIN_MS)
@@ -637,6 +663,7 @@ static void session_close(State *s, Meeting *m, Session *x, int64_t t)
         contrib(s, m, x, -1);
         x->state = S_CLOSED;
         x->close_time = t;
+        x->touched = stamp(s, t);
         x->video = 0;
 }
 
@@ -675,6 +702,7 @@ static Wait *wait_open(State *s, Meeting *m, Wait *w, const Event *ev)
         w->deleg = resolve(s, ev, w->name);
         w->since = ev->time;
         w->close_time = TIME_NONE;
+        w->touched = stamp(s, ev->time);
         w->open = 1;
         w->admitted = w->left = 0;
         heap_push(p, w);
@@ -693,7 +721,7 @@ static Outcome on_wr_joined(State *s, Meeting *m, const Event *ev)
         return OUT_APPLIED;
 }
 
-static Outcome on_admitted(Meeting *m, const Event *ev)
+static Outcome on_admitted(State *s, Meeting *m, const Event *ev)
 {
         Wait *w = HMap_get(&m->priv->waits, ev->key);
         if (!w)
@@ -701,7 +729,7 @@ static Outcome on_admitted(Meeting *m, const Event *ev)
         if (!w->open)
                 return OUT_DUPLICATE;
         w->admitted = 1;
-        wait_close(m, w, ev->time);
+        wait_close(s, m, w, ev->time);
         return OUT_APPLIED;
 }
 
@@ -718,7 +746,7 @@ static Outcome on_wr_left(State *s, Meeting *m, const Event *ev)
                 }
                 return OUT_DUPLICATE;
         }
-        wait_close(m, w, ev->time);
+        wait_close(s, m, w, ev->time);
         w->left = 1;
         Session *x = HMap_get(&p->sessions, ev->key);
         if (x && x->join_time != TIME_NONE && abs64(x->join_time - ev->time) <= WR_JOIN_MS)
@@ -838,6 +866,114 @@ static Outcome on_join_failed(State *s, Meeting *m, const Event *ev)
         return OUT_APPLIED;
 }
 
+/* ---- capmon.reconcile (docs/semantics.md §3.8) ----
+ * Zoom's live list at fetch start F is the truth, except where the monitor knows
+ * better: an open or close stamped at or after F (event time or arrival) wins. */
+
+/* Pass 1: mark the open sessions and waiting entries the list names. */
+static void recon_mark(Meeting *m, const Event *re, int rs, unsigned gen)
+{
+        MeetingPriv *p = m->priv;
+        if (rs == ROW_IN_MEETING) {
+                Session *x = HMap_get(&p->sessions, re->key);
+                if (x && x->state != S_CLOSED)
+                        x->gen = gen;
+        } else {
+                Wait *w = HMap_get(&p->waits, re->key);
+                if (w && w->open)
+                        w->gen = gen;
+        }
+}
+
+/* Pass 2: close what the list did not name and nothing newer than f touched. */
+static int recon_sweep(State *s, Meeting *m, int64_t f, unsigned gen)
+{
+        MeetingPriv *p = m->priv;
+        int closed = 0;
+        for (size_t i = 0; i < p->sessions.cap; i++) {
+                Session *x = p->sessions.slots[i].value;
+                if (!p->sessions.slots[i].key || x->state == S_CLOSED || x->gen == gen ||
+                    x->touched >= f)
+                        continue;
+                session_close(s, m, x, f);
+                closed++;
+        }
+        for (size_t i = 0; i < p->waits.cap; i++) {
+                Wait *w = p->waits.slots[i].value;
+                if (!p->waits.slots[i].key || !w->open || w->gen == gen || w->touched >= f)
+                        continue;
+                wait_close(s, m, w, f);
+                closed++;
+        }
+        return closed;
+}
+
+/* Pass 3: open the listed people the monitor does not have (1 when it did),
+ * unless something at or after f says otherwise. */
+static int recon_open(State *s, Meeting *m, const Event *re, int rs, int64_t f)
+{
+        MeetingPriv *p = m->priv;
+        Session *x = HMap_get(&p->sessions, re->key);
+        Wait *w = HMap_get(&p->waits, re->key);
+        if (rs == ROW_IN_MEETING) {
+                if ((x && (x->state != S_CLOSED || x->touched >= f)) || (w && w->open))
+                        return 0; /* open, left after f, or waiting since after f */
+                x = session_open(s, m, x, re);
+                peaks(m, x, f);
+                return 1;
+        }
+        if ((w && (w->open || w->touched >= f)) || (x && x->state != S_CLOSED) ||
+            (x && x->touched >= f))
+                return 0;
+        wait_open(s, m, w, re);
+        return 1;
+}
+
+/* Each listed row as the participant of a join, timed by its join_time (at
+ * most f); ROW_LEFT for rows of people who left (they stay in Zoom's list). */
+static int recon_row(json_t *row, Event *re, int64_t f)
+{
+        char why[8];
+        int rs = Event_reconcile_row(row, re, why, sizeof why);
+        if (rs > ROW_LEFT && (re->time == TIME_NONE || re->time > f))
+                re->time = f;
+        return rs < 0 ? ROW_LEFT : rs;
+}
+
+static Outcome on_reconcile(State *s, Meeting *m, const Event *ev)
+{
+        MeetingPriv *p = m->priv;
+        int64_t f = ev->time;
+        int opened = 0;
+        size_t i;
+        json_t *row;
+        Event re;
+        if (++p->recon_gen == 0) /* 0 marks never listed */
+                p->recon_gen = 1;
+        json_array_foreach(ev->rows, i, row)
+        {
+                int rs = recon_row(row, &re, f);
+                if (rs != ROW_LEFT)
+                        recon_mark(m, &re, rs, p->recon_gen);
+                if (rs != ROW_LEFT && m->ended) { /* people listed after the end */
+                        m->ended = 0;
+                        m->ended_at = TIME_NONE;
+                }
+        }
+        int closed = recon_sweep(s, m, f, p->recon_gen);
+        json_array_foreach(ev->rows, i, row)
+        {
+                int rs = recon_row(row, &re, f);
+                if (rs != ROW_LEFT)
+                        opened += recon_open(s, m, &re, rs, f);
+        }
+        m->reconciled_at = f;
+        m->reconcile_opened = opened;
+        m->reconcile_closed = closed;
+        m->reconciles++;
+        return OUT_APPLIED;
+}
+
 static uint64_t dedupe_key(const Event *ev)
 {
         uint64_t h = hash_fnv1a(FNV_OFFSET, ev->name, strlen(ev->name) + 1);
@@ -854,7 +990,8 @@ static Outcome apply(State *s, const Event *ev)
         if (HSet64_has(&s->seen, dk))
                 return OUT_DUPLICATE;
         Meeting *m = meeting_get(s, ev);
-        if (m->ended && Event_is_participant(ev->type) && ev->time <= m->ended_at)
+        if (m->ended && (Event_is_participant(ev->type) || ev->type == EV_RECONCILE) &&
+            ev->time <= m->ended_at)
                 return OUT_STALE;
         Outcome o;
         switch (ev->type) {
@@ -882,7 +1019,7 @@ static Outcome apply(State *s, const Event *ev)
                 o = on_wr_joined(s, m, ev);
                 break;
         case EV_ADMITTED:
-                o = on_admitted(m, ev);
+                o = on_admitted(s, m, ev);
                 break;
         case EV_WR_LEFT:
                 o = on_wr_left(s, m, ev);
@@ -898,6 +1035,9 @@ static Outcome apply(State *s, const Event *ev)
         case EV_JOIN_FAILED:
                 o = on_join_failed(s, m, ev);
                 break;
+        case EV_RECONCILE:
+                o = on_reconcile(s, m, ev);
+                break;
         default:
                 o = on_session_fact(s, m, ev);
                 break;
@@ -909,6 +1049,7 @@ static Outcome apply(State *s, const Event *ev)
 
 Outcome State_apply(State *s, const Event *ev)
 {
+        s->cur_recv = ev->recv;
         Outcome o = apply(s, ev);
         State_count(s, o);
         return o;

@@ -71,6 +71,10 @@ struct Meeting {
         Delegation **delegations; /* sorted by name */
         size_t ndelegations;
         int64_t oldest_wait_since; /* TIME_NONE when nobody waits (see State_oldest_wait) */
+        /* the last capmon.reconcile applied (docs/semantics.md §3.8) */
+        int64_t reconciled_at;                  /* its fetch start; TIME_NONE before the first */
+        int reconcile_opened, reconcile_closed; /* what it corrected */
+        int reconciles;                         /* how many were applied */
         struct MeetingPriv *priv;
 };
 

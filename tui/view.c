@@ -256,6 +256,9 @@ static void alert_text(const Alert *a, const Config *c, char *buf, size_t len)
         case RULE_LAG:
                 xsnprintf(buf, len, "lag %s %gs \xE2\x89\xA5 %gs", subj, val, thr);
                 break;
+        case RULE_DRIFT:
+                xsnprintf(buf, len, "Zoom's list corrected %g sessions (> %g)", val, thr - 1);
+                break;
         default:
                 xsnprintf(buf, len, "%s %s: %g (threshold %g)", RULE_NAMES[a->rule], subj, val,
                           thr);
