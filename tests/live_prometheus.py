@@ -58,6 +58,44 @@ def proc_start_seconds(pid):
     return btime + start_ticks / os.sysconf("SC_CLK_TCK")
 
 
+def check_grafana(src, pport):
+    """examples/grafana/capmon.json: a dashboard Grafana can import, whose every
+    query names only series that this real scrape produced, and that this real
+    Prometheus accepts (with the template variables filled in)."""
+    import re
+    with open(os.path.join(src, "examples", "grafana", "capmon.json")) as f:
+        dash = json.load(f)
+    for k in ("uid", "title", "schemaVersion", "panels", "templating"):
+        if k not in dash:
+            L.fail("grafana: no %r" % k)
+    names = set(api(pport, "label/__name__/values") or [])
+    if "capmon_participants" not in names or "capmon_fsync_seconds_bucket" not in names:
+        L.fail("grafana: Prometheus holds too few series: %r" % sorted(names))
+    ids, exprs = set(), []
+    for p in dash["panels"]:
+        for k in ("id", "title", "type", "gridPos", "targets", "datasource"):
+            if k not in p:
+                L.fail("grafana: panel %r has no %r" % (p.get("title"), k))
+        if p["id"] in ids:
+            L.fail("grafana: panel id %r twice" % p["id"])
+        ids.add(p["id"])
+        g = p["gridPos"]
+        if not (0 <= g["x"] and g["x"] + g["w"] <= 24 and g["h"] > 0):
+            L.fail("grafana: panel %r outside the 24-column grid: %r" % (p["title"], g))
+        for t in p["targets"]:
+            exprs.append((p["title"], t["expr"]))
+    if len(exprs) < 10:
+        L.fail("grafana: only %d queries" % len(exprs))
+    for title, e in exprs:
+        for name in re.findall(r"\b((?:capmon|process)_[a-z_]+)\b", e):
+            if name not in names:
+                L.fail("grafana: panel %r queries %s, which capmon does not export" % (title, name))
+        q = e.replace("$meeting", ".*").replace("$__rate_interval", "1m")
+        if api(pport, "query", query=q) is None:
+            L.fail("grafana: Prometheus refuses the query of %r: %s" % (title, q))
+    L.log("grafana: %d panels, %d queries, every series exported" % (len(ids), len(exprs)))
+
+
 def main():
     capmon, src = sys.argv[1], sys.argv[2]
     d = L.workdir()
@@ -82,11 +120,32 @@ def main():
     res = L.curl_post_all(d, "posts", port, items)
     if sorted(res.values()) != [200] * len(items):
         L.fail("posts: %r" % res)
+    # the camera of Swiss delegate 2 (capmon's own event, through POST /events)
+    video = json.dumps({"event": "capmon.participant_video", "event_ts": now + 30, "payload": {
+        "object": {"uuid": MEETING, "id": MEETING,
+                   "participant": {"user_id": "2", "video": "on"}}}}).encode()
+    req = urllib.request.Request("http://127.0.0.1:%d/events" % port, data=video, headers={
+        "Authorization": "Bearer " + L.TOKEN, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        if r.status != 200:
+            L.fail("POST /events: %d" % r.status)
+    items.append(("video", video))
+    # a delegate the portal could not let in (capmon's own event too)
+    jf = json.dumps({"event": "capmon.participant_join_failed", "event_ts": now + 31,
+                     "payload": {"object": {"uuid": MEETING, "id": MEETING, "participant": {
+                         "user_name": "Kenya - Late Comer", "reason": "meeting_full"}}}}).encode()
+    req = urllib.request.Request("http://127.0.0.1:%d/events" % port, data=jf, headers={
+        "Authorization": "Bearer " + L.TOKEN, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        if r.status != 200:
+            L.fail("POST /events: %d" % r.status)
+    items.append(("failure", jf))
 
     def snapshot():
         snap = L.last_json_line(wout)
         for m in (snap or {}).get("meetings", []):
-            if m.get("id") == MEETING and m["participants"] == 9:
+            if m.get("id") == MEETING and m["participants"] == 9 and m["video_on"] == 1 \
+                    and m["join_failures"] == 1:
                 return m
         return None
     m = L.wait_for(snapshot, 20, "watch's snapshot to show 9 participants")
@@ -126,6 +185,9 @@ scrape_configs:
         L.wait_for(equal('capmon_delegation_participants{meeting="%s",delegation="%s"}'
                          % (MEETING, name), n), 10,
                    "Prometheus: %s's participants == the snapshot's (%d)" % (name, n))
+    L.wait_for(equal('capmon_video_on{meeting="%s"}' % MEETING, 1), 10, "capmon_video_on == 1")
+    L.wait_for(equal('capmon_delegation_video_on{meeting="%s",delegation="Switzerland"}'
+                     % MEETING, 1), 10, "Switzerland's videos == 1")
     L.wait_for(equal('capmon_unidentified{meeting="%s"}' % MEETING, 2), 10,
                "Prometheus: capmon_unidentified == 2")
     L.wait_for(equal('capmon_records_accepted_total{job="capmon-relay"}', len(items)), 10,
@@ -162,6 +224,8 @@ scrape_configs:
                   "CapmonRelayNotWriting"):
         if quiet in names:
             L.fail("%s should not be active: %r" % (quiet, names))
+
+    check_grafana(src, pport)
 
     for p in (prom, watch, relay):
         L.stop(p)
