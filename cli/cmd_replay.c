@@ -200,6 +200,7 @@ static int run(const ReplayOpts *o, char **files, size_t nfiles)
                 Hook_free(hook);
         }
         if (rc == 0) {
+                Monitor_finish(m);
                 if (o->json) {
                         json_t *snap = Monitor_snapshot(m);
                         if (json_dumpf(snap, stdout, JSON_INDENT(2)) || fputc('\n', stdout) == EOF)

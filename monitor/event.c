@@ -42,6 +42,8 @@ static EventType event_type(const char *name)
                 return EV_JOIN_FAILED;
         else if (strcmp(name, "capmon.reconcile") == 0)
                 return EV_RECONCILE;
+        else if (strcmp(name, "capmon.video_sync") == 0)
+                return EV_VIDEO_SYNC;
         if (!suffix)
                 return EV_UNKNOWN;
         for (size_t i = 0; i < sizeof zoom_events / sizeof zoom_events[0]; i++) {
@@ -73,6 +75,19 @@ const char *Event_meeting_id(json_t *body, char *numbuf, size_t numlen)
 {
         json_t *obj = json_object_get(json_object_get(body, "payload"), "object");
         return str_field(obj, "id", numbuf, numlen);
+}
+
+/* The source of a capmon video fact: "rtms" or "qos" as written, anything else
+ * (absent: a video adapter posting to /events) "portal". */
+static const char *video_source(json_t *obj)
+{
+        json_t *v = json_object_get(obj, "source");
+        const char *s = json_is_string(v) ? json_string_value(v) : "";
+        if (strcmp(s, "rtms") == 0)
+                return "rtms";
+        if (strcmp(s, "qos") == 0)
+                return "qos";
+        return "portal";
 }
 
 static int64_t time_field(json_t *obj, const char *key)
@@ -228,6 +243,18 @@ int Event_parse(json_t *body, Event *ev, char *err, size_t errlen)
                         ev->time = time_field(obj, "fetch_started");
                 return parse_reconcile(obj, ev, err, errlen);
         }
+        if (ev->type == EV_VIDEO_SYNC) {
+                ev->source = video_source(obj);
+                json_t *full = json_object_get(obj, "full");
+                ev->full = json_is_true(full);
+                ev->video_on = json_object_get(obj, "video_on");
+                if (!json_is_boolean(full) || (ev->full && !json_is_array(ev->video_on))) {
+                        xsnprintf(err, errlen, "%s: needs \"full\" (and, when true, \"video_on\")",
+                                  ev->name);
+                        return -1;
+                }
+                return 0;
+        }
         if (!Event_is_participant(ev->type))
                 return 0;
 
@@ -263,10 +290,12 @@ int Event_parse(json_t *body, Event *ev, char *err, size_t errlen)
                         xsnprintf(err, errlen, "%s: video must be \"on\" or \"off\"", ev->name);
                         return -1;
                 }
+                ev->source = video_source(p);
         } else if (ev->type == EV_QOS) {
                 ev->qos_video = qos_video(json_object_get(p, "qos"));
                 if (ev->qos_video < 0)
                         ev->qos_video = qos_video(json_object_get(obj, "qos"));
+                ev->source = "qss";
         } else if (ev->type == EV_JOIN_FAILED) {
                 json_t *c = json_object_get(p, "code");
                 if (json_is_integer(c))

@@ -11,7 +11,8 @@ typedef enum EventType {
         EV_STARTED,
         EV_ENDED,
         EV_ALERT,
-        EV_RECONCILE, /* capmon.reconcile: Zoom's live list (not a participant event) */
+        EV_RECONCILE,  /* capmon.reconcile: Zoom's live list (not a participant event) */
+        EV_VIDEO_SYNC, /* capmon.video_sync: a video source's picture starts or is whole */
         EV_JOINED,
         EV_LEFT,
         EV_WR_JOINED,
@@ -40,12 +41,17 @@ typedef struct Event {
         const char *key; /* session key */
         const char *user_id, *user_name, *email, *registrant_id, *pid, *phone;
         const char *leave_reason, *new_role, *bind_user_id, *reason;
-        int video;      /* capmon.participant_video: 1 on, 0 off */
-        int qos_video;  /* participant_qos: -1 no video_input entry, else 0/1 */
-        int64_t code;   /* capmon.participant_join_failed code, or -1 */
-        json_t *rows;   /* capmon.reconcile: payload.object.participants (borrowed) */
-        int64_t recv;   /* arrival time of the record (epoch ms), TIME_NONE if unknown */
-        char idbuf[32]; /* text of a numeric meeting id */
+        int video; /* capmon.participant_video: 1 on, 0 off */
+        /* capmon.participant_video / capmon.video_sync: where the fact comes from
+         * ("rtms", "qos", "portal"; "qss" for participant_qos); static text */
+        const char *source;
+        int full;         /* capmon.video_sync: the list below is the whole picture */
+        json_t *video_on; /* capmon.video_sync: user ids with video on (borrowed) */
+        int qos_video;    /* participant_qos: -1 no video_input entry, else 0/1 */
+        int64_t code;     /* capmon.participant_join_failed code, or -1 */
+        json_t *rows;     /* capmon.reconcile: payload.object.participants (borrowed) */
+        int64_t recv;     /* arrival time of the record (epoch ms), TIME_NONE if unknown */
+        char idbuf[32];   /* text of a numeric meeting id */
         char pidbuf[32];
 } Event;
 

@@ -72,6 +72,11 @@ void Monitor_tick(Monitor *m, int64_t now)
         evaluate(m);
 }
 
+void Monitor_finish(Monitor *m)
+{
+        State_finish(m->state);
+}
+
 void Monitor_count_invalid(Monitor *m)
 {
         State_count(m->state, OUT_INVALID);
@@ -164,6 +169,9 @@ static json_t *snap_meeting(const Meeting *mt)
         json_object_set_new(o, "waiting", json_integer(mt->waiting));
         json_object_set_new(o, "video_on",
                             mt->video_known ? json_integer(mt->video_on) : json_null());
+        json_object_set_new(o, "video_source", json_str_or_null(mt->video_source));
+        json_object_set_new(o, "video_estimate", json_boolean(mt->video_estimate));
+        json_object_set_new(o, "video_since", json_time_or_null(mt->video_since));
         json_object_set_new(o, "peak_participants", json_integer(mt->peak_participants));
         json_object_set_new(o, "peak_at", json_time_or_null(mt->peak_at));
         json_object_set_new(o, "peak_video_on", json_integer(mt->peak_video_on));

@@ -28,6 +28,9 @@ Outcome Monitor_feed(Monitor *m, const char *text, size_t len, int64_t recv, cha
 Outcome Monitor_feed_json(Monitor *m, json_t *root, int64_t recv, char *err, size_t errlen);
 /* Count a message that could not even be read as a whole (e.g. over the size limit). */
 void Monitor_count_invalid(Monitor *m);
+/* The input ended (end of a replay): what still waits counts (docs/semantics.md
+ * §3, video facts). */
+void Monitor_finish(Monitor *m);
 /* Live sources: advance the clock to `now` (event time) and evaluate the rules. */
 void Monitor_tick(Monitor *m, int64_t now);
 

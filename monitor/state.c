@@ -12,6 +12,8 @@ const char *const OUTCOME_NAMES[OUT_COUNT] = {"applied", "duplicate", "stale",
 
 #define DROP_WINDOW_MS 60000 /* early drop: closed within 60 s of its join */
 #define WR_JOIN_MS     5000  /* a join within 5 s cancels a waiting-room failure */
+#define VIDEO_WAIT_MS  10000 /* a video fact waits this long for its session's join */
+#define HELD_MAX       4096  /* video facts waiting at once, at most */
 
 enum { S_IN, S_BREAKOUT, S_CLOSED };
 
@@ -26,8 +28,9 @@ typedef struct Session {
         Person *person;
         Delegation *deleg;
         int64_t join_time, close_time;
-        int64_t touched; /* latest event time or arrival of its last open/close */
-        unsigned gen;    /* reconcile generation that listed it */
+        int64_t touched;     /* latest event time or arrival of its last open/close */
+        unsigned gen;        /* reconcile generation that listed it */
+        int64_t video_since; /* video on since (event time) */
         unsigned char state, video, bound;
         char role[24];
 } Session;
@@ -42,6 +45,16 @@ typedef struct Wait {
         size_t heap_idx;
         unsigned char open, admitted, left;
 } Wait;
+
+/* A video fact for a session not yet known: waits for its join. */
+typedef struct Held {
+        char *meeting; /* its uuid */
+        char *key;
+        int64_t time;
+        uint64_t dk; /* its duplicate key */
+        const char *source;
+        unsigned char video;
+} Held;
 
 typedef struct Jbh {
         char *key;
@@ -79,6 +92,9 @@ struct State {
         HMap quotas; /* canonical delegation -> quota + 1 */
         Delegation **dirty, **taken;
         size_t ndirty, capdirty, ntaken;
+        Held *held; /* in arrival order */
+        size_t nheld, capheld;
+        int64_t held_min; /* earliest time among held */
 };
 
 /* ---- small helpers ---- */
@@ -199,6 +215,11 @@ void State_free(State *s)
         HMap_done(&s->quotas);
         free(s->dirty);
         free(s->taken);
+        for (size_t i = 0; i < s->nheld; i++) {
+                free(s->held[i].meeting);
+                free(s->held[i].key);
+        }
+        free(s->held);
         free(s);
 }
 
@@ -279,10 +300,42 @@ void State_count(State *s, Outcome o)
         s->counters.n[o]++;
 }
 
+/* Held video facts whose wait is over (clock > time + VIDEO_WAIT_MS): orphan. */
+static void held_expire(State *s)
+{
+        size_t o = 0;
+        int64_t min = INT64_MAX;
+        for (size_t i = 0; i < s->nheld; i++) {
+                Held *h = &s->held[i];
+                if (s->clock - h->time > VIDEO_WAIT_MS) {
+                        free(h->meeting);
+                        free(h->key);
+                        State_count(s, OUT_ORPHAN);
+                        continue;
+                }
+                min = h->time < min ? h->time : min;
+                s->held[o++] = *h;
+        }
+        s->nheld = o;
+        s->held_min = min;
+}
+
+void State_finish(State *s)
+{
+        for (size_t i = 0; i < s->nheld; i++) {
+                free(s->held[i].meeting);
+                free(s->held[i].key);
+                State_count(s, OUT_ORPHAN);
+        }
+        s->nheld = 0;
+}
+
 void State_advance(State *s, int64_t t)
 {
         if (t != TIME_NONE && (s->clock == TIME_NONE || t > s->clock))
                 s->clock = t;
+        if (s->nheld && s->clock - s->held_min > VIDEO_WAIT_MS)
+                held_expire(s);
 }
 
 /* ---- meetings and delegations ---- */
@@ -318,7 +371,7 @@ static Meeting *meeting_get(State *s, const Event *ev)
                 m = xcalloc(1, sizeof *m);
                 m->priv = xcalloc(1, sizeof *m->priv);
                 m->uuid = xstrdup(ev->meeting); /* an identity: kept exact */
-                m->started_at = m->ended_at = m->peak_at = TIME_NONE;
+                m->started_at = m->ended_at = m->peak_at = m->video_since = TIME_NONE;
                 m->reconciled_at = TIME_NONE;
                 HMap_init(&m->priv->sessions);
                 HMap_init(&m->priv->waits);
@@ -584,6 +637,59 @@ static const char *resolve(State *s, const Event *ev, const char *clean_name)
         return Resolver_resolve(s->res, &id);
 }
 
+/* ---- video facts ---- */
+
+static void video_source_set(Meeting *m, const char *source)
+{
+        m->video_source = source;
+        m->video_estimate = strcmp(source, "qos") == 0 || strcmp(source, "qss") == 0;
+        m->video_known = 1;
+}
+
+static void session_video(State *s, Meeting *m, Session *x, int v, int64_t t)
+{
+        if (x->video == v)
+                return;
+        contrib(s, m, x, -1);
+        x->video = (unsigned char)v;
+        x->video_since = v ? t : TIME_NONE;
+        contrib(s, m, x, 1);
+}
+
+static void held_min_update(State *s)
+{
+        s->held_min = INT64_MAX;
+        for (size_t i = 0; i < s->nheld; i++)
+                if (s->held[i].time < s->held_min)
+                        s->held_min = s->held[i].time;
+}
+
+/* Session x of m has just opened: the video facts that waited for it apply,
+ * in the order they arrived, and count as applied. */
+static void held_release(State *s, Meeting *m, Session *x, int64_t t)
+{
+        size_t o = 0, n = 0;
+        for (size_t i = 0; i < s->nheld; i++) {
+                Held *h = &s->held[i];
+                if (strcmp(h->meeting, m->uuid) != 0 || strcmp(h->key, x->key) != 0) {
+                        s->held[o++] = *h;
+                        continue;
+                }
+                session_video(s, m, x, h->video, h->time);
+                video_source_set(m, h->source);
+                HSet64_add(&s->seen, h->dk);
+                State_count(s, OUT_APPLIED);
+                free(h->meeting);
+                free(h->key);
+                n++;
+        }
+        s->nheld = o;
+        if (n) {
+                held_min_update(s);
+                peaks(m, x, t);
+        }
+}
+
 /* ---- the rules ---- */
 
 static Outcome on_ended(State *s, Meeting *m, int64_t t)
@@ -652,6 +758,8 @@ static Outcome on_joined(State *s, Meeting *m, const Event *ev)
                 return OUT_STALE;
         x = session_open(s, m, x, ev);
         peaks(m, x, ev->time);
+        if (s->nheld)
+                held_release(s, m, x, ev->time);
         JoinFailure *f = HMap_get(&p->wr_failures, ev->key);
         if (f && !f->cancelled && abs64(f->time - ev->time) <= WR_JOIN_MS)
                 failure_cancel(m, f);
@@ -842,16 +950,77 @@ static Outcome on_session_fact(State *s, Meeting *m, const Event *ev)
                 int v = ev->type == EV_VIDEO ? ev->video : ev->qos_video;
                 if (v < 0)
                         break;
-                contrib(s, m, x, -1);
-                x->video = (unsigned char)v;
-                m->video_known = 1;
-                contrib(s, m, x, 1);
+                session_video(s, m, x, v, ev->time);
+                video_source_set(m, ev->source);
                 peaks(m, x, ev->time);
                 break;
         }
         default:
                 break;
         }
+        return OUT_APPLIED;
+}
+
+/* capmon.participant_video: a session never seen waits for its join
+ * (VIDEO_WAIT_MS of event time); a known one takes the fact at once. */
+static Outcome on_video(State *s, Meeting *m, const Event *ev, uint64_t dk)
+{
+        if (HMap_get(&m->priv->sessions, ev->key))
+                return on_session_fact(s, m, ev);
+        if (s->clock - ev->time > VIDEO_WAIT_MS || s->nheld == HELD_MAX)
+                return OUT_ORPHAN;
+        for (size_t i = 0; i < s->nheld; i++)
+                if (s->held[i].dk == dk)
+                        return OUT_DUPLICATE;
+        if (s->nheld == s->capheld) {
+                s->capheld = s->capheld ? 2 * s->capheld : 16;
+                s->held = xrealloc(s->held, s->capheld * sizeof *s->held);
+        }
+        s->held[s->nheld++] = (Held){.meeting = xstrdup(m->uuid),
+                                     .key = xstrdup(ev->key),
+                                     .time = ev->time,
+                                     .dk = dk,
+                                     .source = ev->source,
+                                     .video = (unsigned char)ev->video};
+        if (s->nheld == 1 || ev->time < s->held_min)
+                s->held_min = ev->time;
+        return OUT_HELD;
+}
+
+/* capmon.video_sync: a source starts following changes (partial), or gives
+ * the whole picture (full: the listed sessions on, every other open one off). */
+static Outcome on_video_sync(State *s, Meeting *m, const Event *ev)
+{
+        video_source_set(m, ev->source);
+        if (!ev->full) {
+                m->video_since = ev->time;
+                peaks(m, NULL, ev->time);
+                return OUT_APPLIED;
+        }
+        m->video_since = TIME_NONE;
+        HMap on;
+        HMap_init(&on);
+        size_t n = json_array_size(ev->video_on), i;
+        char(*num)[24] = xcalloc(n ? n : 1, sizeof *num);
+        json_t *v;
+        json_array_foreach(ev->video_on, i, v)
+        {
+                if (json_is_string(v))
+                        HMap_put(&on, json_string_value(v), intptr(1));
+                else if (json_is_integer(v)) {
+                        xsnprintf(num[i], sizeof num[i], "%lld", (long long)json_integer_value(v));
+                        HMap_put(&on, num[i], intptr(1));
+                }
+        }
+        MeetingPriv *p = m->priv;
+        for (size_t k = 0; k < p->sessions.cap; k++) {
+                Session *x = p->sessions.slots[k].value;
+                if (p->sessions.slots[k].key && x->state != S_CLOSED)
+                        session_video(s, m, x, HMap_get(&on, x->key) != NULL, ev->time);
+        }
+        HMap_done(&on);
+        free(num);
+        peaks(m, NULL, ev->time);
         return OUT_APPLIED;
 }
 
@@ -920,6 +1089,8 @@ static int recon_open(State *s, Meeting *m, const Event *re, int rs, int64_t f)
                         return 0; /* open, left after f, or waiting since after f */
                 x = session_open(s, m, x, re);
                 peaks(m, x, f);
+                if (s->nheld)
+                        held_release(s, m, x, f);
                 return 1;
         }
         if ((w && (w->open || w->touched >= f)) || (x && x->state != S_CLOSED) ||
@@ -1038,6 +1209,12 @@ static Outcome apply(State *s, const Event *ev)
         case EV_RECONCILE:
                 o = on_reconcile(s, m, ev);
                 break;
+        case EV_VIDEO:
+                o = on_video(s, m, ev, dk);
+                break;
+        case EV_VIDEO_SYNC:
+                o = on_video_sync(s, m, ev);
+                break;
         default:
                 o = on_session_fact(s, m, ev);
                 break;
@@ -1053,4 +1230,31 @@ Outcome State_apply(State *s, const Event *ev)
         Outcome o = apply(s, ev);
         State_count(s, o);
         return o;
+}
+
+static int video_on_cmp(const void *a, const void *b)
+{
+        const VideoOn *x = a, *y = b;
+        if (x->since != y->since)
+                return x->since < y->since ? -1 : 1;
+        return strcmp(x->key, y->key);
+}
+
+size_t State_video_on(const State *s, const Meeting *m, VideoOn *out, size_t max)
+{
+        (void)s;
+        const MeetingPriv *p = m->priv;
+        size_t n = 0;
+        VideoOn *all = xcalloc((size_t)m->video_on + 1, sizeof *all);
+        for (size_t i = 0; i < p->sessions.cap && n < (size_t)m->video_on; i++) {
+                const Session *x = p->sessions.slots[i].value;
+                if (!p->sessions.slots[i].key || !counts(x) || !x->video)
+                        continue;
+                all[n++] = (VideoOn){x->key, x->name, x->deleg->name, x->video_since};
+        }
+        qsort(all, n, sizeof *all, video_on_cmp);
+        if (out && max)
+                memcpy(out, all, (n < max ? n : max) * sizeof *out);
+        free(all);
+        return n;
 }

@@ -22,6 +22,8 @@ typedef enum Outcome {
         OUT_INVALID,
         OUT_COUNT,
         OUT_NONE = OUT_COUNT, /* not an event (header, heartbeat, blank line) */
+        OUT_HELD,             /* a video fact waiting for its session's join: counted
+                                 later, as applied or orphan (docs/semantics.md §3) */
 } Outcome;
 
 extern const char *const OUTCOME_NAMES[OUT_COUNT];
@@ -68,6 +70,9 @@ struct Meeting {
         int peak_participants, peak_video_on;
         int64_t peak_at;
         int unidentified, join_failures;
+        const char *video_source; /* static: "rtms", "qss", "qos", "portal"; NULL: none */
+        int video_estimate;       /* video_source is an estimate (qos, qss) */
+        int64_t video_since;      /* partial picture: changes known since; else TIME_NONE */
         Delegation **delegations; /* sorted by name */
         size_t ndelegations;
         int64_t oldest_wait_since; /* TIME_NONE when nobody waits (see State_oldest_wait) */
@@ -92,6 +97,8 @@ void State_count(State *s, Outcome o);
 Delegation *const *State_take_dirty(State *s, size_t *n);
 /* Advance the clock (never backwards). */
 void State_advance(State *s, int64_t t);
+/* The input ended: video facts still waiting for their session count as orphans. */
+void State_finish(State *s);
 
 int64_t State_clock(const State *s); /* TIME_NONE before any event */
 const Counters *State_counters(const State *s);
@@ -105,5 +112,14 @@ int64_t State_oldest_wait(const State *s, const Meeting *m);
 /* Failures of m with time > since (not cancelled). */
 int State_failures_since(const State *s, const Meeting *m, int64_t since);
 const Delegation *Meeting_delegation(const Meeting *m, const char *name);
+
+/* A counting session with video on (the `v` panel). Strings are the state's. */
+typedef struct VideoOn {
+        const char *key, *name, *delegation;
+        int64_t since; /* when its video turned on (event time) */
+} VideoOn;
+/* The counting sessions of m with video on, sorted by since then key; writes at
+ * most max and returns how many there are. */
+size_t State_video_on(const State *s, const Meeting *m, VideoOn *out, size_t max);
 
 #endif

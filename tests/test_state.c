@@ -133,7 +133,7 @@ static void test_orphans(void)
         is_int(pev(m, "participant_bind", 1000, "o", "'user_id':'x','bind_user_id':'y'"),
                OUT_ORPHAN, "bind: orphan");
         is_int(pev(m, "capmon.participant_video", 1000, "o", "'user_id':'x','video':'on'"),
-               OUT_ORPHAN, "video: orphan");
+               OUT_HELD, "video for an unknown session: held (its join may be late)");
         is_int(mt->video_known, 0, "an orphan video event leaves video unknown");
         is_int(pev(m, "participant_qos", 1000, "o",
                    "'user_id':'x','qos':[{'type':'video_input','details':{'bitrate':500}}]"),
@@ -447,6 +447,87 @@ static void test_video(void)
         Monitor_free(m);
 }
 
+static void test_video_held(void)
+{
+        Monitor *m = monitor_new(&cfg);
+        const State *st = Monitor_state(m);
+        J(m, "h", "a", 1000, "France - A");
+        const Meeting *mt = meeting(m, "h");
+        is_int(pev(m, "capmon.participant_video", 2000, "h",
+                   "'user_id':'late','video':'on','source':'rtms'"),
+               OUT_HELD, "video before its join: held");
+        is_int(pev(m, "capmon.participant_video", 2000, "h",
+                   "'user_id':'late','video':'on','source':'rtms'"),
+               OUT_DUPLICATE, "the same fact again: duplicate");
+        is_int((int)State_counters(st)->received, 2, "held: not counted yet (1 join + 1 dup)");
+        ok(!mt->video_known, "held: video still unknown");
+        is_int(J(m, "h", "late", 1500, "Germany - Late"), OUT_APPLIED, "its join, earlier time");
+        ok(mt->video_known && mt->video_on == 1, "the held fact applies at the join");
+        is_int((int)count(m, OUT_APPLIED), 3, "and counts as applied");
+        is_str(mt->video_source, "rtms", "video_source rtms");
+        is_int(mt->video_estimate, 0, "rtms is exact");
+        is_int(pev(m, "capmon.participant_video", 2000, "h",
+                   "'user_id':'late','video':'on','source':'rtms'"),
+               OUT_DUPLICATE, "a third copy after release: duplicate");
+
+        /* the wait is 10 s of event time: at +10 s still waiting, after it orphan */
+        is_int(pev(m, "capmon.participant_video", 3000, "h",
+                   "'user_id':'ghost','video':'on','source':'rtms'"),
+               OUT_HELD, "ghost: held");
+        Monitor_tick(m, 13000);
+        is_int((int)count(m, OUT_ORPHAN), 0, "at its time + 10 s: still waiting");
+        Monitor_tick(m, 13001);
+        is_int((int)count(m, OUT_ORPHAN), 1, "past it: orphan");
+        is_int(J(m, "h", "ghost", 3000, "Ghost"), OUT_APPLIED, "ghost joins too late");
+        is_int(mt->video_on, 1, "with video off");
+        is_int(pev(m, "capmon.participant_video", 1000, "h", "'user_id':'old','video':'on'"),
+               OUT_ORPHAN, "a fact already older than the wait: orphan at once");
+        is_int(pev(m, "capmon.participant_video", 13500, "h", "'user_id':'fin','video':'on'"),
+               OUT_HELD, "fin: held");
+        Monitor_finish(m);
+        is_int((int)count(m, OUT_ORPHAN), 3, "end of input: what waits is orphan");
+        const Counters *c = State_counters(st);
+        uint64_t sum = 0;
+        for (int i = 0; i < OUT_COUNT; i++)
+                sum += c->n[i];
+        ok(sum == c->received, "received is the sum of the outcomes");
+        Monitor_free(m);
+}
+
+static void test_video_sync(void)
+{
+        Monitor *m = monitor_new(&cfg);
+        J(m, "s", "1", 1000, "France - A");
+        J(m, "s", "2", 1000, "France - B");
+        J(m, "s", "3", 1000, "Spain - C");
+        const Meeting *mt = meeting(m, "s");
+        is_int(feed(m, TIME_NONE,
+                    "{'event':'capmon.video_sync','event_ts':2000,'payload':{'object':"
+                    "{'uuid':'s','source':'rtms','full':false}}}"),
+               OUT_APPLIED, "partial sync");
+        ok(mt->video_known && mt->video_on == 0 && mt->video_since == 2000,
+           "known, 0 on, video since its time");
+        pev(m, "capmon.participant_video", 2500, "s", "'user_id':'3','video':'on','source':'rtms'");
+        VideoOn v[4];
+        is_int((int)State_video_on(Monitor_state(m), mt, v, 4), 1, "one with video on");
+        ok(strcmp(v[0].key, "3") == 0 && v[0].since == 2500 &&
+               strcmp(v[0].delegation, "Spain") == 0,
+           "listed with its since-time and delegation");
+        is_int(feed(m, TIME_NONE,
+                    "{'event':'capmon.video_sync','event_ts':3000,'payload':{'object':"
+                    "{'uuid':'s','source':'qos','full':true,'video_on':['1',2,'nobody']}}}"),
+               OUT_APPLIED, "full sync from qos");
+        ok(mt->video_on == 2 && mt->video_since == TIME_NONE, "1 and 2 on, 3 off; whole picture");
+        ok(mt->video_estimate && strcmp(mt->video_source, "qos") == 0, "an estimate");
+        is_int((int)State_video_on(Monitor_state(m), mt, v, 1), 2, "two, one written");
+        ok(v[0].since == 3000 && strcmp(v[0].key, "1") == 0, "sorted by since, then key");
+        is_int(feed(m, TIME_NONE,
+                    "{'event':'capmon.video_sync','event_ts':3100,'payload':{'object':"
+                    "{'uuid':'s','full':true}}}"),
+               OUT_INVALID, "full without video_on: invalid");
+        Monitor_free(m);
+}
+
 static void test_people(void)
 {
         Monitor *m = monitor_new(&cfg);
@@ -599,6 +680,8 @@ int main(void)
         test_jbh();
         test_early_drop();
         test_video();
+        test_video_held();
+        test_video_sync();
         test_people();
         test_delegations();
         test_names();
