@@ -100,7 +100,9 @@ static const CliOpt RELAY_OPTS[] = {
     {"listen", 0, CLI_CALL, 0, "ADDR:PORT",
      "address to bind (default 127.0.0.1:8787; [::1]:PORT for IPv6)", 0, 0, set_listen},
     {"log", 0, CLI_CALL, 0, "FILE",
-     "the relay's log (default capmon-relay.log); resumed when it exists", 0, 0, set_log},
+     "the relay's log (default capmon-relay.log; under systemd's\n"
+     "StateDirectory=, $STATE_DIRECTORY/capmon-relay.log); resumed when it exists",
+     0, 0, set_log},
     {"store", 0, CLI_CALL, 0, "redis://HOST:PORT/STREAM",
      "keep the log in a Redis stream shared by several relays instead\n"
      "(rediss:// for TLS; password from CAPMON_REDIS_PASSWORD or\n"
@@ -237,7 +239,16 @@ int cmd_relay(int argc, char **argv)
         RelayOpts o;
         memset(&o, 0, sizeof o);
         o.cfg.port = 8787;
+        /* under systemd's StateDirectory= the log lives there, never in the
+         * working directory (examples/systemd/capmon-relay.service) */
+        char state_log[4096];
+        const char *state = getenv("STATE_DIRECTORY");
         o.cfg.log_path = "capmon-relay.log";
+        if (state && *state) {
+                size_t n = strcspn(state, ":"); /* several directories: the first */
+                xsnprintf(state_log, sizeof state_log, "%.*s/capmon-relay.log", (int)n, state);
+                o.cfg.log_path = state_log;
+        }
         o.maxlen = o.body_max = o.max_subs = o.max_behind = -1;
         char **ops;
         size_t nops;
