@@ -188,5 +188,6 @@ int cmd_check(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 #endif

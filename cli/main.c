@@ -25,6 +25,7 @@ static const char MAIN_HELP[] =
     "  report FILE...    attendance per person or delegation (CSV or JSON) from logs\n"
     "  watch SOURCE...   live dashboard (or --json snapshots) from relays, Zoom, webhooks\n"
     "  relay             receive Zoom webhooks, log them durably, stream them to monitors\n"
+    "  config check FILE check a configuration file, print the effective configuration\n"
     "\n"
     "  capmon COMMAND --help   options of one command\n"
     "  capmon --version        version\n"
@@ -37,8 +38,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"demo", cmd_demo},     {"replay", cmd_replay}, {"check", cmd_check},
-    {"report", cmd_report}, {"relay", cmd_relay},   {"watch", cmd_watch},
+    {"demo", cmd_demo},   {"replay", cmd_replay}, {"check", cmd_check},   {"report", cmd_report},
+    {"relay", cmd_relay}, {"watch", cmd_watch},   {"config", cmd_config},
 };
 
 int main(int argc, char **argv)

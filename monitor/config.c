@@ -425,3 +425,108 @@ int Config_load(Config *c, const char *path, char *err, size_t errlen)
         json_decref(root);
         return rc;
 }
+
+/* ---- the effective configuration, for `capmon config check` ---- */
+
+static json_t *quotas_json(const NameInt *q, size_t n)
+{
+        json_t *o = json_object();
+        for (size_t i = 0; i < n; i++)
+                json_object_set_new(o, q[i].name, json_integer(q[i].value));
+        return o;
+}
+
+static json_t *strings_json(char *const *v, size_t n)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(a, json_string(v[i]));
+        return a;
+}
+
+/* Seconds as the file writes them: a whole number when it is one. */
+static json_t *seconds_json(double s)
+{
+        return s == (double)(int64_t)s ? json_integer((json_int_t)s) : json_real(s);
+}
+
+static json_t *rule_json(const Config *c, Rule r)
+{
+        json_t *o = json_object();
+        json_object_set_new(o, "enabled", json_boolean(c->rules[r].enabled));
+        json_object_set_new(o, "for", seconds_json((double)c->rules[r].for_ms / 1000));
+        json_object_set_new(o, "repeat", seconds_json((double)c->rules[r].repeat_ms / 1000));
+        switch (r) {
+        case RULE_CAPACITY:
+                json_object_set_new(o, "warning", seconds_json(c->cap_warn_pct));
+                json_object_set_new(o, "critical", seconds_json(c->cap_crit_pct));
+                json_object_set_new(o, "hysteresis", seconds_json(c->cap_hyst_pct));
+                break;
+        case RULE_VIDEO:
+                json_object_set_new(o, "warning_margin", seconds_json(c->video_margin));
+                json_object_set_new(o, "hysteresis", seconds_json(c->video_hyst));
+                break;
+        case RULE_UNIDENTIFIED:
+                json_object_set_new(o, "threshold", seconds_json(c->unident_threshold));
+                break;
+        case RULE_WAITING_ROOM:
+                json_object_set_new(o, "max_wait", seconds_json(c->wait_max_s));
+                json_object_set_new(o, "max_waiting", json_integer(c->wait_max_count));
+                break;
+        case RULE_JOIN_FAILURES:
+                json_object_set_new(o, "count", json_integer(c->jf_count));
+                json_object_set_new(o, "window", seconds_json(c->jf_window_s));
+                break;
+        case RULE_LAG:
+                json_object_set_new(o, "threshold", seconds_json(c->lag_s));
+                break;
+        case RULE_FEED:
+                json_object_set_new(o, "silence", seconds_json(c->feed_silence_s));
+                break;
+        case RULE_DRIFT:
+                json_object_set_new(o, "threshold", json_integer(c->drift_max));
+                break;
+        default:
+                break;
+        }
+        return o;
+}
+
+json_t *Config_to_json(const Config *c)
+{
+        json_t *o = json_object();
+        json_object_set_new(o, "capacity", json_integer(c->capacity));
+        json_object_set_new(o, "video_limit", json_integer(c->video_limit));
+        if (c->roster)
+                json_object_set_new(o, "roster", json_string(c->roster));
+        json_object_set_new(o, "quotas", quotas_json(c->quotas, c->nquotas));
+        json_t *al = json_object();
+        for (size_t i = 0; i < c->naliases; i++)
+                for (size_t k = 0; k < c->aliases[i].n; k++)
+                        json_object_set_new(al, c->aliases[i].items[k],
+                                            json_string(c->aliases[i].name));
+        json_object_set_new(o, "aliases", al);
+        json_t *org = json_object();
+        for (size_t i = 0; i < c->norgs; i++)
+                json_object_set_new(org, c->orgs[i].name,
+                                    strings_json(c->orgs[i].items, c->orgs[i].n));
+        json_object_set_new(o, "organisations", org);
+        json_t *ms = json_object();
+        for (size_t i = 0; i < c->nmeetings; i++) {
+                const MeetingCfg *m = &c->meetings[i];
+                json_t *mo = json_object();
+                if (m->capacity)
+                        json_object_set_new(mo, "capacity", json_integer(m->capacity));
+                if (m->video_limit)
+                        json_object_set_new(mo, "video_limit", json_integer(m->video_limit));
+                json_object_set_new(mo, "quotas", quotas_json(m->quotas, m->nquotas));
+                json_object_set_new(ms, m->id, mo);
+        }
+        json_object_set_new(o, "meetings", ms);
+        json_t *rules = json_object();
+        for (int r = 0; r < RULE_COUNT; r++)
+                json_object_set_new(rules, RULE_NAMES[r], rule_json(c, (Rule)r));
+        json_object_set_new(o, "rules", rules);
+        json_object_set_new(o, "hooks", strings_json(c->hooks, c->nhooks));
+        return o;
+}

@@ -81,5 +81,10 @@ int Config_load(Config *c, const char *path, char *err, size_t errlen);
 int Config_load_text(Config *c, const char *text, size_t len, const char *origin, char *err,
                      size_t errlen);
 const MeetingCfg *Config_meeting(const Config *c, const char *id);
+/* The effective configuration as a JSON object in the file's own format (every
+ * key, defaults included; durations in seconds), loadable again by Config_load.
+ * A new reference. */
+struct json_t;
+struct json_t *Config_to_json(const Config *c);
 
 #endif
