@@ -11,6 +11,7 @@
 #include "evlog.h"
 #include "metrics.h"
 #include "util.h"
+#include "zoom_token.h"
 
 #define LIVE_SOURCES_MAX 64
 #define GAP_HOLD_MS      (5 * 60 * 1000) /* a gap alert clears after 5 min of traffic */
@@ -55,6 +56,7 @@ struct Live {
         int64_t resume_seq;          /* watch --resume: relay streams start after it (-1: none) */
         const MeetingFilter *filter; /* watch --meeting, or NULL */
         uint64_t filtered;           /* messages it skipped */
+        ZoomToken *zoom_token;       /* shared by the Zoom source and REST client */
         char err[512];
 };
 
@@ -161,12 +163,25 @@ void Live_free(Live *lv)
         if (!lv)
                 return;
         Loop_timer_free(lv->tick);
+        ZoomToken_free(lv->zoom_token);
         for (int i = 0; i < lv->nsrc; i++) {
                 free(lv->src[i].name);
                 free(lv->src[i].gap_name);
                 free(lv->src[i].store_name);
         }
         free(lv);
+}
+
+static void zoom_token_log(void *ud, const char *line)
+{
+        Live_logf(ud, "%s", line);
+}
+
+ZoomToken *Live_zoom_token(Live *lv, char *err, size_t errlen)
+{
+        if (!lv->zoom_token)
+                lv->zoom_token = ZoomToken_new(lv->loop, zoom_token_log, lv, err, errlen);
+        return lv->zoom_token;
 }
 
 /* name + suffix, in a new string: the subject of another feed instance. */

@@ -70,6 +70,11 @@ uint64_t Live_filtered(const Live *lv);
  * reconnects, lag. */
 struct Prom;
 void Live_metrics(const Live *lv, struct Prom *p);
+/* The Zoom OAuth token shared by the Zoom source and the REST client of this
+ * Live (collectors/zoom_token.h), made on first use from the environment;
+ * NULL with a message in err when credentials are missing. Freed by Live_free. */
+struct ZoomToken;
+struct ZoomToken *Live_zoom_token(Live *lv, char *err, size_t errlen);
 /* Called once every source is done (optional). */
 void Live_on_all_done(Live *lv, void (*fn)(void *ud), void *ud);
 
