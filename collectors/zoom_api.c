@@ -171,9 +171,9 @@ static void on_page(ZoomGet *g, const HttpcResp *r)
         json_error_t jerr;
         char why[256];
         json_t *root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr);
-        json_t *items = json_object_get(root, g->items);
+        json_t *items = g->items ? json_object_get(root, g->items) : NULL;
         json_t *next = json_object_get(root, "next_page_token");
-        if (!root || !json_is_object(root) || !json_is_array(items) ||
+        if (!root || !json_is_object(root) || (g->items && !json_is_array(items)) ||
             (next && !json_is_string(next))) {
                 if (!root)
                         xsnprintf(why, sizeof why, "page %d is not JSON: %s", g->pages + 1,
@@ -325,7 +325,7 @@ ZoomGet *ZoomApi_get(ZoomApi *a, const char *endpoint, const char *path, const c
         g->a = a;
         xsnprintf(g->endpoint, sizeof g->endpoint, "%s", endpoint);
         g->path = xstrdup(path);
-        g->items = xstrdup(items);
+        g->items = items ? xstrdup(items) : NULL;
         g->on_page = page;
         g->on_done = on_done;
         g->ud = ud;

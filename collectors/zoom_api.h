@@ -98,7 +98,8 @@ void ZoomApi_free(ZoomApi *a);
 
 /* GET path (relative to the base URL, with its query) and every following page.
  * endpoint: the metrics label ("participants", "qos"). items: the key of the
- * array each page carries. Never NULL: errors arrive through on_done (possibly
+ * array each page carries (NULL: a single object, not a list; on_page gets
+ * items NULL). Never NULL: errors arrive through on_done (possibly
  * from inside this call, when the API is disabled or the budget spent). */
 ZoomGet *ZoomApi_get(ZoomApi *a, const char *endpoint, const char *path, const char *items,
                      ZoomPageFn on_page, ZoomDoneFn on_done, void *ud);

@@ -1,0 +1,369 @@
+/* The Reconciler (reconcile.h): per meeting, the live list fetched whole and
+ * emitted as one capmon.reconcile body. */
+#include "reconcile.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "event.h"
+#include "util.h"
+#include "wsutil.h"
+
+#define PAGE_SIZE 300 /* Zoom's maximum for the live list */
+
+typedef struct RMeeting {
+        Reconciler *r;
+        char *uuid, *id, *topic;
+        ZoomGet *get;
+        json_t *rows; /* rows of the list being fetched */
+        int64_t fetch_ms;
+        int again; /* asked for while a fetch ran */
+        int invalid_row;
+        unsigned tries;
+        ZoomApiCode last_error; /* to log a repeated error once */
+        LoopTimer *timer;
+} RMeeting;
+
+struct Reconciler {
+        Loop *loop;
+        ZoomApi *api;
+        int64_t interval_us;
+        ReconcileEmitFn emit;
+        ReconcileLogFn log;
+        void *ud;
+        RMeeting *m[RECONCILE_MEETINGS_MAX];
+        size_t n;
+        int active;
+        uint64_t done, failed;
+        char *disabled;
+};
+
+static void logf_(Reconciler *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(Reconciler *r, const char *fmt, ...)
+{
+        char line[600];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        if (r->log)
+                r->log(r->ud, line);
+}
+
+static int64_t wall_ms(void)
+{
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static const char *name_of(const RMeeting *m)
+{
+        return m->id ? m->id : m->uuid;
+}
+
+static void run(RMeeting *m);
+
+static void on_timer(void *ud)
+{
+        run(ud);
+}
+
+static void schedule(RMeeting *m, int64_t us)
+{
+        if (us >= 0)
+                Loop_timer_start(m->timer, us);
+}
+
+/* The rows kept: what the core reads (docs/semantics.md, "Reconcile"), for
+ * people still there. Device and network fields stay out of the log. */
+static json_t *keep_row(json_t *row)
+{
+        static const char *const keys[] = {"user_id",  "participant_uuid", "id",
+                                           "user_name", "email",           "registrant_id",
+                                           "phone_number", "join_time",    "status"};
+        json_t *o = json_object();
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+                json_t *v = json_object_get(row, keys[i]);
+                if (v && !json_is_null(v))
+                        json_object_set(o, keys[i], v);
+        }
+        return o;
+}
+
+static void on_page(void *ud, json_t *page, json_t *items)
+{
+        RMeeting *m = ud;
+        size_t i;
+        json_t *row;
+        Event re;
+        char why[160];
+        (void)page;
+        json_array_foreach(items, i, row)
+        {
+                int rs = Event_reconcile_row(row, &re, why, sizeof why);
+                if (rs < 0) {
+                        if (!m->invalid_row)
+                                logf_(m->r, "reconcile %s: Zoom's list has a bad row (%s)",
+                                      name_of(m), why);
+                        m->invalid_row = 1;
+                        continue;
+                }
+                if (rs != ROW_LEFT) /* rows of people who left stay in Zoom's list */
+                        json_array_append_new(m->rows, keep_row(row));
+        }
+}
+
+static void emit(RMeeting *m)
+{
+        char when[40];
+        time_format(m->fetch_ms, when, sizeof when);
+        json_t *obj = json_pack("{s:s?, s:s?, s:s?, s:s, s:O}", "uuid", m->uuid, "id", m->id,
+                                "topic", m->topic, "fetch_started", when, "participants",
+                                m->rows);
+        json_t *body = json_pack("{s:s, s:I, s:{s:o}}", "event", "capmon.reconcile", "event_ts",
+                                 (json_int_t)m->fetch_ms, "payload", "object", obj);
+        char *text = json_dumps(body, JSON_COMPACT);
+        if (text)
+                m->r->emit(m->r->ud, text, strlen(text));
+        free(text);
+        json_decref(body);
+}
+
+static void finished(RMeeting *m)
+{
+        json_decref(m->rows);
+        m->rows = NULL;
+        if (m->again) {
+                m->again = 0;
+                schedule(m, 0);
+        }
+}
+
+static void failed(RMeeting *m, const ZoomApiResult *res, int64_t next_us)
+{
+        Reconciler *r = m->r;
+        r->failed++;
+        if (res->code != m->last_error || res->code == ZAPI_NETWORK)
+                logf_(r, "reconcile %s: %s: %s%s", name_of(m), ZAPI_CODE_NAMES[res->code],
+                      res->message, next_us >= 0 ? "" : " (reconciling is off)");
+        m->last_error = res->code;
+        schedule(m, next_us);
+}
+
+static void on_list(void *ud, const ZoomApiResult *res)
+{
+        RMeeting *m = ud;
+        Reconciler *r = m->r;
+        m->get = NULL;
+        if (res->code == ZAPI_OK && m->invalid_row) {
+                ZoomApiResult bad = *res;
+                bad.code = ZAPI_MALFORMED;
+                bad.message = "a row without a session key or with an unknown status";
+                failed(m, &bad, ws_backoff_us(m->tries++));
+        } else if (res->code == ZAPI_OK) {
+                r->done++;
+                m->tries = 0;
+                if (m->last_error != ZAPI_OK)
+                        logf_(r, "reconcile %s: Zoom's list is read again", name_of(m));
+                m->last_error = ZAPI_OK;
+                emit(m);
+                schedule(m, r->interval_us ? r->interval_us : -1);
+        } else if (res->code == ZAPI_DISABLED) {
+                if (!r->disabled)
+                        r->disabled = xstrdup(res->message);
+                failed(m, res, -1);
+        } else if (res->code == ZAPI_RATE_LIMITED) {
+                failed(m, res, (res->retry_after_s > 0 ? res->retry_after_s : 1) * 1000000);
+        } else if (res->code == ZAPI_NETWORK || res->code == ZAPI_MALFORMED) {
+                failed(m, res, ws_backoff_us(m->tries++));
+        } else { /* 404, refused token, budget, other 4xx: at the next interval */
+                failed(m, res, r->interval_us ? r->interval_us : 60000000);
+        }
+        finished(m);
+}
+
+static void start_list(RMeeting *m)
+{
+        char path[1200], pid[900];
+        ZoomApi_meeting_path_id(m->uuid ? m->uuid : m->id, pid, sizeof pid);
+        xsnprintf(path, sizeof path, "/metrics/meetings/%s/participants?type=live&page_size=%d",
+                  pid, PAGE_SIZE);
+        m->rows = json_array();
+        m->invalid_row = 0;
+        m->fetch_ms = wall_ms();
+        m->get = ZoomApi_get(m->r->api, "participants", path, "participants", on_page, on_list,
+                             m);
+}
+
+/* The meeting's details: its live instance's uuid and topic. */
+static void on_detail_page(void *ud, json_t *page, json_t *items)
+{
+        RMeeting *m = ud;
+        (void)items;
+        const char *uuid = json_string_value(json_object_get(page, "uuid"));
+        const char *topic = json_string_value(json_object_get(page, "topic"));
+        if (uuid && *uuid && !m->uuid)
+                m->uuid = xstrdup(uuid);
+        if (topic && *topic && !m->topic)
+                m->topic = text_sanitize(topic, CAPMON_TEXT_MAX);
+}
+
+static void on_detail(void *ud, const ZoomApiResult *res)
+{
+        RMeeting *m = ud;
+        m->get = NULL;
+        if (res->code == ZAPI_OK && m->uuid) {
+                start_list(m);
+                return;
+        }
+        ZoomApiResult bad = *res;
+        if (res->code == ZAPI_OK) {
+                bad.code = ZAPI_MALFORMED;
+                bad.message = "the meeting's details have no uuid";
+        }
+        on_list(ud, &bad); /* the same handling of errors */
+}
+
+static void run(RMeeting *m)
+{
+        Reconciler *r = m->r;
+        if (!r->active || r->disabled)
+                return;
+        if (m->get) {
+                m->again = 1;
+                return;
+        }
+        Loop_timer_stop(m->timer);
+        if (m->uuid) {
+                start_list(m);
+                return;
+        }
+        char path[1200], pid[900];
+        ZoomApi_meeting_path_id(m->id, pid, sizeof pid);
+        xsnprintf(path, sizeof path, "/metrics/meetings/%s?type=live", pid);
+        /* the details document has no list ("participants" is a cumulative
+         * count): read as one page without items */
+        m->get = ZoomApi_get(r->api, "meeting", path, NULL, on_detail_page, on_detail, m);
+}
+
+static RMeeting *find(Reconciler *r, const char *uuid, const char *id)
+{
+        for (size_t i = 0; i < r->n; i++) {
+                RMeeting *m = r->m[i];
+                if (uuid && m->uuid && strcmp(uuid, m->uuid) == 0)
+                        return m;
+                if (id && m->id && strcmp(id, m->id) == 0 && (!m->uuid || !uuid))
+                        return m;
+        }
+        return NULL;
+}
+
+void Reconciler_add(Reconciler *r, const char *uuid, const char *id)
+{
+        if (uuid && !*uuid)
+                uuid = NULL;
+        if (id && !*id)
+                id = NULL;
+        if ((!uuid && !id) || r->n == RECONCILE_MEETINGS_MAX)
+                return;
+        RMeeting *m = find(r, uuid, id);
+        if (m) {
+                if (uuid && !m->uuid)
+                        m->uuid = xstrdup(uuid);
+                if (id && !m->id)
+                        m->id = xstrdup(id);
+                return;
+        }
+        m = xcalloc(1, sizeof *m);
+        m->r = r;
+        m->uuid = uuid ? xstrdup(uuid) : NULL;
+        m->id = id ? xstrdup(id) : NULL;
+        m->timer = Loop_timer_new(r->loop, on_timer, m);
+        r->m[r->n++] = m;
+        schedule(m, 0);
+}
+
+static void meeting_free(RMeeting *m)
+{
+        ZoomGet_cancel(m->get);
+        Loop_timer_free(m->timer);
+        json_decref(m->rows);
+        free(m->uuid);
+        free(m->id);
+        free(m->topic);
+        free(m);
+}
+
+void Reconciler_forget(Reconciler *r, const char *uuid)
+{
+        for (size_t i = 0; i < r->n; i++) {
+                if (r->m[i]->uuid && strcmp(r->m[i]->uuid, uuid) == 0) {
+                        meeting_free(r->m[i]);
+                        r->m[i] = r->m[--r->n];
+                        return;
+                }
+        }
+}
+
+void Reconciler_all_now(Reconciler *r)
+{
+        for (size_t i = 0; i < r->n; i++)
+                run(r->m[i]);
+}
+
+void Reconciler_set_active(Reconciler *r, int active)
+{
+        int was = r->active;
+        r->active = active;
+        if (active && !was)
+                Reconciler_all_now(r);
+}
+
+const char *Reconciler_disabled(const Reconciler *r)
+{
+        return r->disabled;
+}
+
+uint64_t Reconciler_done(const Reconciler *r)
+{
+        return r->done;
+}
+
+uint64_t Reconciler_failed(const Reconciler *r)
+{
+        return r->failed;
+}
+
+size_t Reconciler_meetings(const Reconciler *r)
+{
+        return r->n;
+}
+
+Reconciler *Reconciler_new(Loop *loop, ZoomApi *api, int64_t interval_s, ReconcileEmitFn emit,
+                           ReconcileLogFn log, void *ud)
+{
+        Reconciler *r = xcalloc(1, sizeof *r);
+        r->loop = loop;
+        r->api = api;
+        r->interval_us = interval_s > 0 ? interval_s * 1000000 : 0;
+        r->emit = emit;
+        r->log = log;
+        r->ud = ud;
+        r->active = 1;
+        return r;
+}
+
+void Reconciler_free(Reconciler *r)
+{
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->n; i++)
+                meeting_free(r->m[i]);
+        free(r->disabled);
+        free(r);
+}

@@ -1,0 +1,58 @@
+/* Reconciling with Zoom's live list (docs/live.md, "Reconciling with Zoom's
+ * list"): for each meeting it is told of, the Reconciler fetches the Dashboard
+ * live participant list through a ZoomApi and hands it on as one
+ * capmon.reconcile event body (docs/semantics.md, "Reconcile"), which the
+ * caller records and applies like any other message (watch: Live_message;
+ * relay: appended to its log). At most one fetch per meeting is in flight;
+ * a request while one runs makes it run once more afterwards.
+ *
+ * When: at once for a new meeting, on Reconciler_all_now (after a reconnection
+ * of a source that loses events while down), and every interval. Errors: each
+ * is one log line; network errors and malformed lists retry with backoff
+ * (0.5 s .. 30 s), 429 after Retry-After, 404 and refused tokens at the next
+ * interval; a 400 saying the account lacks the Dashboard feature turns
+ * reconciling off for good (Reconciler_disabled gives Zoom's reason). */
+#ifndef CAPMON_RECONCILE_H
+#define CAPMON_RECONCILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loop.h"
+#include "zoom_api.h"
+
+#define RECONCILE_INTERVAL_DEFAULT 300 /* seconds */
+#define RECONCILE_MEETINGS_MAX     256
+
+typedef struct Reconciler Reconciler;
+
+/* body: a capmon.reconcile event body (JSON text, len bytes), valid for the call. */
+typedef void (*ReconcileEmitFn)(void *ud, const char *body, size_t len);
+typedef void (*ReconcileLogFn)(void *ud, const char *line);
+
+/* api is borrowed. interval_s: seconds between reconciles of a meeting (0: only
+ * at start and on Reconciler_all_now). */
+Reconciler *Reconciler_new(Loop *loop, ZoomApi *api, int64_t interval_s, ReconcileEmitFn emit,
+                           ReconcileLogFn log, void *ud);
+void Reconciler_free(Reconciler *r); /* NULL-safe; cancels fetches in flight */
+
+/* Keep meeting reconciled: uuid (its live instance) and/or id (the meeting
+ * number; the uuid is then asked of Zoom). A meeting already known is not
+ * added twice (by uuid, or by id while its uuid is unknown). */
+void Reconciler_add(Reconciler *r, const char *uuid, const char *id);
+/* Stop reconciling a meeting (it ended). */
+void Reconciler_forget(Reconciler *r, const char *uuid);
+/* Reconcile every meeting now (a source came back after losing events). */
+void Reconciler_all_now(Reconciler *r);
+/* Whether to fetch at all (a relay that is not the elected poller: 0). Turning
+ * it on fetches every meeting at once. */
+void Reconciler_set_active(Reconciler *r, int active);
+
+/* Zoom's reason when reconciling is off (Dashboard unavailable), else NULL. */
+const char *Reconciler_disabled(const Reconciler *r);
+/* Lists fetched and emitted so far; fetches that failed. */
+uint64_t Reconciler_done(const Reconciler *r);
+uint64_t Reconciler_failed(const Reconciler *r);
+size_t Reconciler_meetings(const Reconciler *r);
+
+#endif
