@@ -15,7 +15,10 @@
 #include "live.h"
 #include "loop.h"
 #include "metrics.h"
+#include "reconcile.h"
 #include "util.h"
+#include "zoom_api.h"
+#include "zoom_token.h"
 
 typedef struct Watch {
         CommonOpts common;
@@ -30,7 +33,11 @@ typedef struct Watch {
         Hook *hook;
         Dashboard *dash;
         MetricsServer *metrics;
-        MeetingFilter filter; /* --meeting */
+        MeetingFilter filter;   /* --meeting */
+        int reconcile_interval; /* --reconcile-interval; -1: not given */
+        ZoomApi *zoom_api;
+        Reconciler *reconciler;
+        int reconcile_src; /* the Live source its records come from */
         FILE *record;
         LoopTimer *print_timer, *stop_timer, *hook_timer, *dash_timer;
         int rc;
@@ -83,6 +90,12 @@ static const CliOpt WATCH_OPTS[] = {
      "(meeting=ID); anything else is skipped and counted",
      0, 0, set_meeting},
     CLI_OPT_HOOK(Watch),
+    {"reconcile-interval", 0, CLI_INT, offsetof(Watch, reconcile_interval), "S",
+     "reconcile with Zoom's live participant list (Dashboard API)\n"
+     "every S seconds, besides at start and after reconnections\n"
+     "(default 300 with a zoom source; 0: never; other sources:\n"
+     "only when given, with the Zoom credentials set)",
+     0, 7 * 86400, NULL},
     {"metrics", 0, CLI_CALL, 0, "ADDR:PORT",
      "serve Prometheus metrics at GET /metrics (':PORT': 127.0.0.1)", 0, 0, set_metrics},
     {"trace", 0, CLI_STRING, offsetof(Watch, tracepath), "FILE",
@@ -329,6 +342,55 @@ static void render_metrics(void *ud, Prom *p)
         Watch *w = ud;
         metrics_monitor(p, w->m);
         Live_metrics(w->lv, p);
+        if (w->zoom_api)
+                ZoomApi_metrics(w->zoom_api, p);
+}
+
+/* ---- reconciling with Zoom's live list (docs/live.md) ---- */
+
+static void reconcile_emit(void *ud, const char *body, size_t len)
+{
+        Watch *w = ud;
+        int64_t seq;
+        Live_message(w->lv, w->reconcile_src, "reconcile", body, len, &seq);
+}
+
+static void reconcile_on_reconnect(void *ud, int id)
+{
+        Watch *w = ud;
+        (void)id;
+        Reconciler_all_now(w->reconciler);
+}
+
+/* A zoom source: reconcile unless --reconcile-interval 0. Other sources: only
+ * when the option is given (not 0) and the Zoom credentials are set. */
+static int start_reconcile(Watch *w, char **specs, size_t nspecs, char *err, size_t errlen)
+{
+        int zoom = 0;
+        for (size_t i = 0; i < nspecs; i++)
+                zoom |= strcmp(specs[i], "zoom") == 0;
+        int iv = w->reconcile_interval;
+        if (iv == 0 || (!zoom && (iv < 0 || !ZoomToken_configured())))
+                return 0;
+        if (iv < 0)
+                iv = RECONCILE_INTERVAL_DEFAULT;
+        ZoomToken *tok = Live_zoom_token(w->lv, err, errlen);
+        if (!tok)
+                return -1;
+        w->zoom_api = ZoomApi_new(w->loop, tok, watch_log, w, err, errlen);
+        if (!w->zoom_api)
+                return -1;
+        w->reconcile_src = Live_source_add(w->lv, "zoom list", 0);
+        if (w->reconcile_src < 0)
+                return xsnprintf(err, errlen, "too many sources"), -1;
+        w->reconciler = Reconciler_new(w->loop, w->zoom_api, iv, reconcile_emit, watch_log, w);
+        for (size_t i = 0; i < w->filter.n; i++)
+                Reconciler_add(w->reconciler, NULL, w->filter.ids[i]);
+        Reconciler_follow(w->reconciler, w->m);
+        Live_on_reconnect(w->lv, reconcile_on_reconnect, w);
+        xsnprintf(err, errlen, "reconciling with Zoom's live list every %d s", iv);
+        watch_log(w, err);
+        return 0;
 }
 
 static int add_source(Watch *w, const char *spec, Source **out, char *err, size_t errlen)
@@ -428,6 +490,11 @@ static int run(Watch *w, char **specs, size_t nspecs)
                         goto out;
                 }
         }
+        if (start_reconcile(w, specs, nspecs, err, sizeof err)) {
+                cli_error("%s", err);
+                w->rc = EXIT_RUNTIME;
+                goto out;
+        }
         Live_on_all_done(w->lv, on_all_done, w);
         if (w->metrics_spec) {
                 w->metrics = Metrics_listen(Loop_lws(w->loop), w->metrics_spec, render_metrics, w,
@@ -484,6 +551,8 @@ static int run(Watch *w, char **specs, size_t nspecs)
                 watch_log(w, err);
         }
 out:
+        Reconciler_free(w->reconciler);
+        ZoomApi_free(w->zoom_api);
         for (size_t i = 0; i < nspecs; i++)
                 Source_free(src[i]);
         free(src);
@@ -516,6 +585,7 @@ int cmd_watch(int argc, char **argv)
         Watch w;
         memset(&w, 0, sizeof w);
         w.interval = 1;
+        w.reconcile_interval = -1;
         char **specs;
         size_t nspecs;
         int rc = cli_parse(&WATCH_CMD, &w, argc, argv, &specs, &nspecs);

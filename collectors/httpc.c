@@ -91,16 +91,15 @@ static int64_t header_int(struct lws *wsi, enum lws_token_indexes tok)
 
 static int add_headers(Httpc *h, struct lws *wsi, unsigned char **p, unsigned char *end)
 {
-        if (h->auth && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
-                                                    (unsigned char *)h->auth,
-                                                    (int)strlen(h->auth), p, end))
+        if (h->auth &&
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
+                                         (unsigned char *)h->auth, (int)strlen(h->auth), p, end))
                 return -1;
         if (!h->post)
                 return 0;
         static const char form[] = "application/x-www-form-urlencoded";
-        return lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
-                                            (unsigned char *)form, (int)sizeof form - 1, p,
-                                            end) ||
+        return lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (unsigned char *)form,
+                                            (int)sizeof form - 1, p, end) ||
                        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
                                                     (unsigned char *)"0", 1, p, end)
                    ? -1
@@ -196,8 +195,8 @@ Httpc *Httpc_request(Loop *loop, const char *method, const char *url, const char
         }
         size_t pn = strlen(h->url.path) + (h->url.query ? strlen(h->url.query) : 0) + 3;
         h->path = xmalloc(pn);
-        xsnprintf(h->path, pn, "%s%s%s", *h->url.path ? h->url.path : "/",
-                  h->url.query ? "?" : "", h->url.query ? h->url.query : "");
+        xsnprintf(h->path, pn, "%s%s%s", *h->url.path ? h->url.path : "/", h->url.query ? "?" : "",
+                  h->url.query ? h->url.query : "");
         struct lws_vhost *vh = ws_vhost(loop, "capmon-httpc", httpc_protocols);
         struct lws_client_connect_info i;
         memset(&i, 0, sizeof i);

@@ -57,6 +57,8 @@ struct Live {
         const MeetingFilter *filter; /* watch --meeting, or NULL */
         uint64_t filtered;           /* messages it skipped */
         ZoomToken *zoom_token;       /* shared by the Zoom source and REST client */
+        void (*reconnect)(void *ud, int id);
+        void *reconnect_ud;
         char err[512];
 };
 
@@ -177,6 +179,12 @@ static void zoom_token_log(void *ud, const char *line)
         Live_logf(ud, "%s", line);
 }
 
+void Live_on_reconnect(Live *lv, void (*fn)(void *ud, int id), void *ud)
+{
+        lv->reconnect = fn;
+        lv->reconnect_ud = ud;
+}
+
 ZoomToken *Live_zoom_token(Live *lv, char *err, size_t errlen)
 {
         if (!lv->zoom_token)
@@ -223,6 +231,7 @@ void Live_connected(Live *lv, int id, int up)
 {
         LiveSrc *s = &lv->src[id];
         if (up) {
+                int again = s->state == 0;
                 if (s->state != 1) {
                         Live_logf(lv, "%s: connected", s->name);
                         s->connects++;
@@ -230,6 +239,8 @@ void Live_connected(Live *lv, int id, int up)
                 }
                 s->state = 1;
                 Live_alive(lv, id);
+                if (again && lv->reconnect)
+                        lv->reconnect(lv->reconnect_ud, id);
                 return;
         }
         if (s->state == 0)

@@ -75,6 +75,9 @@ void Live_metrics(const Live *lv, struct Prom *p);
  * NULL with a message in err when credentials are missing. Freed by Live_free. */
 struct ZoomToken;
 struct ZoomToken *Live_zoom_token(Live *lv, char *err, size_t errlen);
+/* Called when a source connects again after being down (events of a Zoom
+ * subscription may have been lost meanwhile: reconcile). Optional. */
+void Live_on_reconnect(Live *lv, void (*fn)(void *ud, int id), void *ud);
 /* Called once every source is done (optional). */
 void Live_on_all_done(Live *lv, void (*fn)(void *ud), void *ud);
 

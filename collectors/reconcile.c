@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include "event.h"
+#include "monitor.h"
 #include "util.h"
 #include "wsutil.h"
 
@@ -40,6 +41,9 @@ struct Reconciler {
         int active;
         uint64_t done, failed;
         char *disabled;
+        const Monitor *follow;
+        size_t followed; /* meetings of the monitor seen */
+        LoopTimer *follow_timer;
 };
 
 static void logf_(Reconciler *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -83,9 +87,9 @@ static void schedule(RMeeting *m, int64_t us)
  * people still there. Device and network fields stay out of the log. */
 static json_t *keep_row(json_t *row)
 {
-        static const char *const keys[] = {"user_id",  "participant_uuid", "id",
-                                           "user_name", "email",           "registrant_id",
-                                           "phone_number", "join_time",    "status"};
+        static const char *const keys[] = {
+            "user_id",       "participant_uuid", "id",        "user_name", "email",
+            "registrant_id", "phone_number",     "join_time", "status"};
         json_t *o = json_object();
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
                 json_t *v = json_object_get(row, keys[i]);
@@ -123,8 +127,7 @@ static void emit(RMeeting *m)
         char when[40];
         time_format(m->fetch_ms, when, sizeof when);
         json_t *obj = json_pack("{s:s?, s:s?, s:s?, s:s, s:O}", "uuid", m->uuid, "id", m->id,
-                                "topic", m->topic, "fetch_started", when, "participants",
-                                m->rows);
+                                "topic", m->topic, "fetch_started", when, "participants", m->rows);
         json_t *body = json_pack("{s:s, s:I, s:{s:o}}", "event", "capmon.reconcile", "event_ts",
                                  (json_int_t)m->fetch_ms, "payload", "object", obj);
         char *text = json_dumps(body, JSON_COMPACT);
@@ -196,8 +199,7 @@ static void start_list(RMeeting *m)
         m->rows = json_array();
         m->invalid_row = 0;
         m->fetch_ms = wall_ms();
-        m->get = ZoomApi_get(m->r->api, "participants", path, "participants", on_page, on_list,
-                             m);
+        m->get = ZoomApi_get(m->r->api, "participants", path, "participants", on_page, on_list, m);
 }
 
 /* The meeting's details: its live instance's uuid and topic. */
@@ -344,6 +346,34 @@ size_t Reconciler_meetings(const Reconciler *r)
         return r->n;
 }
 
+static void on_follow(void *ud)
+{
+        Reconciler *r = ud;
+        const State *s = Monitor_state(r->follow);
+        size_t n = State_meeting_count(s);
+        for (; r->followed < n; r->followed++) {
+                const Meeting *mt = State_meeting(s, r->followed);
+                if (!mt->ended)
+                        Reconciler_add(r, mt->uuid, mt->id);
+        }
+        for (size_t i = 0; i < r->n; i++) { /* ended meetings have no live list */
+                const Meeting *mt = r->m[i]->uuid ? State_find_meeting(s, r->m[i]->uuid) : NULL;
+                if (mt && mt->ended && !r->m[i]->get) {
+                        Reconciler_forget(r, mt->uuid);
+                        i--;
+                }
+        }
+        Loop_timer_start(r->follow_timer, 1000000);
+}
+
+void Reconciler_follow(Reconciler *r, const Monitor *m)
+{
+        r->follow = m;
+        if (!r->follow_timer)
+                r->follow_timer = Loop_timer_new(r->loop, on_follow, r);
+        Loop_timer_start(r->follow_timer, 0);
+}
+
 Reconciler *Reconciler_new(Loop *loop, ZoomApi *api, int64_t interval_s, ReconcileEmitFn emit,
                            ReconcileLogFn log, void *ud)
 {
@@ -364,6 +394,7 @@ void Reconciler_free(Reconciler *r)
                 return;
         for (size_t i = 0; i < r->n; i++)
                 meeting_free(r->m[i]);
+        Loop_timer_free(r->follow_timer);
         free(r->disabled);
         free(r);
 }

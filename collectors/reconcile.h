@@ -48,6 +48,11 @@ void Reconciler_all_now(Reconciler *r);
  * it on fetches every meeting at once. */
 void Reconciler_set_active(Reconciler *r, int active);
 
+/* Follow a monitor's meetings: every second, its new live meetings are added
+ * and its ended ones forgotten. m must outlive the Reconciler. */
+struct Monitor;
+void Reconciler_follow(Reconciler *r, const struct Monitor *m);
+
 /* Zoom's reason when reconciling is off (Dashboard unavailable), else NULL. */
 const char *Reconciler_disabled(const Reconciler *r);
 /* Lists fetched and emitted so far; fetches that failed. */

@@ -18,8 +18,8 @@
 #include "wsutil.h"
 #include "zoom_token.h"
 
-#define ZOOM_WS_URL    "wss://ws.zoom.us/ws"
-#define ZOOM_HB_MS     30000
+#define ZOOM_WS_URL "wss://ws.zoom.us/ws"
+#define ZOOM_HB_MS  30000
 /* A connection that lasted this long resets the backoff; one that Zoom drops
  * sooner does not, so that a flapping connection backs off too. */
 #define ZOOM_STABLE_US 10000000
@@ -255,8 +255,7 @@ Source *Source_zoom_new(Live *lv, char *err, size_t errlen)
                 const char *v = getenv(need[k]);
                 size_t n = strlen(missing);
                 if (!v || !*v)
-                        xsnprintf(missing + n, sizeof missing - n, "%s%s", n ? ", " : "",
-                                  need[k]);
+                        xsnprintf(missing + n, sizeof missing - n, "%s%s", n ? ", " : "", need[k]);
         }
         if (missing[0]) {
                 xsnprintf(err, errlen, "zoom: missing environment: %s", missing);

@@ -14,9 +14,9 @@
 
 #define COUNTERS_MAX 64
 
-const char *const ZAPI_CODE_NAMES[] = {"ok",           "disabled", "bad request", "unauthorized",
-                                       "not found",    "rate limited", "budget spent",
-                                       "network error", "malformed page"};
+const char *const ZAPI_CODE_NAMES[] = {"ok",           "disabled",      "bad request",
+                                       "unauthorized", "not found",     "rate limited",
+                                       "budget spent", "network error", "malformed page"};
 
 typedef struct Counter {
         char endpoint[24];
@@ -190,11 +190,12 @@ static void on_page(ZoomGet *g, const HttpcResp *r)
         g->on_page(g->ud, root, items);
         g->in_page = 0;
         const char *tok = json_string_value(next);
-        if (g->cancelled || !tok || !*tok || g->pages >= ZAPI_PAGES_MAX) {
+        int more = tok && *tok;
+        if (g->cancelled || !more || g->pages >= ZAPI_PAGES_MAX) {
                 json_decref(root);
                 if (g->cancelled)
                         get_free(g);
-                else if (tok && *tok)
+                else if (more)
                         done(g, ZAPI_MALFORMED, "more pages than capmon reads", -1);
                 else
                         done(g, ZAPI_OK, NULL, -1);
@@ -284,8 +285,8 @@ static void on_token(void *ud, const char *token, const char *error)
         xsnprintf(auth, sizeof auth, "Bearer %s", token);
         g->requests++;
         a->spent++;
-        g->req = Httpc_request(a->loop, "GET", url, auth, ZAPI_PAGE_MAX, on_resp, g, err,
-                               sizeof err);
+        g->req =
+            Httpc_request(a->loop, "GET", url, auth, ZAPI_PAGE_MAX, on_resp, g, err, sizeof err);
         if (!g->req) {
                 count(a, g->endpoint, 0);
                 done(g, ZAPI_NETWORK, err, -1);
@@ -384,8 +385,8 @@ void ZoomApi_metrics(const ZoomApi *a, Prom *p)
         prom_family(p, "capmon_zoom_api_requests_total", "counter",
                     "Zoom REST API requests, by endpoint and HTTP status (error: no answer).");
         for (size_t i = 0; i < a->ncounters; i++) {
-                const char *l[] = {"endpoint", a->counters[i].endpoint, "code",
-                                   a->counters[i].code, NULL};
+                const char *l[] = {"endpoint", a->counters[i].endpoint, "code", a->counters[i].code,
+                                   NULL};
                 prom_sample(p, "capmon_zoom_api_requests_total", l, (double)a->counters[i].n);
         }
         prom_family(p, "capmon_zoom_api_budget_remaining", "gauge",

@@ -49,13 +49,13 @@
 #include "loop.h"
 #include "zoom_token.h"
 
-#define ZOOM_API_URL          "https://api.zoom.us/v2"
-#define ZAPI_429_TRIES        5
-#define ZAPI_429_WAIT_MAX_S   60
-#define ZAPI_RATE_PER_S       10
-#define ZAPI_DAILY_BUDGET     10000
-#define ZAPI_PAGE_MAX         (8 * 1024 * 1024) /* bytes of one page */
-#define ZAPI_PAGES_MAX        1000              /* pages of one list */
+#define ZOOM_API_URL        "https://api.zoom.us/v2"
+#define ZAPI_429_TRIES      5
+#define ZAPI_429_WAIT_MAX_S 60
+#define ZAPI_RATE_PER_S     10
+#define ZAPI_DAILY_BUDGET   10000
+#define ZAPI_PAGE_MAX       (8 * 1024 * 1024) /* bytes of one page */
+#define ZAPI_PAGES_MAX      1000              /* pages of one list */
 
 typedef enum ZoomApiCode {
         ZAPI_OK = 0,

@@ -12,8 +12,8 @@
 #include "httpc.h"
 #include "util.h"
 
-#define ZOOM_OAUTH_URL "https://zoom.us/oauth/token"
-#define TOKEN_BODY_MAX 65536
+#define ZOOM_OAUTH_URL  "https://zoom.us/oauth/token"
+#define TOKEN_BODY_MAX  65536
 #define TOKEN_MARGIN_US 5000000 /* a token this close to expiry is not handed out */
 
 struct ZoomTokenWait {
