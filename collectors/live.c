@@ -10,6 +10,7 @@
 
 #include "evlog.h"
 #include "metrics.h"
+#include "rtms.h"
 #include "util.h"
 #include "zoom_token.h"
 
@@ -60,6 +61,8 @@ struct Live {
         void (*reconnect)(void *ud, int id);
         void *reconnect_ud;
         char err[512];
+        Rtms *rtms; /* RTMS streams started by webhooks of any source (Live_rtms) */
+        int rtms_tried;
 };
 
 static int64_t wall_ms(void)
@@ -164,6 +167,7 @@ void Live_free(Live *lv)
 {
         if (!lv)
                 return;
+        Rtms_free(lv->rtms);
         Loop_timer_free(lv->tick);
         ZoomToken_free(lv->zoom_token);
         for (int i = 0; i < lv->nsrc; i++) {
@@ -512,4 +516,16 @@ void Live_metrics(const Live *lv, Prom *p)
                     "Messages skipped by --meeting: events of other meetings, events without "
                     "a meeting id, invalid messages.");
         prom_sample(p, "capmon_messages_filtered_total", NULL, (double)lv->filtered);
+}
+
+Rtms *Live_rtms(Live *lv)
+{
+        if (!lv->rtms && !lv->rtms_tried) {
+                char err[300];
+                lv->rtms_tried = 1;
+                lv->rtms = Rtms_for_live(lv, err, sizeof err);
+                if (!lv->rtms)
+                        Live_logf(lv, "%s", err);
+        }
+        return lv->rtms;
 }

@@ -78,6 +78,12 @@ struct ZoomToken *Live_zoom_token(Live *lv, char *err, size_t errlen);
 /* Called when a source connects again after being down (events of a Zoom
  * subscription may have been lost meanwhile: reconcile). Optional. */
 void Live_on_reconnect(Live *lv, void (*fn)(void *ud, int id), void *ud);
+/* The RTMS client shared by the sources that receive webhooks (webhook://,
+ * zoom): give it every message (Rtms_offer) so that meeting.rtms_started
+ * starts camera counting (collectors/rtms.h). Made on first use; NULL when
+ * its credential files cannot be read (said in the log). */
+struct Rtms;
+struct Rtms *Live_rtms(Live *lv);
 /* Called once every source is done (optional). */
 void Live_on_all_done(Live *lv, void (*fn)(void *ud), void *ud);
 

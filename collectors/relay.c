@@ -36,6 +36,7 @@
 #include "evlog.h"
 #include "metrics.h"
 #include "redis.h"
+#include "rtms.h"
 #include "util.h"
 
 #define RELAY_FRAME_MAX LOG_LINE_MAX
@@ -162,6 +163,7 @@ struct Relay {
         int mirror_ready;   /* loop: the copy has caught up with the stream once */
         int64_t acked_last; /* loop: the highest seq this relay answered 2xx */
         int fatal;          /* loop: Relay_run stops with an error */
+        Rtms *rtms;         /* RTMS streams started by webhooks (collectors/rtms.h) */
 };
 
 static void redis_commit(Relay *r);
@@ -889,6 +891,8 @@ static int on_accept(void *ud, struct lws *wsi, IngestConn *c, const char *src, 
         }
         r->waiting[r->nwaiting++] = (Pending){wsi, c, seq};
         r->accepted++;
+        if (strcmp(src, "rtms") != 0)
+                Rtms_offer(r->rtms, body, len);
         if (!r->commit_scheduled) {
                 r->commit_scheduled = 1;
                 lws_sul_schedule(r->cx, 0, &r->commit_sul, commit, 1);
@@ -1377,6 +1381,28 @@ static void relay_metrics(void *ud, Prom *p)
         prom_sample(p, hc, NULL, (double)cum);
 }
 
+/* ---- RTMS: camera records go into the log like accepted webhooks ---- */
+
+static void rtms_emit(void *ud, int id, const char *body, size_t len)
+{
+        Relay *r = ud;
+        (void)id;
+        if (on_accept(r, NULL, NULL, "rtms", body, len) < 0)
+                relay_log(r, "RTMS: a record too large for the log: dropped");
+}
+
+static void rtms_state(void *ud, int id, RtmsState st)
+{
+        (void)ud;
+        (void)id;
+        (void)st; /* said in the log by the client; the monitors see video_since */
+}
+
+static void rtms_log(void *ud, const char *line)
+{
+        relay_log(ud, "%s", line);
+}
+
 static const struct lws_protocols relay_protocols[] = {
     {"capmon-relay", callback_relay, sizeof(Pss), 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
@@ -1470,6 +1496,12 @@ Relay *Relay_new(const RelayCfg *cfg, char *err, size_t errlen)
                 Metrics_url(r->metrics, url, sizeof url);
                 relay_log(r, "metrics on %s", url);
         }
+        RtmsOwner ro = {.emit = rtms_emit, .state = rtms_state, .log = rtms_log, .ud = r};
+        r->rtms = Rtms_new(r->cx, &ro, err, errlen);
+        if (!r->rtms) {
+                Relay_free(r);
+                return NULL;
+        }
         lws_sul_schedule(r->cx, 0, &r->check_sul, check_subs, LWS_US_PER_SEC);
         if (r->redis)
                 relay_log(r, "listening on %s:%d, store %s", info.iface, Relay_port(r), r->where);
@@ -1519,6 +1551,7 @@ void Relay_free(Relay *r)
                 if (r->writer_started) /* writes what was handed to it first */
                         pthread_join(r->writer, NULL);
         }
+        Rtms_free(r->rtms);
         Metrics_free(r->metrics);
         if (r->cx)
                 lws_context_destroy(r->cx);

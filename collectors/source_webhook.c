@@ -7,6 +7,7 @@
 
 #include "ingest.h"
 #include "live.h"
+#include "rtms.h"
 #include "util.h"
 #include "wsutil.h"
 
@@ -35,6 +36,7 @@ static int hook_accept(void *ud, struct lws *wsi, IngestConn *c, const char *src
         HookSource *s = ud;
         int64_t seq;
         Live_message(s->lv, s->id, src, body, len, &seq);
+        Rtms_offer(Live_rtms(s->lv), body, len);
         Ingest_respond(wsi, c, 200, "{\"ok\":true}");
         return 0;
 }

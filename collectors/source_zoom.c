@@ -14,6 +14,7 @@
 
 #include "evlog.h"
 #include "live.h"
+#include "rtms.h"
 #include "util.h"
 #include "wsutil.h"
 #include "zoom_token.h"
@@ -127,6 +128,7 @@ static int callback_zoom(struct lws *wsi, enum lws_callback_reasons reason, void
                 json_t *root = json_loadb(s->msg.buf, s->msg.len, 0, NULL);
                 const char *module = json_string_value(json_object_get(root, "module"));
                 int64_t seq;
+                Rtms_offer(Live_rtms(s->lv), s->msg.buf, s->msg.len);
                 if (module && strcmp(module, "message") == 0) {
                         json_t *c = json_object_get(root, "content");
                         if (json_is_string(c))

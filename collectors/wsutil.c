@@ -118,7 +118,12 @@ int64_t ws_backoff_us(unsigned tries)
 
 struct lws_vhost *ws_vhost(Loop *loop, const char *name, const struct lws_protocols *protocols)
 {
-        struct lws_context *cx = Loop_lws(loop);
+        return ws_vhost_cx(Loop_lws(loop), name, protocols);
+}
+
+struct lws_vhost *ws_vhost_cx(struct lws_context *cx, const char *name,
+                              const struct lws_protocols *protocols)
+{
         struct lws_vhost *vh = lws_get_vhost_by_name(cx, name);
         if (vh)
                 return vh;

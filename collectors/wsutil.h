@@ -26,6 +26,9 @@ int64_t ws_backoff_us(unsigned tries);
 
 /* A non-listening vhost named `name` on the loop's context, created once. */
 struct lws_vhost *ws_vhost(Loop *loop, const char *name, const struct lws_protocols *protocols);
+/* The same on any lws context (the relay's). */
+struct lws_vhost *ws_vhost_cx(struct lws_context *cx, const char *name,
+                              const struct lws_protocols *protocols);
 
 /* One WebSocket message assembled from its fragments. */
 typedef struct WsMsg {
