@@ -95,20 +95,23 @@ fail:
         return NULL;
 }
 
+static void person_free(RPerson *p)
+{
+        free(p->key);
+        free(p->name);
+        free(p->iv);
+        free(p->merged);
+        free(p);
+}
+
 static void meeting_free(RMeeting *m)
 {
         for (size_t i = 0; i < m->nsl; i++) {
                 free(m->sl[i]->key);
                 free(m->sl[i]);
         }
-        for (size_t i = 0; i < m->npl; i++) {
-                RPerson *p = m->pl[i];
-                free(p->key);
-                free(p->name);
-                free(p->iv);
-                free(p->merged);
-                free(p);
-        }
+        for (size_t i = 0; i < m->npl; i++)
+                person_free(m->pl[i]);
         HMap_done(&m->sessions);
         HMap_done(&m->persons);
         free(m->sl);
@@ -423,22 +426,19 @@ static void meeting_finish(RMeeting *m, int64_t end)
                         x->open = 0; /* person->open stays: still present at the end */
                 }
         }
+        /* compact in place: a person left with no session (a phone merged into its
+         * computer's person by a bind) is freed as it is met, the rest move down */
         size_t n = 0;
         for (size_t i = 0; i < m->npl; i++) {
                 RPerson *p = m->pl[i];
-                if (p->sessions <= 0)
-                        continue; /* a phone merged into its computer's person */
+                if (p->sessions <= 0) {
+                        person_free(p);
+                        continue;
+                }
                 person_finish(p, end);
                 if (p->open > 0)
                         p->last_leave = TIME_NONE;
                 m->pl[n++] = p;
-        }
-        for (size_t i = n; i < m->npl; i++) {
-                free(m->pl[i]->key);
-                free(m->pl[i]->name);
-                free(m->pl[i]->iv);
-                free(m->pl[i]->merged);
-                free(m->pl[i]);
         }
         m->npl = n;
         HMap_done(&m->persons); /* no longer needed, and now holds freed keys */

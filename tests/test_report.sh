@@ -64,6 +64,25 @@ ok $? "report --by with a bad value: usage error"
 [ $? -eq 1 ]
 ok $? "report on a missing file: exit 1"
 
+# tests/report/bind.jsonl (issue 15 item 1: a bind made the report's finish free
+# people it kept). Two phones bound to computers, by hand (UTC, 2026-03-10):
+#  Ana Muster (rA): computer c1 08:00-08:30; phone p1 joins 08:01, is bound to c1 at
+#    08:02, leaves 08:20: one person, union 08:00-08:30 = 30.0 min, 2 sessions.
+#  Jean Dupont (rB): computer c2 08:05-08:10; phone p2 joins 08:06, bound at 08:07,
+#    leaves 08:15: union 08:05-08:15 = 10.0 min, 2 sessions.
+#  The phones have no rows of their own. Per delegation: one person each, peak 1 at
+#  the computer's join, 10.0 and 30.0 person-minutes. The meeting ends at 08:40.
+"$capmon" report "$data/bind.jsonl" > "$dir/bind.csv" 2> "$dir/err"
+[ $? -eq 0 ] && cmp -s "$dir/bind.csv" "$data/expected-bind-person.csv"
+ok $? "report with binds: phones merged into their computers' people"
+diff "$data/expected-bind-person.csv" "$dir/bind.csv" | sed 's/^/# /'
+"$capmon" report --by delegation "$data/bind.jsonl" > "$dir/bind.csv" 2> "$dir/err"
+[ $? -eq 0 ] && cmp -s "$dir/bind.csv" "$data/expected-bind-delegation.csv"
+ok $? "report --by delegation with binds"
+"$capmon" report --format json "$data/bind.jsonl" |
+        $py -c "import json,sys; d=json.load(sys.stdin); assert [(p['name'], p['minutes'], p['sessions']) for p in d['meetings'][0]['people']] == [('France - Jean Dupont', 10.0, 2), ('Switzerland - Ana Muster', 30.0, 2)], d"
+ok $? "report --format json with binds"
+
 # ---- capmon check ----
 $py "$data/gen_check_log.py" "$dir/ok.jsonl" 500 20
 $py "$data/gen_check_log.py" "$dir/warn.jsonl" 948 47
