@@ -1,7 +1,7 @@
 #!/bin/sh
 # The command line: help, version, usage errors, config errors, several files.
 set -u
-capmon=$1 src=$2
+capmon=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") src=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 n=0 fail=0
