@@ -5,7 +5,7 @@
 # ASan+UBSan build too (tools/test.sh), where a memory error aborts the command.
 # usage: test_smoke.sh CAPMON SOURCE_ROOT
 set -u
-capmon=$1 src=$2
+capmon=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") src=$2
 py=/usr/bin/python3
 dir=$(mktemp -d)
 sock="capmon-smoke-$$"
