@@ -56,6 +56,11 @@ typedef struct Held {
         unsigned char video;
 } Held;
 
+typedef struct Stamp {
+        int64_t at;
+        char key[];
+} Stamp;
+
 typedef struct Jbh {
         char *key;
         unsigned char open;
@@ -68,6 +73,7 @@ typedef struct MeetingPriv {
         HMap delegs;      /* name -> Delegation */
         HMap persons;     /* person key -> Person */
         HMap wr_failures; /* key -> latest waiting-room JoinFailure */
+        HMap orphan_left; /* key -> Stamp: leaves of sessions never seen (for reconcile) */
         Wait **heap;      /* open waits, min-heap on since */
         size_t nheap, capheap;
         int64_t *ftimes; /* times of active failures, sorted */
@@ -177,6 +183,10 @@ static void meeting_free(Meeting *m)
                 if (p->persons.slots[i].key)
                         free(p->persons.slots[i].value);
         }
+        for (size_t i = 0; i < p->orphan_left.cap; i++) {
+                if (p->orphan_left.slots[i].key)
+                        free(p->orphan_left.slots[i].value);
+        }
         for (size_t i = 0; i < m->ndelegations; i++)
                 free(m->delegations[i]);
         HMap_done(&p->sessions);
@@ -185,6 +195,7 @@ static void meeting_free(Meeting *m)
         HMap_done(&p->delegs);
         HMap_done(&p->persons);
         HMap_done(&p->wr_failures);
+        HMap_done(&p->orphan_left);
         free(p->heap);
         free(p->ftimes);
         free(p);
@@ -379,6 +390,7 @@ static Meeting *meeting_get(State *s, const Event *ev)
                 HMap_init(&m->priv->delegs);
                 HMap_init(&m->priv->persons);
                 HMap_init(&m->priv->wr_failures);
+                HMap_init(&m->priv->orphan_left);
                 HMap_put(&s->by_uuid, m->uuid, m);
                 if (s->nmeetings == s->capmeetings) {
                         s->capmeetings = s->capmeetings ? s->capmeetings * 2 : 4;
@@ -775,11 +787,28 @@ static void session_close(State *s, Meeting *m, Session *x, int64_t t)
         x->video = 0;
 }
 
+/* An orphan leave changes no count, but a reconcile fetched before it must not
+ * open that session (docs/semantics.md, "Reconcile"). */
+static void orphan_left(State *s, Meeting *m, const Event *ev)
+{
+        Stamp *st = HMap_get(&m->priv->orphan_left, ev->key);
+        if (!st) {
+                size_t n = strlen(ev->key) + 1;
+                st = xcalloc(1, sizeof *st + n);
+                memcpy(st->key, ev->key, n);
+                st->at = TIME_NONE;
+                HMap_put(&m->priv->orphan_left, st->key, st);
+        }
+        st->at = max64(st->at, stamp(s, ev->time));
+}
+
 static Outcome on_left(State *s, Meeting *m, const Event *ev)
 {
         Session *x = HMap_get(&m->priv->sessions, ev->key);
-        if (!x)
+        if (!x) {
+                orphan_left(s, m, ev);
                 return OUT_ORPHAN;
+        }
         if (x->state == S_CLOSED)
                 return OUT_DUPLICATE;
         if (ev->time < x->join_time)
@@ -1085,7 +1114,9 @@ static int recon_open(State *s, Meeting *m, const Event *re, int rs, int64_t f)
         Session *x = HMap_get(&p->sessions, re->key);
         Wait *w = HMap_get(&p->waits, re->key);
         if (rs == ROW_IN_MEETING) {
-                if ((x && (x->state != S_CLOSED || x->touched >= f)) || (w && w->open))
+                Stamp *gone = x ? NULL : HMap_get(&p->orphan_left, re->key);
+                if ((x && (x->state != S_CLOSED || x->touched >= f)) || (w && w->open) ||
+                    (gone && gone->at >= f))
                         return 0; /* open, left after f, or waiting since after f */
                 x = session_open(s, m, x, re);
                 peaks(m, x, f);
