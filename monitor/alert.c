@@ -42,12 +42,27 @@ struct Alerts {
         size_t nfiring;
         AlertNotifyFn notify;
         void *ud;
-        struct MeetingTrackers **mts;
+        struct MeetingTrackers **mts; /* by meeting index; NULL when none or retired */
         size_t nmts, capmts;
+        struct MeetingTrackers **heap; /* timer queue: min-heap on `due` */
+        size_t nheap, capheap;
+        size_t *batch; /* meeting indexes to evaluate now */
+        size_t nbatch, capbatch;
+        char **kept; /* uuids of retired meetings that fired alerts (Alert.meeting) */
+        size_t nkept, capkept;
+        uint64_t evaluations;
 };
 
+/* A meeting's rule trackers (not in `trackers`: only reached by meeting index) and
+ * its place in the timer queue. */
 typedef struct MeetingTrackers {
         Tracker *t[RULE_COUNT];
+        char *uuid;  /* shared by the trackers */
+        size_t idx;  /* meeting index */
+        int64_t due; /* next clock at which a rule of the meeting moves with time */
+        size_t hidx; /* index in heap[], or SIZE_MAX */
+        int fired;   /* some tracker fired: Alert.meeting points at uuid */
+        int batched;
 } MeetingTrackers;
 
 void alert_fingerprint(Rule rule, const char *meeting, const char *deleg, char out[17])
@@ -67,6 +82,8 @@ Alerts *Alerts_new(const Config *cfg)
         return a;
 }
 
+static void meeting_trackers_free(Alerts *a, struct MeetingTrackers *mts, int keep_uuid);
+
 void Alerts_free(Alerts *a)
 {
         if (!a)
@@ -79,8 +96,13 @@ void Alerts_free(Alerts *a)
         for (size_t i = 0; i < a->nlist; i++)
                 free(a->list[i]);
         for (size_t i = 0; i < a->nmts; i++)
-                free(a->mts[i]);
+                meeting_trackers_free(a, a->mts[i], 0);
+        for (size_t i = 0; i < a->nkept; i++)
+                free(a->kept[i]);
+        free(a->kept);
         free(a->mts);
+        free(a->heap);
+        free(a->batch);
         free(a->all);
         free(a->live);
         free(a->list);
@@ -242,21 +264,53 @@ static void step(Alerts *a, Tracker *t, const Measure *m, int64_t clock)
 
 /* The trackers of meeting number i (State_meeting order never changes), so that a
  * meeting-level rule costs no hashing per evaluation. */
-static MeetingTrackers *meeting_trackers(Alerts *a, size_t i)
+static MeetingTrackers *meeting_trackers(Alerts *a, const Meeting *mt)
 {
+        size_t i = mt->index;
         while (a->nmts <= i) {
                 a->mts = grow(a->mts, &a->capmts, a->nmts, sizeof(MeetingTrackers *));
-                a->mts[a->nmts++] = xcalloc(1, sizeof(MeetingTrackers));
+                a->mts[a->nmts++] = NULL;
+        }
+        if (!a->mts[i]) {
+                MeetingTrackers *mts = xcalloc(1, sizeof *mts);
+                mts->uuid = xstrdup(mt->uuid);
+                mts->idx = i;
+                mts->due = TIME_NONE;
+                mts->hidx = SIZE_MAX;
+                a->mts[i] = mts;
         }
         return a->mts[i];
 }
 
-static void eval(Alerts *a, MeetingTrackers *mts, Rule rule, const char *meeting, const Measure *m,
-                 int64_t clock)
+static void meeting_trackers_free(Alerts *a, MeetingTrackers *mts, int keep_uuid)
 {
-        if (!mts->t[rule])
-                mts->t[rule] = tracker_get(a, rule, meeting, NULL);
-        step(a, mts->t[rule], m, clock);
+        if (!mts)
+                return;
+        for (int r = 0; r < RULE_COUNT; r++)
+                free(mts->t[r]);
+        if (keep_uuid && mts->fired) {
+                a->kept = grow(a->kept, &a->capkept, a->nkept, sizeof(char *));
+                a->kept[a->nkept++] = mts->uuid;
+        } else {
+                free(mts->uuid);
+        }
+        free(mts);
+}
+
+static void eval(Alerts *a, MeetingTrackers *mts, Rule rule, const Measure *m, int64_t clock)
+{
+        Tracker *t = mts->t[rule];
+        if (!t) {
+                t = mts->t[rule] = xcalloc(1, sizeof *t);
+                alert_fingerprint(rule, mts->uuid, NULL, t->fp);
+                t->rule = rule;
+                t->meeting = mts->uuid;
+                t->pending_since = TIME_NONE;
+                t->live_idx = SIZE_MAX;
+        }
+        step(a, t, m, clock);
+        if (t->active)
+                mts->fired = 1;
 }
 
 static Measure measure(double value, double warn, double crit, double hyst)
@@ -265,27 +319,27 @@ static Measure measure(double value, double warn, double crit, double hyst)
         return m;
 }
 
-static void eval_meeting(Alerts *a, const State *s, size_t idx, int64_t clock)
+static void eval_meeting(Alerts *a, const State *s, MeetingTrackers *mts, int64_t clock)
 {
-        const Meeting *mt = State_meeting(s, idx);
-        MeetingTrackers *mts = meeting_trackers(a, idx);
+        const Meeting *mt = State_meeting(s, mts->idx);
         const Config *c = a->cfg;
+        a->evaluations++;
         double cap = mt->capacity;
         Measure m = measure(mt->participants, cap * c->cap_warn_pct / 100,
                             cap * c->cap_crit_pct / 100, cap * c->cap_hyst_pct / 100);
-        eval(a, mts, RULE_CAPACITY, mt->uuid, &m, clock);
+        eval(a, mts, RULE_CAPACITY, &m, clock);
 
         if (mt->video_known) {
                 m = measure(mt->video_on, mt->video_limit - c->video_margin, mt->video_limit + 1,
                             c->video_hyst);
-                eval(a, mts, RULE_VIDEO, mt->uuid, &m, clock);
+                eval(a, mts, RULE_VIDEO, &m, clock);
         }
 
         m = measure(mt->unidentified, c->unident_threshold, NAN, 0);
-        eval(a, mts, RULE_UNIDENTIFIED, mt->uuid, &m, clock);
+        eval(a, mts, RULE_UNIDENTIFIED, &m, clock);
 
         int64_t since = State_oldest_wait(s, mt);
-        double longest = since == TIME_NONE ? 0 : (double)(clock - since) / 1000.0;
+        double longest = since == TIME_NONE ? 0 : ((double)clock - (double)since) / 1000.0;
         m = measure(mt->waiting, c->wait_max_count, NAN, 0);
         m.direct = 1;
         if (mt->waiting >= c->wait_max_count) {
@@ -295,15 +349,15 @@ static void eval_meeting(Alerts *a, const State *s, size_t idx, int64_t clock)
                 m.value = longest;
                 m.thr[SEV_WARNING] = c->wait_max_s;
         }
-        eval(a, mts, RULE_WAITING_ROOM, mt->uuid, &m, clock);
+        eval(a, mts, RULE_WAITING_ROOM, &m, clock);
 
         int64_t window = (int64_t)(c->jf_window_s * 1000);
-        m = measure(State_failures_since(s, mt, clock - window), c->jf_count, NAN, 0);
-        eval(a, mts, RULE_JOIN_FAILURES, mt->uuid, &m, clock);
+        m = measure(State_failures_since(s, mt, time_add(clock, -window)), c->jf_count, NAN, 0);
+        eval(a, mts, RULE_JOIN_FAILURES, &m, clock);
 
         if (mt->reconciles > 0) { /* more than drift_max corrections in the last one */
                 m = measure(mt->reconcile_opened + mt->reconcile_closed, c->drift_max + 1, NAN, 0);
-                eval(a, mts, RULE_DRIFT, mt->uuid, &m, clock);
+                eval(a, mts, RULE_DRIFT, &m, clock);
         }
 }
 
@@ -315,13 +369,176 @@ static void eval_quota(Alerts *a, const Delegation *d, int64_t clock)
         live_set(a, t, t->active || t->pending_since != TIME_NONE);
 }
 
-void Alerts_evaluate(Alerts *a, const State *s, Delegation *const *dirty, size_t ndirty)
+/* ---- the timer queue: meetings whose rules move with time, by due time ---- */
+
+static void mheap_swap(Alerts *a, size_t i, size_t k)
+{
+        MeetingTrackers *t = a->heap[i];
+        a->heap[i] = a->heap[k];
+        a->heap[k] = t;
+        a->heap[i]->hidx = i;
+        a->heap[k]->hidx = k;
+}
+
+static void mheap_fix(Alerts *a, size_t i)
+{
+        while (i > 0 && a->heap[(i - 1) / 2]->due > a->heap[i]->due) {
+                mheap_swap(a, i, (i - 1) / 2);
+                i = (i - 1) / 2;
+        }
+        for (;;) {
+                size_t l = 2 * i + 1, r = l + 1, k = i;
+                if (l < a->nheap && a->heap[l]->due < a->heap[k]->due)
+                        k = l;
+                if (r < a->nheap && a->heap[r]->due < a->heap[k]->due)
+                        k = r;
+                if (k == i)
+                        return;
+                mheap_swap(a, i, k);
+                i = k;
+        }
+}
+
+static void mheap_remove(Alerts *a, MeetingTrackers *mts)
+{
+        size_t i = mts->hidx;
+        if (i == SIZE_MAX)
+                return;
+        mts->hidx = SIZE_MAX;
+        if (i != --a->nheap) {
+                a->heap[i] = a->heap[a->nheap];
+                a->heap[i]->hidx = i;
+                mheap_fix(a, i);
+        }
+}
+
+static void mheap_set(Alerts *a, MeetingTrackers *mts, int64_t due)
+{
+        mts->due = due;
+        if (due == TIME_NONE) {
+                mheap_remove(a, mts);
+                return;
+        }
+        if (mts->hidx == SIZE_MAX) {
+                a->heap = grow(a->heap, &a->capheap, a->nheap, sizeof(MeetingTrackers *));
+                mts->hidx = a->nheap;
+                a->heap[a->nheap++] = mts;
+        }
+        mheap_fix(a, mts->hidx);
+}
+
+static int64_t earlier(int64_t a, int64_t b)
+{
+        return a == TIME_NONE || (b != TIME_NONE && b < a) ? b : a;
+}
+
+/* Milliseconds a wait must last to exceed max_wait (the rule compares seconds). */
+static int64_t wait_limit_ms(double max_s)
+{
+        int64_t d = (int64_t)floor(max_s * 1000);
+        while ((double)d / 1000.0 <= max_s)
+                d++;
+        return d;
+}
+
+/* The next clock at which one of the meeting's rules can change without an event
+ * touching the meeting: a `for` that elapses, a `repeat`, a wait that grows past
+ * max_wait (and the longest wait shown while it fires), a join failure leaving the
+ * window. Earlier is harmless (an evaluation then changes nothing); later is not. */
+static int64_t meeting_due(const Alerts *a, const State *s, const MeetingTrackers *mts,
+                           int64_t clock)
+{
+        const Meeting *mt = State_meeting(s, mts->idx);
+        const Config *c = a->cfg;
+        int64_t due = TIME_NONE;
+        for (int r = 0; r < RULE_COUNT; r++) {
+                const Tracker *t = mts->t[r];
+                if (t && t->active)
+                        due = earlier(due, time_add(t->active->last_notified, c->rules[r].repeat_ms));
+                else if (t && t->pending_since != TIME_NONE)
+                        due = earlier(due, time_add(t->pending_since, c->rules[r].for_ms));
+        }
+        int64_t since = State_oldest_wait(s, mt);
+        if (since != TIME_NONE && mt->waiting < c->wait_max_count &&
+            c->rules[RULE_WAITING_ROOM].enabled) {
+                const Tracker *t = mts->t[RULE_WAITING_ROOM];
+                int64_t over = time_add(since, wait_limit_ms(c->wait_max_s));
+                if (t && t->active)
+                        due = earlier(due, time_add(clock, 1)); /* the longest wait grows */
+                else if (over > clock)
+                        due = earlier(due, over);
+        }
+        const Tracker *jf = mts->t[RULE_JOIN_FAILURES];
+        if (jf && (jf->active || jf->pending_since != TIME_NONE)) {
+                int64_t window = (int64_t)(c->jf_window_s * 1000);
+                int64_t first = State_first_failure_after(s, mt, time_add(clock, -window));
+                if (first != TIME_NONE)
+                        due = earlier(due, time_add(first, window));
+        }
+        if (due != TIME_NONE && due <= clock)
+                due = time_add(clock, 1);
+        return due;
+}
+
+static int idle(const MeetingTrackers *mts)
+{
+        for (int r = 0; r < RULE_COUNT; r++) {
+                const Tracker *t = mts->t[r];
+                if (t && (t->active || t->pending_since != TIME_NONE))
+                        return 0;
+        }
+        return mts->hidx == SIZE_MAX;
+}
+
+static void batch_add(Alerts *a, MeetingTrackers *mts)
+{
+        if (mts->batched)
+                return;
+        mts->batched = 1;
+        a->batch = grow(a->batch, &a->capbatch, a->nbatch, sizeof(size_t));
+        a->batch[a->nbatch++] = mts->idx;
+}
+
+static int cmp_size(const void *x, const void *y)
+{
+        size_t a = *(const size_t *)x, b = *(const size_t *)y;
+        return a < b ? -1 : a > b;
+}
+
+uint64_t Alerts_meeting_evaluations(const Alerts *a)
+{
+        return a->evaluations;
+}
+
+void Alerts_evaluate(Alerts *a, const State *s, const Meeting *const *touched, size_t ntouched,
+                     Delegation *const *dirty, size_t ndirty)
 {
         int64_t clock = State_clock(s);
         if (clock == TIME_NONE)
                 return;
-        for (size_t i = 0; i < State_meeting_count(s); i++)
-                eval_meeting(a, s, i, clock);
+        /* the meetings an event touched and those whose time has come, in meeting
+         * order (the order in which their alerts fire, as if all were evaluated) */
+        a->nbatch = 0;
+        for (size_t i = 0; i < ntouched; i++)
+                batch_add(a, meeting_trackers(a, touched[i]));
+        while (a->nheap && a->heap[0]->due <= clock) {
+                MeetingTrackers *mts = a->heap[0];
+                mheap_set(a, mts, TIME_NONE);
+                batch_add(a, mts);
+        }
+        qsort(a->batch, a->nbatch, sizeof(size_t), cmp_size);
+        for (size_t i = 0; i < a->nbatch; i++) {
+                MeetingTrackers *mts = a->mts[a->batch[i]];
+                mts->batched = 0;
+                eval_meeting(a, s, mts, clock);
+                mheap_set(a, mts, meeting_due(a, s, mts, clock));
+                /* an ended meeting with nothing pending or firing needs no trackers:
+                 * new ones start the same way if it is ever touched again */
+                if (State_meeting(s, mts->idx)->ended && idle(mts)) {
+                        a->mts[mts->idx] = NULL;
+                        meeting_trackers_free(a, mts, 1);
+                }
+        }
         for (size_t i = 0; i < ndirty; i++) {
                 if (dirty[i]->quota >= 0)
                         eval_quota(a, dirty[i], clock);

@@ -42,8 +42,14 @@ Alerts *Alerts_new(const Config *cfg);
 void Alerts_free(Alerts *a);
 void Alerts_set_notify(Alerts *a, AlertNotifyFn fn, void *ud);
 
-/* Evaluate every rule at the state's clock. dirty: delegations whose counts changed. */
-void Alerts_evaluate(Alerts *a, const State *s, Delegation *const *dirty, size_t ndirty);
+/* Evaluate the rules at the state's clock, as if for every meeting: those of the
+ * touched meetings (State_take_touched), and those whose time-driven conditions
+ * (for, repeat, waits, failure window) fall due, from a timer queue. dirty:
+ * delegations whose counts changed. */
+void Alerts_evaluate(Alerts *a, const State *s, const Meeting *const *touched, size_t ntouched,
+                     Delegation *const *dirty, size_t ndirty);
+/* How many meeting evaluations were made so far (tests assert the work per event). */
+uint64_t Alerts_meeting_evaluations(const Alerts *a);
 
 /* A condition measured outside the core (feed, lag): level NONE clears it. */
 void Alerts_external(Alerts *a, Rule rule, const char *subject, Severity level, double value,

@@ -37,6 +37,9 @@ void Config_init(Config *c)
         c->lag_s = 30;
         c->feed_silence_s = 60;
         c->drift_max = 5;
+        c->retire_after_s = 3600;
+        c->dup_window_s = 5400;
+        c->clock_ahead_s = 300;
 }
 
 static void free_nameints(NameInt *v, size_t n)
@@ -222,6 +225,32 @@ static int load_rule(Ctx *x, Config *c, Rule r, json_t *obj)
         return 0;
 }
 
+static int load_state(Ctx *x, Config *c, json_t *obj)
+{
+        char sub[160];
+        if (!json_is_object(obj))
+                return fail(x, "state", "must be an object");
+        const char *k;
+        json_t *v;
+        json_object_foreach(obj, k, v)
+        {
+                xsnprintf(sub, sizeof sub, "state.%s", k);
+                if (strcmp(k, "retire_ended_after") == 0) {
+                        if (get_number(x, v, sub, 0, 86400 * 30, &c->retire_after_s))
+                                return -1;
+                } else if (strcmp(k, "duplicate_window") == 0) {
+                        if (get_number(x, v, sub, 1, 86400 * 30, &c->dup_window_s))
+                                return -1;
+                } else if (strcmp(k, "max_clock_ahead") == 0) {
+                        if (get_number(x, v, sub, 0, 86400 * 365, &c->clock_ahead_s))
+                                return -1;
+                } else {
+                        return unknown_key(x, "state", k);
+                }
+        }
+        return 0;
+}
+
 static int load_strings(Ctx *x, json_t *arr, const char *path, char ***out, size_t *n)
 {
         size_t i;
@@ -372,6 +401,9 @@ static int load_root(Ctx *x, Config *c, json_t *root)
                                 if (load_rule(x, c, (Rule)r, t))
                                         return -1;
                         }
+                } else if (strcmp(k, "state") == 0) {
+                        if (load_state(x, c, v))
+                                return -1;
                 } else if (strcmp(k, "hooks") == 0) {
                         char **h;
                         size_t n;

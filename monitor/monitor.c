@@ -61,9 +61,10 @@ const Config *Monitor_config(const Monitor *m)
 
 static void evaluate(Monitor *m)
 {
-        size_t n;
+        size_t n, nt;
         Delegation *const *dirty = State_take_dirty(m->state, &n);
-        Alerts_evaluate(m->alerts, m->state, dirty, n);
+        const Meeting *const *touched = State_take_touched(m->state, &nt);
+        Alerts_evaluate(m->alerts, m->state, touched, nt, dirty, n);
 }
 
 void Monitor_tick(Monitor *m, int64_t now)
@@ -222,6 +223,7 @@ json_t *Monitor_snapshot(const Monitor *m)
         json_object_set_new(ev, "received", json_integer((json_int_t)c->received));
         for (int i = 0; i < OUT_COUNT; i++)
                 json_object_set_new(ev, OUTCOME_NAMES[i], json_integer((json_int_t)c->n[i]));
+        json_object_set_new(ev, "clamped", json_integer((json_int_t)c->clamped));
         json_object_set_new(root, "events", ev);
         json_t *ms = json_array();
         for (size_t i = 0; i < State_meeting_count(s); i++)

@@ -70,7 +70,6 @@ typedef struct MeetingPriv {
         HMap sessions;    /* key -> Session */
         HMap waits;       /* key -> Wait */
         HMap jbh;         /* key -> Jbh */
-        HMap delegs;      /* name -> Delegation */
         HMap persons;     /* person key -> Person */
         HMap wr_failures; /* key -> latest waiting-room JoinFailure */
         HMap orphan_left; /* key -> Stamp: leaves of sessions never seen (for reconcile) */
@@ -80,8 +79,15 @@ typedef struct MeetingPriv {
         size_t nftimes, capftimes;
         const MeetingCfg *mcfg;
         size_t capdelegs;
-        unsigned recon_gen; /* generation of the reconcile being applied */
+        unsigned recon_gen;            /* generation of the reconcile being applied */
+        unsigned char touched, queued; /* in State.touched; in the retire queue */
 } MeetingPriv;
+
+/* An ended meeting waiting for its retirement time (min-heap on `at`). */
+typedef struct RetireEntry {
+        int64_t at;
+        Meeting *m;
+} RetireEntry;
 
 struct State {
         Resolver *res;
@@ -89,7 +95,14 @@ struct State {
         Meeting **meetings;
         size_t nmeetings, capmeetings;
         HMap by_uuid;
-        HSet64 seen;
+        HSet64 seen, seen_old; /* duplicate keys: this window and the one before */
+        int64_t seen_since;    /* clock when `seen` was started */
+        int64_t dup_window_ms, retire_ms, ahead_ms;
+        RetireEntry *rq; /* ended meetings by retirement time */
+        size_t nrq, caprq;
+        size_t nretired;
+        Meeting **touched, **touched_taken;
+        size_t ntouched, captouched, ntouched_taken;
         Counters counters;
         int64_t clock;
         int64_t cur_recv; /* arrival time of the record being applied, or TIME_NONE */
@@ -120,9 +133,18 @@ static int64_t max64(int64_t a, int64_t b)
         return a > b ? a : b;
 }
 
-static int64_t abs64(int64_t a)
+/* |a - b| <= ms, without overflow (times come from untrusted input). */
+static int within_ms(int64_t a, int64_t b, int64_t ms)
 {
-        return a < 0 ? -a : a;
+        int64_t d;
+        if (__builtin_sub_overflow(a, b, &d))
+                return 0;
+        return d >= -ms && d <= ms;
+}
+
+static int64_t secs_to_ms(double s)
+{
+        return s * 1000 >= (double)INT64_MAX ? INT64_MAX : (int64_t)(s * 1000);
 }
 
 /* When a change made now counts as having happened, for a later reconcile: the
@@ -143,6 +165,11 @@ State *State_new(Resolver *r, const Config *cfg)
         s->cur_recv = TIME_NONE;
         HMap_init(&s->by_uuid);
         HSet64_init(&s->seen);
+        HSet64_init(&s->seen_old);
+        s->seen_since = TIME_NONE;
+        s->dup_window_ms = secs_to_ms(cfg->dup_window_s);
+        s->retire_ms = secs_to_ms(cfg->retire_after_s);
+        s->ahead_ms = secs_to_ms(cfg->clock_ahead_s);
         HMap_init(&s->quotas);
         for (size_t i = 0; i < cfg->nquotas; i++) {
                 const char *canon = Resolver_lookup(r, cfg->quotas[i].name);
@@ -153,7 +180,10 @@ State *State_new(Resolver *r, const Config *cfg)
         return s;
 }
 
-static void meeting_free(Meeting *m)
+/* Free what only judges later events of the meeting's sessions and waits: sessions,
+ * waiting entries, join-before-host entries, persons, the waiting-room failure
+ * index. The maps are left empty and usable. */
+static void meeting_clear(Meeting *m)
 {
         MeetingPriv *p = m->priv;
         for (size_t i = 0; i < p->sessions.cap; i++) {
@@ -187,16 +217,23 @@ static void meeting_free(Meeting *m)
                 if (p->orphan_left.slots[i].key)
                         free(p->orphan_left.slots[i].value);
         }
-        for (size_t i = 0; i < m->ndelegations; i++)
-                free(m->delegations[i]);
         HMap_done(&p->sessions);
         HMap_done(&p->waits);
         HMap_done(&p->jbh);
-        HMap_done(&p->delegs);
         HMap_done(&p->persons);
         HMap_done(&p->wr_failures);
         HMap_done(&p->orphan_left);
         free(p->heap);
+        p->heap = NULL;
+        p->nheap = p->capheap = 0;
+}
+
+static void meeting_free(Meeting *m)
+{
+        MeetingPriv *p = m->priv;
+        meeting_clear(m);
+        for (size_t i = 0; i < m->ndelegations; i++)
+                free(m->delegations[i]);
         free(p->ftimes);
         free(p);
         free(m->delegations);
@@ -223,6 +260,7 @@ void State_free(State *s)
         free(s->failures);
         HMap_done(&s->by_uuid);
         HSet64_done(&s->seen);
+        HSet64_done(&s->seen_old);
         HMap_done(&s->quotas);
         free(s->dirty);
         free(s->taken);
@@ -231,6 +269,9 @@ void State_free(State *s)
                 free(s->held[i].key);
         }
         free(s->held);
+        free(s->touched);
+        free(s->touched_taken);
+        free(s->rq);
         free(s);
 }
 
@@ -298,9 +339,47 @@ int State_failures_since(const State *s, const Meeting *m, int64_t since)
         return (int)(p->nftimes - upper_bound(p->ftimes, p->nftimes, since));
 }
 
+int64_t State_first_failure_after(const State *s, const Meeting *m, int64_t since)
+{
+        (void)s;
+        const MeetingPriv *p = m->priv;
+        size_t i = upper_bound(p->ftimes, p->nftimes, since);
+        return i < p->nftimes ? p->ftimes[i] : TIME_NONE;
+}
+
+/* Index of the first delegation whose name is >= name (the array is sorted). */
+static size_t deleg_lower_bound(const Meeting *m, const char *name)
+{
+        size_t lo = 0, hi = m->ndelegations;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(m->delegations[mid]->name, name) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
 const Delegation *Meeting_delegation(const Meeting *m, const char *name)
 {
-        return HMap_get(&m->priv->delegs, name);
+        size_t i = deleg_lower_bound(m, name);
+        return i < m->ndelegations && strcmp(m->delegations[i]->name, name) == 0 ? m->delegations[i]
+                                                                                 : NULL;
+}
+
+void State_footprint(const State *s, StateFootprint *f)
+{
+        memset(f, 0, sizeof *f);
+        f->meetings = s->nmeetings;
+        f->retired = s->nretired;
+        for (size_t i = 0; i < s->nmeetings; i++) {
+                const MeetingPriv *p = s->meetings[i]->priv;
+                f->sessions += p->sessions.len;
+                f->waits += p->waits.len;
+                f->persons += p->persons.len;
+        }
+        f->duplicates = s->seen.len + s->seen_old.len;
 }
 
 void State_count(State *s, Outcome o)
@@ -318,7 +397,7 @@ static void held_expire(State *s)
         int64_t min = INT64_MAX;
         for (size_t i = 0; i < s->nheld; i++) {
                 Held *h = &s->held[i];
-                if (s->clock - h->time > VIDEO_WAIT_MS) {
+                if (s->clock > time_add(h->time, VIDEO_WAIT_MS)) {
                         free(h->meeting);
                         free(h->key);
                         State_count(s, OUT_ORPHAN);
@@ -341,11 +420,37 @@ void State_finish(State *s)
         s->nheld = 0;
 }
 
+/* The duplicate set is two generations: a key is kept for at least one window of
+ * clock and forgotten after at most two, so its size follows the event rate over a
+ * window, not the length of the run. */
+static void dup_rotate(State *s)
+{
+        if (s->seen_since == TIME_NONE) {
+                s->seen_since = s->clock;
+                return;
+        }
+        if (s->clock < time_add(s->seen_since, s->dup_window_ms))
+                return;
+        HSet64_done(&s->seen_old);
+        if (s->clock < time_add(s->seen_since, time_add(s->dup_window_ms, s->dup_window_ms)))
+                s->seen_old = s->seen;
+        else
+                HSet64_done(&s->seen); /* two windows without a rotation: both are old */
+        HSet64_init(&s->seen);
+        s->seen_since = s->clock;
+}
+
+static void retire_push(State *s, Meeting *m, int64_t at);
+static void retire_due(State *s);
+
 void State_advance(State *s, int64_t t)
 {
-        if (t != TIME_NONE && (s->clock == TIME_NONE || t > s->clock))
+        if (t != TIME_NONE && (s->clock == TIME_NONE || t > s->clock)) {
                 s->clock = t;
-        if (s->nheld && s->clock - s->held_min > VIDEO_WAIT_MS)
+                dup_rotate(s);
+                retire_due(s);
+        }
+        if (s->nheld && s->clock > time_add(s->held_min, VIDEO_WAIT_MS))
                 held_expire(s);
 }
 
@@ -375,6 +480,32 @@ static void meeting_set_limits(State *s, Meeting *m)
                 m->delegations[i]->quota = quota_for(s, m, m->delegations[i]->name);
 }
 
+static void touch(State *s, Meeting *m)
+{
+        if (m->priv->touched)
+                return;
+        m->priv->touched = 1;
+        if (s->ntouched == s->captouched) {
+                s->captouched = s->captouched ? s->captouched * 2 : 16;
+                s->touched = xrealloc(s->touched, s->captouched * sizeof(Meeting *));
+                s->touched_taken = xrealloc(s->touched_taken, s->captouched * sizeof(Meeting *));
+        }
+        s->touched[s->ntouched++] = m;
+}
+
+const Meeting *const *State_take_touched(State *s, size_t *n)
+{
+        Meeting **t = s->touched_taken;
+        s->touched_taken = s->touched;
+        s->touched = t;
+        s->ntouched_taken = s->ntouched;
+        s->ntouched = 0;
+        for (size_t i = 0; i < s->ntouched_taken; i++)
+                s->touched_taken[i]->priv->touched = 0;
+        *n = s->ntouched_taken;
+        return (const Meeting *const *)s->touched_taken;
+}
+
 static Meeting *meeting_get(State *s, const Event *ev)
 {
         Meeting *m = HMap_get(&s->by_uuid, ev->meeting);
@@ -387,7 +518,6 @@ static Meeting *meeting_get(State *s, const Event *ev)
                 HMap_init(&m->priv->sessions);
                 HMap_init(&m->priv->waits);
                 HMap_init(&m->priv->jbh);
-                HMap_init(&m->priv->delegs);
                 HMap_init(&m->priv->persons);
                 HMap_init(&m->priv->wr_failures);
                 HMap_init(&m->priv->orphan_left);
@@ -396,9 +526,11 @@ static Meeting *meeting_get(State *s, const Event *ev)
                         s->capmeetings = s->capmeetings ? s->capmeetings * 2 : 4;
                         s->meetings = xrealloc(s->meetings, s->capmeetings * sizeof(Meeting *));
                 }
+                m->index = s->nmeetings;
                 s->meetings[s->nmeetings++] = m;
                 meeting_set_limits(s, m);
         }
+        touch(s, m);
         if (*ev->id && (!m->id || strcmp(m->id, ev->id) != 0)) {
                 free(m->id);
                 m->id = text_sanitize(ev->id, CAPMON_TEXT_MAX);
@@ -414,23 +546,19 @@ static Meeting *meeting_get(State *s, const Event *ev)
 static Delegation *deleg_get(State *s, Meeting *m, const char *name)
 {
         MeetingPriv *p = m->priv;
-        Delegation *d = HMap_get(&p->delegs, name);
-        if (d)
-                return d;
-        d = xcalloc(1, sizeof *d);
+        size_t i = deleg_lower_bound(m, name);
+        if (i < m->ndelegations && strcmp(m->delegations[i]->name, name) == 0)
+                return m->delegations[i];
+        Delegation *d = xcalloc(1, sizeof *d);
         d->name = name;
         d->meeting = m;
         d->quota = quota_for(s, m, name);
-        HMap_put(&p->delegs, name, d);
         if (m->ndelegations == p->capdelegs) {
-                p->capdelegs = p->capdelegs ? p->capdelegs * 2 : 16;
+                p->capdelegs = p->capdelegs ? p->capdelegs * 2 : 4;
                 m->delegations = xrealloc(m->delegations, p->capdelegs * sizeof(Delegation *));
         }
-        size_t i = m->ndelegations;
-        while (i > 0 && strcmp(m->delegations[i - 1]->name, name) > 0) {
-                m->delegations[i] = m->delegations[i - 1];
-                i--;
-        }
+        memmove(m->delegations + i + 1, m->delegations + i,
+                (m->ndelegations - i) * sizeof(Delegation *));
         m->delegations[i] = d;
         m->ndelegations++;
         return d;
@@ -729,6 +857,7 @@ static Outcome on_ended(State *s, Meeting *m, int64_t t)
                 if (p->jbh.slots[i].key)
                         ((Jbh *)p->jbh.slots[i].value)->open = 0;
         }
+        retire_push(s, m, time_add(t, s->retire_ms));
         return OUT_APPLIED;
 }
 
@@ -756,6 +885,77 @@ static Session *session_open(State *s, Meeting *m, Session *x, const Event *ev)
         return x;
 }
 
+/* ---- retiring ended meetings (min-heap on the retirement time) ---- */
+
+static void rq_swap(State *s, size_t a, size_t b)
+{
+        RetireEntry t = s->rq[a];
+        s->rq[a] = s->rq[b];
+        s->rq[b] = t;
+}
+
+static void retire_push(State *s, Meeting *m, int64_t at)
+{
+        if (m->priv->queued)
+                return; /* the queued entry looks at ended_at again when due */
+        m->priv->queued = 1;
+        if (s->nrq == s->caprq) {
+                s->caprq = s->caprq ? s->caprq * 2 : 16;
+                s->rq = xrealloc(s->rq, s->caprq * sizeof *s->rq);
+        }
+        size_t i = s->nrq++;
+        s->rq[i] = (RetireEntry){at, m};
+        while (i > 0 && s->rq[(i - 1) / 2].at > s->rq[i].at) {
+                rq_swap(s, i, (i - 1) / 2);
+                i = (i - 1) / 2;
+        }
+}
+
+static Meeting *retire_pop(State *s)
+{
+        Meeting *m = s->rq[0].m;
+        s->rq[0] = s->rq[--s->nrq];
+        for (size_t i = 0;;) {
+                size_t l = 2 * i + 1, r = l + 1, k = i;
+                if (l < s->nrq && s->rq[l].at < s->rq[k].at)
+                        k = l;
+                if (r < s->nrq && s->rq[r].at < s->rq[k].at)
+                        k = r;
+                if (k == i)
+                        break;
+                rq_swap(s, i, k);
+                i = k;
+        }
+        m->priv->queued = 0;
+        return m;
+}
+
+/* Retire the ended meetings whose time has come: drop their sessions, waiting
+ * entries and persons; keep the summary the snapshot shows (docs/semantics.md). A
+ * meeting re-opened since is skipped; one that ended again later, or that still
+ * has someone in (a join after its end), waits longer. */
+static void retire_due(State *s)
+{
+        while (s->nrq && s->rq[0].at <= s->clock) {
+                Meeting *m = retire_pop(s);
+                if (!m->ended)
+                        continue;
+                int64_t at = time_add(m->ended_at, s->retire_ms);
+                if (at > s->clock) {
+                        retire_push(s, m, at);
+                        continue;
+                }
+                if (m->participants || m->waiting) {
+                        retire_push(s, m, time_add(s->clock, s->retire_ms));
+                        continue;
+                }
+                meeting_clear(m);
+                if (!m->retired)
+                        s->nretired++;
+                m->retired = 1;
+        }
+}
+
 static Outcome on_joined(State *s, Meeting *m, const Event *ev)
 {
         MeetingPriv *p = m->priv;
@@ -773,7 +973,7 @@ static Outcome on_joined(State *s, Meeting *m, const Event *ev)
         if (s->nheld)
                 held_release(s, m, x, ev->time);
         JoinFailure *f = HMap_get(&p->wr_failures, ev->key);
-        if (f && !f->cancelled && abs64(f->time - ev->time) <= WR_JOIN_MS)
+        if (f && !f->cancelled && within_ms(f->time, ev->time, WR_JOIN_MS))
                 failure_cancel(m, f);
         return OUT_APPLIED;
 }
@@ -818,7 +1018,7 @@ static Outcome on_left(State *s, Meeting *m, const Event *ev)
                 return OUT_APPLIED;
         }
         session_close(s, m, x, ev->time);
-        if (ev->time - x->join_time <= DROP_WINDOW_MS &&
+        if (within_ms(ev->time, x->join_time, DROP_WINDOW_MS) &&
             (text_contains_ci(ev->leave_reason, "disconnected") ||
              text_contains_ci(ev->leave_reason, "connection")))
                 failure_add(s, m, ev->time, x->name, x->deleg->name, "dropped_on_join",
@@ -886,7 +1086,7 @@ static Outcome on_wr_left(State *s, Meeting *m, const Event *ev)
         wait_close(s, m, w, ev->time);
         w->left = 1;
         Session *x = HMap_get(&p->sessions, ev->key);
-        if (x && x->join_time != TIME_NONE && abs64(x->join_time - ev->time) <= WR_JOIN_MS)
+        if (x && x->join_time != TIME_NONE && within_ms(x->join_time, ev->time, WR_JOIN_MS))
                 return OUT_APPLIED;
         const char *reason = text_contains_ci(ev->leave_reason, "removed")
                                  ? "rejected_from_waiting_room"
@@ -996,7 +1196,7 @@ static Outcome on_video(State *s, Meeting *m, const Event *ev, uint64_t dk)
 {
         if (HMap_get(&m->priv->sessions, ev->key))
                 return on_session_fact(s, m, ev);
-        if (s->clock - ev->time > VIDEO_WAIT_MS || s->nheld == HELD_MAX)
+        if (s->clock > time_add(ev->time, VIDEO_WAIT_MS) || s->nheld == HELD_MAX)
                 return OUT_ORPHAN;
         for (size_t i = 0; i < s->nheld; i++)
                 if (s->held[i].dk == dk)
@@ -1185,11 +1385,10 @@ static uint64_t dedupe_key(const Event *ev)
         return hash_fnv1a(h, &ev->time, sizeof ev->time);
 }
 
-static Outcome apply(State *s, const Event *ev)
+static Outcome apply(State *s, const Event *ev, uint64_t dk)
 {
-        uint64_t dk = dedupe_key(ev);
         State_advance(s, ev->time);
-        if (HSet64_has(&s->seen, dk))
+        if (HSet64_has(&s->seen, dk) || HSet64_has(&s->seen_old, dk))
                 return OUT_DUPLICATE;
         Meeting *m = meeting_get(s, ev);
         if (m->ended && (Event_is_participant(ev->type) || ev->type == EV_RECONCILE) &&
@@ -1200,6 +1399,10 @@ static Outcome apply(State *s, const Event *ev)
         case EV_STARTED:
                 if (m->ended && ev->time <= m->ended_at)
                         return OUT_STALE;
+                if (m->retired) {
+                        m->retired = 0;
+                        s->nretired--;
+                }
                 m->ended = 0;
                 m->ended_at = TIME_NONE;
                 m->started_at = ev->time;
@@ -1257,8 +1460,18 @@ static Outcome apply(State *s, const Event *ev)
 
 Outcome State_apply(State *s, const Event *ev)
 {
+        uint64_t dk = dedupe_key(ev); /* a retry carries the same event_ts */
+        Outcome o;
+        int64_t limit = ev->recv == TIME_NONE ? TIME_NONE : time_add(ev->recv, s->ahead_ms);
         s->cur_recv = ev->recv;
-        Outcome o = apply(s, ev);
+        if (limit != TIME_NONE && ev->time > limit) {
+                Event e = *ev;
+                e.time = limit;
+                s->counters.clamped++;
+                o = apply(s, &e, dk);
+        } else {
+                o = apply(s, ev, dk);
+        }
         State_count(s, o);
         return o;
 }

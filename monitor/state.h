@@ -31,7 +31,15 @@ extern const char *const OUTCOME_NAMES[OUT_COUNT];
 typedef struct Counters {
         uint64_t received;
         uint64_t n[OUT_COUNT];
+        uint64_t clamped; /* records whose event time was too far ahead of recv */
 } Counters;
+
+/* Sizes of what the state holds, for tests and benchmarks. */
+typedef struct StateFootprint {
+        size_t meetings, retired; /* retired: ended meetings kept as a summary only */
+        size_t sessions, waits, persons;
+        size_t duplicates; /* entries in the duplicate set */
+} StateFootprint;
 
 struct Meeting;
 
@@ -80,6 +88,8 @@ struct Meeting {
         int64_t reconciled_at;                  /* its fetch start; TIME_NONE before the first */
         int reconcile_opened, reconcile_closed; /* what it corrected */
         int reconciles;                         /* how many were applied */
+        size_t index; /* position in State_meeting order (never changes) */
+        int retired;  /* ended long ago: summary and failure times only */
         struct MeetingPriv *priv;
 };
 
@@ -88,17 +98,24 @@ typedef struct State State;
 State *State_new(struct Resolver *r, const struct Config *cfg);
 void State_free(State *s);
 
-/* Apply one parsed event (docs/semantics.md §3). ev->time must be set. */
+/* Apply one parsed event (docs/semantics.md §3). ev->time must be set. An event
+ * time more than state.max_clock_ahead after ev->recv is counted in `clamped` and
+ * taken as recv + max_clock_ahead (docs/semantics.md, Clock). */
 Outcome State_apply(State *s, const Event *ev);
 /* Count a record outcome decided outside State_apply (ignored, invalid). */
 void State_count(State *s, Outcome o);
 /* Delegations whose counts changed since the last call (for the quota rule);
  * the list is valid until the next State_apply. */
 Delegation *const *State_take_dirty(State *s, size_t *n);
-/* Advance the clock (never backwards). */
+/* Meetings touched since the last call (their counts, limits or identity may have
+ * changed); valid until the next State_apply. */
+const Meeting *const *State_take_touched(State *s, size_t *n);
+/* Advance the clock (never backwards); forgets old duplicates and retires ended
+ * meetings whose time has come. */
 void State_advance(State *s, int64_t t);
 /* The input ended: video facts still waiting for their session count as orphans. */
 void State_finish(State *s);
+void State_footprint(const State *s, StateFootprint *f);
 
 int64_t State_clock(const State *s); /* TIME_NONE before any event */
 const Counters *State_counters(const State *s);
@@ -111,6 +128,8 @@ const JoinFailure *State_failure(const State *s, size_t i);
 int64_t State_oldest_wait(const State *s, const Meeting *m);
 /* Failures of m with time > since (not cancelled). */
 int State_failures_since(const State *s, const Meeting *m, int64_t since);
+/* Time of the oldest of those failures, TIME_NONE if none. */
+int64_t State_first_failure_after(const State *s, const Meeting *m, int64_t since);
 const Delegation *Meeting_delegation(const Meeting *m, const char *name);
 
 /* A counting session with video on (the `v` panel). Strings are the state's. */

@@ -244,13 +244,27 @@ static int64_t days_from_civil(int64_t y, int m, int d)
         return era * 146097 + doe - 719468;
 }
 
+int64_t time_add(int64_t a, int64_t b)
+{
+        int64_t r;
+        if (__builtin_add_overflow(a, b, &r))
+                return b > 0 ? INT64_MAX : INT64_MIN;
+        return r;
+}
+
 void time_format(int64_t ms, char *buf, size_t len)
 {
-        int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-        int msec = (int)(ms - secs * 1000);
+        int64_t secs = ms / 1000, rem = ms % 1000; /* neither can overflow */
+        if (rem < 0) {
+                rem += 1000;
+                secs--;
+        }
+        int msec = (int)rem;
         time_t t = (time_t)secs;
         struct tm tm;
-        if (!gmtime_r(&t, &tm)) {
+        /* gmtime_r's tm_year is an int: years far out of range fail or would overflow
+         * tm_year + 1900, and RFC 3339 has four-digit years only. */
+        if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) {
                 xsnprintf(buf, len, "invalid");
                 return;
         }

@@ -34,7 +34,11 @@ void text_fold(const char *s, char *out, size_t len);
 /* Case-insensitive ASCII substring search. */
 int text_contains_ci(const char *hay, const char *needle);
 
-/* Epoch ms -> "2021-06-08T12:41:07.120Z" (buf >= 32 bytes). */
+/* a + b saturated at INT64_MIN/INT64_MAX, for times that come from untrusted input. */
+int64_t time_add(int64_t a, int64_t b);
+
+/* Epoch ms -> "2021-06-08T12:41:07.120Z" (buf >= 32 bytes); "invalid" outside the
+ * years 0000-9999. */
 void time_format(int64_t ms, char *buf, size_t len);
 /* ISO 8601 / RFC 3339 -> epoch ms; TIME_NONE when it does not parse. */
 int64_t time_parse(const char *s);
