@@ -341,6 +341,10 @@ void metrics_monitor(Prom *p, const Monitor *m)
                 const char *l[] = {"outcome", OUTCOME_NAMES[o], NULL};
                 prom_sample(p, "capmon_events_total", l, (double)c->n[o]);
         }
+        prom_family(p, "capmon_events_clamped_total", "counter",
+                    "Records whose event time was further ahead of their arrival than "
+                    "state.max_clock_ahead (docs/semantics.md).");
+        prom_sample(p, "capmon_events_clamped_total", NULL, (double)c->clamped);
 
         alerts_firing(p, m);
 }
