@@ -454,7 +454,8 @@ static int64_t meeting_due(const Alerts *a, const State *s, const MeetingTracker
         for (int r = 0; r < RULE_COUNT; r++) {
                 const Tracker *t = mts->t[r];
                 if (t && t->active)
-                        due = earlier(due, time_add(t->active->last_notified, c->rules[r].repeat_ms));
+                        due =
+                            earlier(due, time_add(t->active->last_notified, c->rules[r].repeat_ms));
                 else if (t && t->pending_since != TIME_NONE)
                         due = earlier(due, time_add(t->pending_since, c->rules[r].for_ms));
         }

@@ -59,9 +59,9 @@ typedef struct Config {
         double lag_s;          /* lag rule: event time behind arrival */
         double feed_silence_s; /* feed rule: silence of a live source */
         int drift_max;         /* drift rule: corrections one reconcile may make */
-        double retire_after_s;   /* state.retire_ended_after: ended meeting -> summary */
-        double dup_window_s;     /* state.duplicate_window: how long duplicates are known */
-        double clock_ahead_s;    /* state.max_clock_ahead: event time over recv */
+        double retire_after_s; /* state.retire_ended_after: ended meeting -> summary */
+        double dup_window_s;   /* state.duplicate_window: how long duplicates are known */
+        double clock_ahead_s;  /* state.max_clock_ahead: event time over recv */
         NameInt *quotas;
         size_t nquotas;
         NameList *aliases; /* name = target, items = the aliases (one each) */

@@ -119,15 +119,15 @@ static void test_many_meetings(void)
         is_int((long long)f.meetings, N, "every meeting is listed");
         ok(f.retired >= N - 7 && f.retired < N,
            "meetings ended over 60 s ago are retired (%zu of %d)", f.retired, N);
-        ok(f.sessions <= 7 && f.persons <= 7, "sessions kept: %zu, persons kept: %zu",
-           f.sessions, f.persons);
+        ok(f.sessions <= 7 && f.persons <= 7, "sessions kept: %zu, persons kept: %zu", f.sessions,
+           f.persons);
         /* 600 s of clock is 60 meetings, 180 events; two generations at most */
         ok(f.duplicates <= 2 * 180 + 3, "duplicate set: %zu keys (window: 180 events)",
            f.duplicates);
         const Meeting *mt = meeting(m, "m0");
-        ok(mt && mt->ended && mt->retired && mt->participants == 0 &&
-               mt->peak_participants == 1 && mt->peak_at == 1750000000000 &&
-               mt->ndelegations == 1 && mt->delegations[0]->peak == 1,
+        ok(mt && mt->ended && mt->retired && mt->participants == 0 && mt->peak_participants == 1 &&
+               mt->peak_at == 1750000000000 && mt->ndelegations == 1 &&
+               mt->delegations[0]->peak == 1,
            "a retired meeting keeps its summary: status, peak, peak time, delegation peak");
         Monitor_free(m);
         Config_done(&cfg);
@@ -145,8 +145,8 @@ static void test_retired_meeting(void)
         pev(m, "participant_joined", 65000, "other", "'user_id':'y','user_name':'Japan - Y'");
         const Meeting *mt = meeting(m, "r");
         ok(mt->retired, "60 s after the end: retired");
-        ok(mt->peak_participants == 2 && mt->ndelegations == 2 &&
-               Meeting_delegation(mt, "Japan") && Meeting_delegation(mt, "Japan")->peak == 1,
+        ok(mt->peak_participants == 2 && mt->ndelegations == 2 && Meeting_delegation(mt, "Japan") &&
+               Meeting_delegation(mt, "Japan")->peak == 1,
            "its summary and delegation rows stay");
         is_int(pev(m, "participant_left", 4000, "r", "'user_id':'a'"), OUT_STALE,
                "a late leave from before the end: still stale");
@@ -193,14 +193,16 @@ static void test_clock_bound(void)
         Config cfg;
         Monitor *m = with_config(&cfg, NULL);
         const State *s = Monitor_state(m);
-        rec(m, 1000000, 999000, "participant_joined", "c", "'user_id':'a','user_name':'France - A'");
+        rec(m, 1000000, 999000, "participant_joined", "c",
+            "'user_id':'a','user_name':'France - A'");
         is_int(State_clock(s), 999000, "an ordinary record sets the clock");
         int64_t year = 365LL * 86400 * 1000;
         is_int(rec(m, 1001000, 1000000 + year, "participant_left", "c", "'user_id':'zz'"),
                OUT_ORPHAN, "a far-future orphan");
         is_int(State_clock(s), 1001000 + 300000, "moves the clock 300 s past its recv only");
         is_int((long long)State_counters(s)->clamped, 1, "counted in clamped");
-        rec(m, 1002000, 1001000, "participant_joined", "c", "'user_id':'b','user_name':'Japan - B'");
+        rec(m, 1002000, 1001000, "participant_joined", "c",
+            "'user_id':'b','user_name':'Japan - B'");
         is_int(meeting(m, "c")->participants, 2, "later records still apply");
         is_int(rec(m, 1003000, 1000000 + year, "participant_left", "c", "'user_id':'zz'"),
                OUT_ORPHAN, "its retry (the same event_ts) is judged the same way");

@@ -11,11 +11,20 @@ Modes:
             participants each, --records records of the same shapes.
   sessions  --count concurrent open sessions in one meeting (joins only), for a
             memory benchmark.
+  meetings  --count one-person meetings one after the other (started, joined,
+            left, ended), for the cost of many meetings (bench/bench_scale.sh).
+  churn     --records records of a steady account: --concurrent sessions open at
+            any time, spread over --meetings live meetings of an hour each that
+            end and are replaced, sessions that leave and are replaced, one
+            record every 50 ms; the same shape at any length, for the memory of
+            long runs (bench/bench_scale.sh).
 
 Usage:
   tools/gen-recording.py --mode sitting --seed 1 --out examples/council-sitting.jsonl
   tools/gen-recording.py --mode stress --seed 1 --records 1000000 --out /tmp/stress.jsonl
   tools/gen-recording.py --mode sessions --count 100000 --out /tmp/sessions.jsonl
+  tools/gen-recording.py --mode meetings --count 20000 --out /tmp/meetings.jsonl
+  tools/gen-recording.py --mode churn --records 1000000 --concurrent 2000 | capmon replay --max -
 
 Output is a function of the options only: every random choice comes from
 random.Random(seed) and every time from the fixed base 2026-03-10T08:00:00Z, never
@@ -1484,6 +1493,118 @@ def mode_sessions(args, source):
 
 
 # --------------------------------------------------------------------------------
+# Mode 4: many one-person meetings; mode 5: a steady account, any length
+# --------------------------------------------------------------------------------
+
+def open_out(path):
+    return open(path, "w", encoding="utf-8") if path != "-" else sys.stdout
+
+
+def mode_meetings(args, source):
+    out = open_out(args.out)
+    out.write(header_line(source) + "\n")
+    buf = []
+    seq = 0
+    for i in range(args.count):
+        t = BASE_MS + i * 10 * SEC
+        uuid = "mtg%08d==" % i
+        obj = '"uuid":"%s","id":"%d","topic":"Bilateral %d"' % (uuid, 87000000000 + i, i)
+        part = ('"participant":{"user_id":"%d","user_name":"France - Ana Muster"}'
+                % (16778240 + i))
+        for k, (ev, body) in enumerate((("meeting.started", ""),
+                                        ("meeting.participant_joined", "," + part),
+                                        ("meeting.participant_left", "," + part),
+                                        ("meeting.ended", ""))):
+            seq += 1
+            buf.append('{"seq":%d,"recv":%d,"src":"webhook","body":{"event":"%s",'
+                       '"event_ts":%d,"payload":{"object":{%s%s}}}}\n'
+                       % (seq, t + k * SEC + 300, ev, t + k * SEC, obj, body))
+        if len(buf) >= 8192:
+            out.write("".join(buf))
+            buf.clear()
+    out.write("".join(buf))
+    if out is not sys.stdout:
+        out.close()
+    print(f"meetings: {seq} records, {args.count} one-person meetings", file=sys.stderr)
+
+
+def mode_churn(args, source):
+    rng = random.Random(args.seed * 1000 + 5)
+    countries, _ = load_countries()
+    names = []
+    for i in range(4096):
+        c = countries[i % len(countries)]
+        firsts, lasts = NAMES[c.region]
+        names.append(dumps(f"{c.en} - {rng.choice(firsts)} {rng.choice(lasts)}"))
+    step = 50                                   # ms between records
+    nm = max(1, args.meetings)
+    per = max(1, args.concurrent // nm)         # sessions open per meeting
+    life = 3600 * SEC                           # a meeting lasts an hour
+    out = open_out(args.out)
+    out.write(header_line(source) + "\n")
+    buf = []
+    seq = 0
+    uid = 16778240
+    t = BASE_MS
+    serial = 0
+    live = []                                   # [uuid text, ends at, open user ids]
+
+    def emit(ev, obj, part=""):
+        nonlocal seq
+        seq += 1
+        buf.append('{"seq":%d,"recv":%d,"src":"webhook","body":{"event":"%s",'
+                   '"event_ts":%d,"payload":{"object":{%s%s}}}}\n'
+                   % (seq, t + 300, ev, t, obj, part))
+
+    def meeting_obj(m):
+        return '"uuid":"%s","id":"%d","topic":"Session %d"' % (m[0], 88000000000 + m[3],
+                                                                 m[3])
+
+    def join(m):
+        nonlocal uid
+        uid += 1
+        m[2].append(uid)
+        emit("meeting.participant_joined", meeting_obj(m),
+             ',"participant":{"user_id":"%d","user_name":%s,"id":"u%d"}'
+             % (uid, names[uid % len(names)], uid))
+
+    def leave(m, i):
+        u = m[2][i]
+        m[2][i] = m[2][-1]
+        m[2].pop()
+        emit("meeting.participant_left", meeting_obj(m),
+             ',"participant":{"user_id":"%d","user_name":%s,"id":"u%d",'
+             '"leave_reason":"left the meeting"}' % (u, names[u % len(names)], u))
+
+    total = args.records
+    while seq < total:
+        t += step
+        for m in [m for m in live if m[1] <= t]:
+            emit("meeting.ended", meeting_obj(m))
+            live.remove(m)
+        if len(live) < nm:
+            serial += 1
+            m = ["churn-%08d==" % serial, t + life - rng.randrange(life // 2) * (len(live) > 0),
+                 [], serial]
+            live.append(m)
+            emit("meeting.started", meeting_obj(m))
+            continue
+        m = live[rng.randrange(len(live))]
+        if len(m[2]) < per:
+            join(m)
+        else:
+            leave(m, rng.randrange(len(m[2])))
+        if len(buf) >= 8192:
+            out.write("".join(buf))
+            buf.clear()
+    out.write("".join(buf))
+    if out is not sys.stdout:
+        out.close()
+    print(f"churn: {seq} records over {(t - BASE_MS) / 3600000:.1f} h, {nm} live meetings "
+          f"of {per} sessions, {serial} meetings in all", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------
 
 def write_lines(path, lines):
     text = "\n".join(lines) + "\n"
@@ -1497,7 +1618,7 @@ def write_lines(path, lines):
 def main():
     ap = argparse.ArgumentParser(
         description="Generate deterministic capmon event recordings (JSON Lines).")
-    ap.add_argument("--mode", choices=("sitting", "stress", "sessions"),
+    ap.add_argument("--mode", choices=("sitting", "stress", "sessions", "meetings", "churn"),
                     default="sitting")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default="-", help="output file (default: stdout)")
@@ -1508,7 +1629,10 @@ def main():
     ap.add_argument("--max-concurrent", type=int, default=10000,
                     help="stress: largest meeting's concurrent participants")
     ap.add_argument("--count", type=int, default=100000,
-                    help="sessions: number of open sessions (default 100000)")
+                    help="sessions: number of open sessions; meetings: number of "
+                         "meetings (default 100000)")
+    ap.add_argument("--concurrent", type=int, default=2000,
+                    help="churn: sessions open at any time (default 2000)")
     args = ap.parse_args()
     source = f"gen-recording.py --mode {args.mode} --seed {args.seed}"
     if args.mode == "stress":
@@ -1517,6 +1641,13 @@ def main():
     elif args.mode == "sessions":
         source += f" --count {args.count}"
         mode_sessions(args, source)
+    elif args.mode == "meetings":
+        source += f" --count {args.count}"
+        mode_meetings(args, source)
+    elif args.mode == "churn":
+        source += f" --records {args.records} --meetings {args.meetings}"
+        source += f" --concurrent {args.concurrent}"
+        mode_churn(args, source)
     else:
         mode_sitting(args, source)
 
