@@ -559,6 +559,11 @@ json_t *Config_to_json(const Config *c)
         for (int r = 0; r < RULE_COUNT; r++)
                 json_object_set_new(rules, RULE_NAMES[r], rule_json(c, (Rule)r));
         json_object_set_new(o, "rules", rules);
+        json_t *st = json_object();
+        json_object_set_new(st, "retire_ended_after", seconds_json(c->retire_after_s));
+        json_object_set_new(st, "duplicate_window", seconds_json(c->dup_window_s));
+        json_object_set_new(st, "max_clock_ahead", seconds_json(c->clock_ahead_s));
+        json_object_set_new(o, "state", st);
         json_object_set_new(o, "hooks", strings_json(c->hooks, c->nhooks));
         return o;
 }
