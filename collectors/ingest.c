@@ -219,9 +219,17 @@ static int64_t wall_ms(void)
 
 static void conn_reset(IngestConn *c)
 {
+        lws_sul_cancel(&c->end_sul);
         free(c->body);
         free(c->reply);
         memset(c, 0, sizeof *c);
+}
+
+/* A request broke the one-request-at-a-time order: close the connection. */
+static int protocol_error(const IngestCfg *cfg, IngestConn *c, const char *what)
+{
+        ingest_logf(cfg, "closing the connection from %s: %s", c->peer[0] ? c->peer : "?", what);
+        return -1;
 }
 
 void Ingest_respond(struct lws *wsi, IngestConn *c, int status, const char *reply)
@@ -231,6 +239,7 @@ void Ingest_respond(struct lws *wsi, IngestConn *c, int status, const char *repl
         c->status = status;
         free(c->reply);
         c->reply = reply ? xstrdup(reply) : NULL;
+        lws_rx_flow_control(wsi, 1); /* paused while the owner was deciding */
         lws_callback_on_writable(wsi);
 }
 
@@ -289,13 +298,36 @@ static void finish(const IngestOwner *o, IngestConn *c, struct lws *wsi)
         free(res.reply);
 }
 
+/* The answer is out: ready for the next request on the connection (or close).
+ * Runs from a timer at the start of the loop iteration after the one that
+ * wrote the answer: by then lws has serviced whatever it buffered after the
+ * request (a pipelined request shows up there and closes the connection), and
+ * nothing new has been read yet, so the next request is parsed from the socket,
+ * never from lws's buffer. */
+static void end_request(lws_sorted_usec_list_t *sul)
+{
+        IngestConn *c = lws_container_of(sul, IngestConn, end_sul);
+        struct lws *wsi = c->wsi;
+        conn_reset(c);
+        if (lws_http_transaction_completed(wsi))
+                lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+/* Write the queued answer (once), from any callback of this connection: inline
+ * where the answer is known, else from HTTP_WRITEABLE; then end the request
+ * (end_request), or close the connection (-1) when close_after is set. */
 static int write_answer(IngestConn *c, struct lws *wsi)
 {
+        if (!c->responded || c->written)
+                return 0;
         unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start,
                                           *end = hdr + sizeof hdr - 1;
         size_t blen = c->reply ? strlen(c->reply) : 0;
         if (lws_add_http_common_headers(wsi, (unsigned int)c->status, "application/json",
                                         (lws_filepos_t)(blen + 1), &p, end) ||
+            (c->close_after &&
+             lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close",
+                                          5, &p, end)) ||
             lws_finalize_write_http_header(wsi, start, &p, end))
                 return -1;
         unsigned char *b = xmalloc(LWS_PRE + blen + 2);
@@ -304,11 +336,11 @@ static int write_answer(IngestConn *c, struct lws *wsi)
         b[LWS_PRE + blen] = '\n';
         int n = lws_write(wsi, b + LWS_PRE, blen + 1, LWS_WRITE_HTTP_FINAL);
         free(b);
-        if (n < 0)
+        c->written = 1;
+        if (n < 0 || c->close_after)
                 return -1;
-        conn_reset(c);
-        if (lws_http_transaction_completed(wsi))
-                return -1;
+        c->wsi = wsi;
+        lws_sul_schedule(lws_get_context(wsi), 0, &c->end_sul, end_request, 1);
         return 0;
 }
 
@@ -323,14 +355,24 @@ int Ingest_http_callback(const IngestOwner *o, IngestConn *c, struct lws *wsi,
                 const char *uri = in ? (const char *)in : "";
                 int post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
                 int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
+                if (c->stage != INGEST_IDLE) {
+                        c->close_after = 1;
+                        write_answer(c, wsi);
+                        return protocol_error(cfg, c, "a pipelined request (one at a time)");
+                }
                 conn_reset(c);
                 lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
+                c->stage = INGEST_BODY;
                 if (get && strcmp(uri, "/healthz") == 0) {
                         char *reply = NULL;
                         int st = o->health ? o->health(o->ud, &reply) : 200;
+                        /* a GET ends the connection: lws 4.1.6 would parse a
+                         * request pipelined behind it from its buffer */
+                        c->stage = INGEST_ANSWERING;
+                        c->close_after = 1;
                         Ingest_respond(wsi, c, st, reply ? reply : "{\"ok\":true}");
                         free(reply);
-                        return 0;
+                        return write_answer(c, wsi);
                 }
                 if (post && strcmp(uri, "/zoom") == 0)
                         c->req.route = ROUTE_ZOOM;
@@ -344,8 +386,10 @@ int Ingest_http_callback(const IngestOwner *o, IngestConn *c, struct lws *wsi,
                                 c->status = 404;
                                 return 0;
                         }
+                        c->stage = INGEST_ANSWERING;
+                        c->close_after = 1;
                         Ingest_respond(wsi, c, 404, "{\"error\":\"no such resource\"}");
-                        return 0;
+                        return write_answer(c, wsi);
                 }
                 copy_custom(wsi, "x-zm-signature:", c->req.signature, sizeof c->req.signature,
                             &c->req.sig_too_long);
@@ -366,8 +410,10 @@ int Ingest_http_callback(const IngestOwner *o, IngestConn *c, struct lws *wsi,
                 return 0;
         }
         case LWS_CALLBACK_HTTP_BODY:
-                if (c->too_big || c->responded)
-                        return c->len > 16 * max ? -1 : 0;
+                if (c->stage != INGEST_BODY)
+                        return protocol_error(cfg, c, "body bytes outside a request");
+                if (c->too_big)
+                        return 0;
                 if (c->len + len > max) {
                         c->too_big = 1;
                         free(c->body);
@@ -387,17 +433,26 @@ int Ingest_http_callback(const IngestOwner *o, IngestConn *c, struct lws *wsi,
                 c->body[c->len] = '\0';
                 return 0;
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-                if (c->responded)
-                        return 0;
-                if (c->req.route == ROUTE_NONE) {
-                        Ingest_respond(wsi, c, 404, "{\"error\":\"no such resource\"}");
-                        return 0;
+                if (c->stage != INGEST_BODY) {
+                        /* lws repeats the completion when more bytes follow the
+                         * request (a pipelined request): answer this one if its
+                         * answer is ready, then close; a request is taken once */
+                        c->close_after = 1;
+                        write_answer(c, wsi);
+                        return protocol_error(cfg, c, "a pipelined request (one at a time)");
                 }
-                finish(o, c, wsi);
+                c->stage = INGEST_ANSWERING;
+                if (c->req.route == ROUTE_NONE)
+                        Ingest_respond(wsi, c, 404, "{\"error\":\"no such resource\"}");
+                else
+                        finish(o, c, wsi);
+                if (c->responded)
+                        return write_answer(c, wsi);
+                /* deferred: read nothing more (no repeated completion) until
+                 * Ingest_respond */
+                lws_rx_flow_control(wsi, 0);
                 return 0;
         case LWS_CALLBACK_HTTP_WRITEABLE:
-                if (!c->responded)
-                        return 0;
                 return write_answer(c, wsi);
         case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         case LWS_CALLBACK_CLOSED_HTTP:

@@ -66,13 +66,35 @@ void ingest_hmac_hex(const char *key, size_t keylen, const char *msg, size_t len
 
 /* ---- lws glue: one HTTP connection ---- */
 
+/* Where a connection is in its current request. HTTP/1.1 pipelining is not
+ * served: lws 4.1.6 keeps the bytes after a request in a buffer, repeats
+ * HTTP_BODY_COMPLETION while the request is unanswered, and once the request
+ * ends parses the next one from that buffer handing its request line to the
+ * body callback, then loops forever. So: a request answered while the owner
+ * decides reads nothing (rx flow control); its answer is written, and the
+ * request ends at the start of the next loop iteration (end_sul), after lws
+ * has serviced its buffer; any request, body or completion arriving before
+ * that (stage not as expected) gets the answer of the current request and
+ * closes the connection (clients retry unanswered pipelined requests, RFC 9112
+ * section 9.3.2). A GET is answered and closes the connection. */
+typedef enum IngestStage {
+        INGEST_IDLE,      /* waiting for a request's headers */
+        INGEST_BODY,      /* headers taken, the body coming */
+        INGEST_ANSWERING, /* complete (or refused at its headers): being answered */
+} IngestStage;
+
 typedef struct IngestConn {
         IngestReq req;
+        IngestStage stage;
         char *body;
         size_t len, cap;
         int too_big;
         int responded; /* an answer is queued or sent */
         int deferred;  /* waiting for the owner (durable write) */
+        int written;   /* the answer is out; the request ends at end_sul */
+        lws_sorted_usec_list_t end_sul;
+        struct lws *wsi; /* for end_sul */
+        int close_after; /* close once the answer is written */
         int status;
         char *reply;
         char peer[64];

@@ -10,23 +10,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import livelib as L  # noqa: E402
 
 
-def openssl(*args):
-    subprocess.run(["openssl"] + list(args), check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, timeout=60)
-
-
 def main():
     capmon = sys.argv[1]
     d = L.workdir()
     p = lambda n: os.path.join(d, n)  # noqa: E731
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p("ca.key"), "-out",
-            p("ca.pem"), "-days", "2", "-subj", "/CN=capmon test CA")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", p("srv.key"), "-out",
-            p("srv.csr"), "-subj", "/CN=localhost")
-    with open(p("ext.cnf"), "w") as f:
-        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    openssl("x509", "-req", "-in", p("srv.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
-            "-CAcreateserial", "-out", p("srv.pem"), "-days", "2", "-extfile", p("ext.cnf"))
+    L.tls_files(d)
     port = L.free_port()
     relay = L.spawn([capmon, "relay", "--listen", "127.0.0.1:%d" % port, "--log", p("relay.log"),
                      "--cert", p("srv.pem"), "--key", p("srv.key")],

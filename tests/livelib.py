@@ -116,6 +116,26 @@ def zoom_env(oauth_port, ws_port):
             "CAPMON_ZOOM_HEARTBEAT_MS": "300"}
 
 
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=60)
+
+
+def tls_files(d):
+    """A test CA and a server certificate for localhost / 127.0.0.1 signed by it,
+    made with openssl in d: (ca.pem, srv.pem, srv.key) paths."""
+    p = lambda n: os.path.join(d, n)  # noqa: E731
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p("ca.key"), "-out",
+            p("ca.pem"), "-days", "2", "-subj", "/CN=capmon test CA")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", p("srv.key"), "-out",
+            p("srv.csr"), "-subj", "/CN=localhost")
+    with open(p("ext.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", p("srv.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
+            "-CAcreateserial", "-out", p("srv.pem"), "-days", "2", "-extfile", p("ext.cnf"))
+    return p("ca.pem"), p("srv.pem"), p("srv.key")
+
+
 def healthz(port):
     try:
         with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=2) as r:
