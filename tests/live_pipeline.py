@@ -223,6 +223,7 @@ def relay_case(capmon, tls_files):
              for r in L.log_records(logpath)]
     if users != ["101", "103", "105", "107", "108"]:
         L.fail("%s: log holds %s" % (where, users))
+    L.check_no_sanitizer_report(os.path.join(D, "relay-%d.err" % port))
 
 
 def watch_case(capmon):
@@ -232,7 +233,7 @@ def watch_case(capmon):
     proc = L.spawn([capmon, "watch", "--json", "--interval", "0.2", "--log",
                     os.path.join(D, "watch.log"), "webhook://127.0.0.1:%d" % port],
                    env={"CAPMON_WEBHOOK_SECRET": L.SECRET, "CAPMON_TOKEN": L.TOKEN},
-                   stdout=open(out, "wb"))
+                   stdout=open(out, "wb"), stderr=open(os.path.join(D, "watch.err"), "wb"))
 
     def curl(path):
         r = subprocess.run(["curl", "-s", "-m", "3", "-o", "/dev/null", "-w", "%{http_code}",
@@ -246,6 +247,7 @@ def watch_case(capmon):
     L.wait_for(lambda: proc.poll() is not None or curl("/healthz") == "200", 10,
                "watch webhook:// to listen")
     run_cases(where, proc, port, None, curl, received)
+    L.check_no_sanitizer_report(os.path.join(D, "watch.err"))
 
 
 def main():
