@@ -121,6 +121,12 @@ static const CliOpt RELAY_OPTS[] = {
      "where the private copy of the stream lives (default $TMPDIR or\n"
      "/tmp; deleted when the relay stops)",
      0, 0, NULL},
+    {"reconcile-interval", 0, CLI_INT, offsetof(RelayOpts, cfg.reconcile_interval), "S",
+     "append Zoom's live participant list of each meeting the\n"
+     "webhooks name to the log every S seconds (Dashboard API;\n"
+     "ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET); relays\n"
+     "sharing a Redis stream elect one to do it (default 0: never)",
+     0, 7 * 86400, NULL},
     {"cert", 0, CLI_STRING, offsetof(RelayOpts, cfg.cert), "FILE",
      "TLS certificate (PEM), with --key: serve https/wss", 0, 0, NULL},
     {"key", 0, CLI_STRING, offsetof(RelayOpts, cfg.key), "FILE", "TLS private key (PEM)", 0, 0,

@@ -36,6 +36,7 @@
 #include "evlog.h"
 #include "metrics.h"
 #include "redis.h"
+#include "relay_reconcile.h"
 #include "rtms.h"
 #include "util.h"
 
@@ -160,10 +161,11 @@ struct Relay {
         RedisTail *tail;
         int store_up; /* loop: the store state subscribers were told */
         char store_why[200];
-        int mirror_ready;   /* loop: the copy has caught up with the stream once */
-        int64_t acked_last; /* loop: the highest seq this relay answered 2xx */
-        int fatal;          /* loop: Relay_run stops with an error */
-        Rtms *rtms;         /* RTMS streams started by webhooks (collectors/rtms.h) */
+        int mirror_ready;      /* loop: the copy has caught up with the stream once */
+        int64_t acked_last;    /* loop: the highest seq this relay answered 2xx */
+        int fatal;             /* loop: Relay_run stops with an error */
+        Rtms *rtms;            /* RTMS streams started by webhooks (collectors/rtms.h) */
+        RelayReconcile *recon; /* --reconcile-interval, or NULL */
 };
 
 static void redis_commit(Relay *r);
@@ -893,6 +895,8 @@ static int on_accept(void *ud, struct lws *wsi, IngestConn *c, const char *src, 
         r->accepted++;
         if (strcmp(src, "rtms") != 0)
                 Rtms_offer(r->rtms, body, len);
+        if (r->recon && strcmp(src, "rtms") != 0 && strcmp(src, "reconcile") != 0)
+                RelayReconcile_offer(r->recon, body, len);
         if (!r->commit_scheduled) {
                 r->commit_scheduled = 1;
                 lws_sul_schedule(r->cx, 0, &r->commit_sul, commit, 1);
@@ -1334,6 +1338,8 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
 static void relay_metrics(void *ud, Prom *p)
 {
         Relay *r = ud;
+        if (r->recon)
+                RelayReconcile_metrics(r->recon, p);
         prom_family(p, "capmon_records_accepted_total", "counter",
                     "Events written to the log and flushed to disk (answered 2xx).");
         prom_sample(p, "capmon_records_accepted_total", NULL, (double)r->durable);
@@ -1399,6 +1405,19 @@ static void rtms_state(void *ud, int id, RtmsState st)
 }
 
 static void rtms_log(void *ud, const char *line)
+{
+        relay_log(ud, "%s", line);
+}
+
+/* ---- reconcile: Zoom's live lists go into the log like accepted webhooks ---- */
+
+static void recon_append(void *ud, const char *body, size_t len)
+{
+        if (on_accept(ud, NULL, NULL, "reconcile", body, len) < 0)
+                relay_log(ud, "reconcile: a list too large for the log: dropped");
+}
+
+static void recon_log(void *ud, const char *line)
 {
         relay_log(ud, "%s", line);
 }
@@ -1502,6 +1521,17 @@ Relay *Relay_new(const RelayCfg *cfg, char *err, size_t errlen)
                 Relay_free(r);
                 return NULL;
         }
+        if (cfg->reconcile_interval > 0) {
+                r->recon =
+                    RelayReconcile_new(r->cx, cfg->reconcile_interval, r->redis ? &r->ru : NULL,
+                                       recon_append, recon_log, r, err, errlen);
+                if (!r->recon) {
+                        Relay_free(r);
+                        return NULL;
+                }
+                relay_log(r, "reconciling with Zoom's live list every %d s",
+                          cfg->reconcile_interval);
+        }
         lws_sul_schedule(r->cx, 0, &r->check_sul, check_subs, LWS_US_PER_SEC);
         if (r->redis)
                 relay_log(r, "listening on %s:%d, store %s", info.iface, Relay_port(r), r->where);
@@ -1552,6 +1582,7 @@ void Relay_free(Relay *r)
                         pthread_join(r->writer, NULL);
         }
         Rtms_free(r->rtms);
+        RelayReconcile_free(r->recon);
         Metrics_free(r->metrics);
         if (r->cx)
                 lws_context_destroy(r->cx);

@@ -30,6 +30,7 @@ typedef struct RelayCfg {
         int redis_wait;                  /* WAIT for this many replicas before 2xx */
         int redis_wait_ms;               /* WAIT timeout; 0: 1000 */
         const char *cache_dir;           /* the private copy of the stream; NULL: TMPDIR */
+        int reconcile_interval;          /* > 0: append Zoom's live lists (relay_reconcile.h) */
 } RelayCfg;
 
 typedef struct Relay Relay;

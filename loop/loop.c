@@ -54,6 +54,7 @@ struct Loop {
         int sig_pipe[2];
         LoopFd *sig_fd;
         int stop;
+        int wrapped; /* Loop_wrap: the context is not ours */
 };
 
 static FILE *loop_log;                     /* lws log lines; NULL: dropped */
@@ -165,10 +166,32 @@ Loop *Loop_new(const char *logpath, char *err, size_t errlen)
         return l;
 }
 
+Loop *Loop_wrap(struct lws_context *cx)
+{
+        Loop *l = calloc(1, sizeof *l);
+        if (!l)
+                return NULL;
+        l->cx = cx;
+        l->vh = lws_get_vhost_by_name(cx, "default");
+        l->sig_pipe[0] = l->sig_pipe[1] = -1;
+        l->wrapped = 1;
+        return l;
+}
+
 void Loop_free(Loop *l)
 {
         if (!l)
                 return;
+        if (l->wrapped) {
+                for (LoopTimer *t = l->timers; t; t = t->next) {
+                        if (t->pending)
+                                lws_sul_cancel(&t->sul);
+                        t->pending = 0;
+                        t->l = NULL;
+                }
+                free(l);
+                return;
+        }
         for (size_t i = l->nsigs; i > 0; i--) /* reverse: a signal may be registered twice */
                 sigaction(l->sigs[i - 1].signo, &l->sigs[i - 1].old, NULL);
         if (l->nsigs)

@@ -27,6 +27,10 @@ typedef void (*LoopSignalFn)(void *ud, int signo);
 /* logpath: where lws log lines go (appended); NULL drops them. NULL with a message
  * in err on failure. */
 Loop *Loop_new(const char *logpath, char *err, size_t errlen);
+/* A Loop over a context someone else owns and services (the relay's): timers
+ * and client connections only (no fds, no signals, no Loop_run); Loop_free
+ * leaves the context alone. NULL on failure. */
+Loop *Loop_wrap(struct lws_context *cx);
 /* Removes every fd, timer and signal handler it still holds. NULL-safe. */
 void Loop_free(Loop *l);
 

@@ -1,0 +1,153 @@
+/* The relay's reconciling (relay_reconcile.h). */
+#include "relay_reconcile.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "lease.h"
+#include "loop.h"
+#include "metrics.h"
+#include "reconcile.h"
+#include "util.h"
+#include "zoom_api.h"
+#include "zoom_token.h"
+
+#define LEASE_CHECK_US 500000 /* how often the loop looks at the lease */
+
+struct RelayReconcile {
+        Loop *loop;
+        ZoomToken *tok;
+        ZoomApi *api;
+        Reconciler *rec;
+        Lease *lease; /* NULL: no election (a log file) */
+        LoopTimer *check;
+        int polling;
+        RelayAppendFn append;
+        RelayLogFn log;
+        void *ud;
+};
+
+static void rr_log(void *ud, const char *line)
+{
+        RelayReconcile *rr = ud;
+        rr->log(rr->ud, line);
+}
+
+static void rr_emit(void *ud, const char *body, size_t len)
+{
+        RelayReconcile *rr = ud;
+        rr->append(rr->ud, body, len);
+}
+
+static void on_check(void *ud)
+{
+        RelayReconcile *rr = ud;
+        int held = Lease_held(rr->lease);
+        if (held != rr->polling) {
+                char line[200];
+                xsnprintf(line, sizeof line, "reconcile: %s (lease %s)",
+                          held ? "this relay polls Zoom's list" : "another relay polls Zoom's list",
+                          Lease_id(rr->lease));
+                rr->log(rr->ud, line);
+                rr->polling = held;
+                Reconciler_set_active(rr->rec, held);
+        }
+        if (held) { /* the meetings every relay of the stream heard of */
+                char **v;
+                size_t n = Lease_members(rr->lease, &v);
+                for (size_t i = 0; i < n; i++) {
+                        char *tab = strchr(v[i], '\t');
+                        if (tab)
+                                *tab++ = '\0';
+                        Reconciler_add(rr->rec, *v[i] ? v[i] : NULL, tab);
+                }
+                Lease_members_free(v, n);
+        }
+        Loop_timer_start(rr->check, LEASE_CHECK_US);
+}
+
+RelayReconcile *RelayReconcile_new(struct lws_context *cx, int interval_s, const RedisUrl *ru,
+                                   RelayAppendFn append, RelayLogFn log, void *ud, char *err,
+                                   size_t errlen)
+{
+        RelayReconcile *rr = xcalloc(1, sizeof *rr);
+        rr->append = append;
+        rr->log = log;
+        rr->ud = ud;
+        rr->loop = Loop_wrap(cx);
+        if (!rr->loop) {
+                xsnprintf(err, errlen, "reconcile: out of memory");
+                goto fail;
+        }
+        rr->tok = ZoomToken_new(rr->loop, rr_log, rr, err, errlen);
+        if (!rr->tok)
+                goto fail;
+        rr->api = ZoomApi_new(rr->loop, rr->tok, rr_log, rr, err, errlen);
+        if (!rr->api)
+                goto fail;
+        rr->rec = Reconciler_new(rr->loop, rr->api, interval_s, rr_emit, rr_log, rr);
+        if (ru) {
+                char key[512];
+                xsnprintf(key, sizeof key, "%s:capmon-reconcile-lease", ru->stream);
+                /* a poller that dies is replaced within two intervals, at most a minute */
+                int64_t ttl = (int64_t)interval_s * 2000;
+                rr->lease = Lease_start(ru, key, ttl < 60000 ? ttl : 60000, err, errlen);
+                if (!rr->lease)
+                        goto fail;
+                Reconciler_set_active(rr->rec, 0);
+                rr->check = Loop_timer_new(rr->loop, on_check, rr);
+                Loop_timer_start(rr->check, 0);
+        } else {
+                rr->polling = 1;
+        }
+        return rr;
+fail:
+        RelayReconcile_free(rr);
+        return NULL;
+}
+
+void RelayReconcile_offer(RelayReconcile *rr, const char *body, size_t len)
+{
+        json_t *root = json_loadb(body, len, 0, NULL);
+        Event ev;
+        char err[8];
+        if (root && Event_parse(root, &ev, err, sizeof err) == 0 && ev.type != EV_UNKNOWN &&
+            ev.type != EV_RECONCILE) {
+                if (ev.type == EV_ENDED && *ev.uuid)
+                        Reconciler_forget(rr->rec, ev.uuid);
+                else if (ev.type != EV_ENDED) {
+                        size_t before = Reconciler_meetings(rr->rec);
+                        Reconciler_add(rr->rec, *ev.uuid ? ev.uuid : NULL, ev.id);
+                        if (rr->lease && Reconciler_meetings(rr->rec) > before) {
+                                char m[600];
+                                xsnprintf(m, sizeof m, "%s\t%s", ev.uuid, ev.id);
+                                Lease_share(rr->lease, m);
+                        }
+                }
+        }
+        json_decref(root);
+}
+
+void RelayReconcile_metrics(const RelayReconcile *rr, Prom *p)
+{
+        ZoomApi_metrics(rr->api, p);
+        prom_family(p, "capmon_reconcile_poller", "gauge",
+                    "1 when this relay is the one polling Zoom's live list.");
+        prom_sample(p, "capmon_reconcile_poller", NULL, rr->polling);
+}
+
+void RelayReconcile_free(RelayReconcile *rr)
+{
+        if (!rr)
+                return;
+        Lease_stop(rr->lease);
+        Loop_timer_free(rr->check);
+        Reconciler_free(rr->rec);
+        ZoomApi_free(rr->api);
+        ZoomToken_free(rr->tok);
+        Loop_free(rr->loop);
+        free(rr);
+}
