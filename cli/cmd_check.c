@@ -79,7 +79,7 @@ static int read_log(Monitor *m, const char *path, double timeout, char *err, siz
                 if (kind == ITEM_INVALID)
                         Monitor_count_invalid(m);
                 else if (kind == ITEM_JSON)
-                        Monitor_feed_json(m, it.root, TIME_NONE, why, sizeof why);
+                        Monitor_feed_msg(m, it.msg, TIME_NONE, why, sizeof why);
         }
         Replay_close(r);
         return st == LINE_ERROR ? -1 : 0;

@@ -31,9 +31,9 @@ static double demo_speed(const char *path)
         int64_t *first_at = NULL, prev = TIME_NONE, elapsed = 0; /* ms of capped replay time */
         ReplayItem it;
         while (r && Replay_next(r, &it, err, sizeof err) == LINE_OK) {
-                if (!it.root)
+                if (!it.msg)
                         continue;
-                Monitor_feed_json(m, it.root, TIME_NONE, err, sizeof err);
+                Monitor_feed_msg(m, it.msg, TIME_NONE, err, sizeof err);
                 if (it.at != TIME_NONE) {
                         if (prev != TIME_NONE && it.at > prev)
                                 elapsed += it.at - prev;

@@ -174,7 +174,7 @@ static int run(const ReplayOpts *o, char **files, size_t nfiles)
                 if (kind == ITEM_INVALID)
                         Monitor_count_invalid(m);
                 else
-                        out = Monitor_feed_json(m, it.root, TIME_NONE, err, sizeof err);
+                        out = Monitor_feed_msg(m, it.msg, TIME_NONE, err, sizeof err);
                 if (hook) {
                         Hook_advance(hook, State_clock(Monitor_state(m)));
                         Hook_poll(hook, Hook_now());
@@ -345,7 +345,7 @@ static int tui_apply(TuiReplay *t)
         if (kind == ITEM_INVALID)
                 Monitor_count_invalid(t->m);
         else
-                out = Monitor_feed_json(t->m, it->root, TIME_NONE, err, sizeof err);
+                out = Monitor_feed_msg(t->m, it->msg, TIME_NONE, err, sizeof err);
         if (out == OUT_INVALID) {
                 tui_msg(t, "%s:%ld: invalid record: %s%s", it->path, it->line, err,
                         t->o->common.strict ? " (--strict)" : "");

@@ -99,7 +99,7 @@ static int run(const CommonOpts *co, ReportBy by, int json, char **files, size_t
                 if (kind == ITEM_INVALID)
                         Report_count_invalid(rep);
                 else
-                        out = Report_feed(rep, it.root, err, sizeof err);
+                        out = Report_feed(rep, it.msg, err, sizeof err);
                 if (out == OUT_INVALID) {
                         if (co->strict) {
                                 cli_error("%s:%ld: invalid record: %s (--strict)", it.path, it.line,

@@ -220,7 +220,7 @@ int Event_parse(json_t *body, Event *ev, char *err, size_t errlen)
         if (json_is_integer(ts))
                 ev->time = json_integer_value(ts);
         else if (json_is_real(ts))
-                ev->time = (int64_t)json_real_value(ts);
+                ev->time = time_of_real(json_real_value(ts));
         else if (json_is_string(ts) && parse_int64(json_string_value(ts), &ev->time) != 0)
                 ev->time = TIME_NONE;
 
@@ -233,6 +233,7 @@ int Event_parse(json_t *body, Event *ev, char *err, size_t errlen)
         ev->uuid = str_field(obj, "uuid", NULL, 0);
         ev->id = Event_meeting_id(body, ev->idbuf, sizeof ev->idbuf);
         ev->topic = str_field(obj, "topic", NULL, 0);
+        ev->timezone = str_field(obj, "timezone", NULL, 0);
         ev->meeting = *ev->uuid ? ev->uuid : ev->id;
         if (!*ev->meeting) {
                 xsnprintf(err, errlen, "%s: no meeting uuid or id", ev->name);

@@ -36,7 +36,7 @@ typedef struct Event {
         const char *name;    /* full event name, e.g. "meeting.participant_joined" */
         int64_t time;        /* event time, ms; TIME_NONE when the event gives none */
         const char *meeting; /* instance key: uuid, else id */
-        const char *uuid, *id, *topic;
+        const char *uuid, *id, *topic, *timezone;
         /* participant events */
         const char *key; /* session key */
         const char *user_id, *user_name, *email, *registrant_id, *pid, *phone;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "message.h"
 #include "util.h"
 
 int LineReader_open(LineReader *r, const char *path, char *err, size_t errlen)
@@ -116,11 +117,11 @@ ItemKind ReplayItem_kind(const ReplayItem *it, char *err, size_t errlen)
         }
         if (it->len == 0)
                 return ITEM_BLANK;
-        if (it->root)
+        if (it->msg && it->msg->kind != MSG_NOT_JSON)
                 return ITEM_JSON;
         if (it->flags & LINE_NO_NEWLINE)
                 return ITEM_TORN;
-        xsnprintf(err, errlen, "not JSON: %s (column %d)", it->jerr.text, it->jerr.column);
+        xsnprintf(err, errlen, "%s", it->msg ? it->msg->err : "not JSON");
         return ITEM_INVALID;
 }
 
@@ -141,8 +142,9 @@ int64_t record_time(json_t *root)
 typedef struct Source {
         LineReader lr;
         int state; /* LINE_OK: head is loaded */
-        json_t *root;
-        json_error_t jerr;
+        Extractor *x;
+        Msg msg;
+        int parsed; /* msg holds the head */
         int flags;
         int64_t at, last_at;
 } Source;
@@ -155,14 +157,15 @@ struct Replay {
 
 static int load_head(Source *s)
 {
-        json_decref(s->root);
-        s->root = NULL;
+        s->parsed = 0;
         s->state = LineReader_next(&s->lr, &s->flags);
         if (s->state != LINE_OK)
                 return s->state;
-        if (!(s->flags & LINE_TOO_LONG) && s->lr.len > 0)
-                s->root = json_loadb(s->lr.buf, s->lr.len, JSON_REJECT_DUPLICATES, &s->jerr);
-        s->at = s->root ? record_time(s->root) : TIME_NONE;
+        if (!(s->flags & LINE_TOO_LONG) && s->lr.len > 0) {
+                Event_extract(s->x, s->lr.buf, s->lr.len, &s->msg);
+                s->parsed = 1;
+        }
+        s->at = s->parsed ? s->msg.at : TIME_NONE;
         if (s->at == TIME_NONE)
                 s->at = s->last_at;
         else
@@ -180,6 +183,7 @@ Replay *Replay_open(char *const *paths, size_t n, char *err, size_t errlen)
                         return NULL;
                 }
                 r->n++;
+                r->src[i].x = Extractor_new();
                 r->src[i].last_at = TIME_NONE;
                 r->src[i].state = -2; /* not loaded */
         }
@@ -191,7 +195,7 @@ void Replay_close(Replay *r)
         if (!r)
                 return;
         for (size_t i = 0; i < r->n; i++) {
-                json_decref(r->src[i].root);
+                Extractor_free(r->src[i].x);
                 LineReader_close(&r->src[i].lr);
         }
         free(r->src);
@@ -227,10 +231,9 @@ int Replay_next(Replay *r, ReplayItem *it, char *err, size_t errlen)
         it->line = best->lr.line;
         it->text = best->lr.buf;
         it->len = best->lr.len;
-        it->root = best->root;
-        it->jerr = best->jerr;
+        it->msg = best->parsed ? &best->msg : NULL;
         it->flags = best->flags;
-        it->at = best->root ? record_time(best->root) : TIME_NONE;
+        it->at = best->parsed ? best->msg.at : TIME_NONE;
         return LINE_OK;
 }
 

@@ -41,8 +41,8 @@ typedef struct ReplayItem {
         long line;
         const char *text;
         size_t len;
-        json_t *root; /* parsed line (borrowed until the next call), NULL if not JSON */
-        json_error_t jerr;
+        const struct Msg *msg; /* the line read once (borrowed until the next call); NULL
+                                * for a blank or too long line */
         int flags;
         int64_t at; /* pacing time: the record's recv, else its event time, else TIME_NONE */
 } ReplayItem;
@@ -52,7 +52,7 @@ typedef enum ItemKind {
         ITEM_BLANK,   /* an empty line: skipped, not counted */
         ITEM_TORN,    /* a last line without newline that does not parse: reported, not counted */
         ITEM_INVALID, /* too long or not JSON: counted invalid; the reason is in err */
-        ITEM_JSON,    /* a parsed message in it->root */
+        ITEM_JSON,    /* a message read in it->msg (JSON; maybe an invalid message) */
 } ItemKind;
 
 ItemKind ReplayItem_kind(const ReplayItem *it, char *err, size_t errlen);

@@ -12,13 +12,23 @@ struct Monitor {
         Resolver *res;
         State *state;
         Alerts *alerts;
+        Extractor *x; /* Monitor_feed's parser */
+        void (*observer)(void *ud, const Event *ev);
+        void *observer_ud;
 };
+
+void Monitor_set_observer(Monitor *m, void (*fn)(void *ud, const Event *ev), void *ud)
+{
+        m->observer = fn;
+        m->observer_ud = ud;
+}
 
 Monitor *Monitor_new(const Config *cfg, char *err, size_t errlen)
 {
         Monitor *m = xcalloc(1, sizeof *m);
         m->cfg = cfg;
         m->res = Resolver_new();
+        m->x = Extractor_new();
         if (Resolver_apply_config(m->res, cfg, err, errlen))
                 goto fail;
         m->state = State_new(m->res, cfg);
@@ -36,6 +46,7 @@ void Monitor_free(Monitor *m)
         Alerts_free(m->alerts);
         State_free(m->state);
         Resolver_free(m->res);
+        Extractor_free(m->x);
         free(m);
 }
 
@@ -91,57 +102,57 @@ static Outcome invalid(Monitor *m, char *err, size_t errlen, const char *why)
         return OUT_INVALID;
 }
 
-static Outcome feed_body(Monitor *m, json_t *body, int64_t recv, char *err, size_t errlen)
+static Outcome feed_event(Monitor *m, Event *ev, int64_t recv, char *err, size_t errlen)
 {
-        Event ev;
-        if (Event_parse(body, &ev, err, errlen))
-                return invalid(m, err, errlen, NULL);
-        if (ev.type == EV_UNKNOWN) {
+        if (ev->type == EV_UNKNOWN) {
                 State_count(m->state, OUT_IGNORED);
                 return OUT_IGNORED;
         }
-        ev.recv = recv;
-        if (ev.time == TIME_NONE)
-                ev.time = recv != TIME_NONE ? recv : State_clock(m->state);
-        if (ev.time == TIME_NONE)
+        ev->recv = recv;
+        if (ev->time == TIME_NONE)
+                ev->time = recv != TIME_NONE ? recv : State_clock(m->state);
+        if (ev->time == TIME_NONE)
                 return invalid(m, err, errlen,
                                "no event time (event_ts, participant time or recv)");
-        Outcome o = State_apply(m->state, &ev);
-        if (o == OUT_APPLIED)
+        Outcome o = State_apply(m->state, ev);
+        if (o == OUT_APPLIED) {
                 evaluate(m);
+                if (m->observer)
+                        m->observer(m->observer_ud, ev);
+        }
         return o;
 }
 
-static Outcome feed_root(Monitor *m, json_t *root, int64_t recv, char *err, size_t errlen)
+Outcome Monitor_feed_msg(Monitor *m, const Msg *msg, int64_t recv, char *err, size_t errlen)
 {
-        json_t *body;
-        int k = Message_body(root, &body, &recv, err, errlen);
-        if (k < 0)
-                return invalid(m, err, errlen, NULL);
-        if (k == 0)
+        switch (msg->kind) {
+        case MSG_NOT_JSON:
+        case MSG_INVALID:
+                return invalid(m, err, errlen, msg->err);
+        case MSG_OTHER:
                 return OUT_NONE;
-        Outcome o = feed_body(m, body, recv, err, errlen);
-        json_decref(body);
-        return o;
+        case MSG_EVENT:
+                break;
+        }
+        Event ev = msg->ev;
+        return feed_event(m, &ev, msg->recv != TIME_NONE ? msg->recv : recv, err, errlen);
 }
 
 Outcome Monitor_feed_json(Monitor *m, json_t *root, int64_t recv, char *err, size_t errlen)
 {
-        return feed_root(m, root, recv, err, errlen);
+        Msg msg;
+        Msg_from_json(root, &msg);
+        Outcome o = Monitor_feed_msg(m, &msg, recv, err, errlen);
+        Msg_done(&msg);
+        return o;
 }
 
 Outcome Monitor_feed(Monitor *m, const char *text, size_t len, int64_t recv, char *err,
                      size_t errlen)
 {
-        json_error_t jerr;
-        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!root) {
-                xsnprintf(err, errlen, "not JSON: %s (column %d)", jerr.text, jerr.column);
-                return invalid(m, err, errlen, NULL);
-        }
-        Outcome o = feed_root(m, root, recv, err, errlen);
-        json_decref(root);
-        return o;
+        Msg msg;
+        Event_extract(m->x, text, len, &msg);
+        return Monitor_feed_msg(m, &msg, recv, err, errlen);
 }
 
 /* ---- snapshot ---- */

@@ -10,6 +10,7 @@
 #include "alert.h"
 #include "config.h"
 #include "deleg.h"
+#include "message.h"
 #include "state.h"
 
 typedef struct Monitor Monitor;
@@ -24,8 +25,13 @@ void Monitor_free(Monitor *m);
  * OUT_INVALID the reason is in err. */
 Outcome Monitor_feed(Monitor *m, const char *text, size_t len, int64_t recv, char *err,
                      size_t errlen);
+/* Same, for a message already read (Event_extract, Msg_from_json). */
+Outcome Monitor_feed_msg(Monitor *m, const Msg *msg, int64_t recv, char *err, size_t errlen);
 /* Same, for a message already parsed (root is borrowed). */
 Outcome Monitor_feed_json(Monitor *m, json_t *root, int64_t recv, char *err, size_t errlen);
+/* Observe the applied events: fn is called after each event that changed the
+ * state (OUT_APPLIED), its time resolved; NULL stops. One observer. */
+void Monitor_set_observer(Monitor *m, void (*fn)(void *ud, const Event *ev), void *ud);
 /* Count a message that could not even be read as a whole (e.g. over the size limit). */
 void Monitor_count_invalid(Monitor *m);
 /* The input ended (end of a replay): what still waits counts (docs/semantics.md

@@ -75,6 +75,8 @@ static void *grow(void *p, size_t *cap, size_t n, size_t size)
         return xrealloc(p, *cap * size);
 }
 
+static void apply(void *ud, const Event *ev);
+
 Report *Report_new(const Config *cfg, char *err, size_t errlen)
 {
         Report *r = xcalloc(1, sizeof *r);
@@ -85,6 +87,7 @@ Report *Report_new(const Config *cfg, char *err, size_t errlen)
                 Report_free(r);
                 return NULL;
         }
+        Monitor_set_observer(r->mon, apply, r);
         /* The same delegation resolution as the monitor's (monitor.c). */
         r->res = Resolver_new();
         if (Resolver_apply_config(r->res, cfg, err, errlen))
@@ -148,35 +151,6 @@ void Report_count_invalid(Report *r)
 }
 
 /* ---- reading ---- */
-
-/* The Zoom event body inside any accepted shape (a new reference), and the
- * record's recv. NULL when there is none (the monitor judges such records). */
-static json_t *event_body(json_t *root, int64_t *recv)
-{
-        *recv = TIME_NONE;
-        if (!json_is_object(root))
-                return NULL;
-        json_t *b = root;
-        if (!json_object_get(root, "event") && !json_object_get(root, "module")) {
-                b = json_object_get(root, "body");
-                json_t *rv = json_object_get(root, "recv");
-                if (json_is_integer(rv))
-                        *recv = json_integer_value(rv);
-                if (!json_is_object(b))
-                        return NULL;
-        }
-        if (json_object_get(b, "event"))
-                return json_incref(b);
-        json_t *mod = json_object_get(b, "module");
-        if (!json_is_string(mod) || strcmp(json_string_value(mod), "message") != 0)
-                return NULL;
-        json_t *c = json_object_get(b, "content");
-        if (json_is_object(c))
-                return json_incref(c);
-        if (!json_is_string(c))
-                return NULL;
-        return json_loadb(json_string_value(c), json_string_length(c), 0, NULL);
-}
 
 static RMeeting *meeting_get(Report *r, const Event *ev)
 {
@@ -288,15 +262,15 @@ static int is_drop(const char *reason)
         return text_contains_ci(reason, "disconnected") || text_contains_ci(reason, "connection");
 }
 
-static void apply(Report *r, const Event *ev, int64_t t, json_t *body)
+/* The monitor's observer: one applied event, its time resolved. */
+static void apply(void *ud, const Event *ev)
 {
+        Report *r = ud;
+        int64_t t = ev->time;
         RMeeting *m = meeting_get(r, ev);
         set_text(&m->id, ev->id);
         set_text(&m->topic, ev->topic);
-        json_t *tz = json_object_get(json_object_get(json_object_get(body, "payload"), "object"),
-                                     "timezone");
-        if (json_is_string(tz))
-                set_text(&m->timezone, json_string_value(tz));
+        set_text(&m->timezone, ev->timezone);
         RSession *x;
         switch (ev->type) {
         case EV_STARTED:
@@ -342,23 +316,9 @@ static void apply(Report *r, const Event *ev, int64_t t, json_t *body)
         }
 }
 
-Outcome Report_feed(Report *r, json_t *root, char *err, size_t errlen)
+Outcome Report_feed(Report *r, const Msg *msg, char *err, size_t errlen)
 {
-        int64_t before = State_clock(Monitor_state(r->mon));
-        Outcome o = Monitor_feed_json(r->mon, root, TIME_NONE, err, errlen);
-        if (o != OUT_APPLIED)
-                return o;
-        int64_t recv;
-        json_t *body = event_body(root, &recv);
-        Event ev;
-        char e2[256];
-        if (body && Event_parse(body, &ev, e2, sizeof e2) == 0 && ev.type != EV_UNKNOWN) {
-                int64_t t = ev.time != TIME_NONE ? ev.time : recv != TIME_NONE ? recv : before;
-                if (t != TIME_NONE)
-                        apply(r, &ev, t, body);
-        }
-        json_decref(body);
-        return o;
+        return Monitor_feed_msg(r->mon, msg, TIME_NONE, err, errlen);
 }
 
 /* ---- results ---- */

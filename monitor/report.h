@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "message.h"
 #include "state.h"
 
 typedef enum ReportBy { REPORT_BY_PERSON, REPORT_BY_DELEGATION } ReportBy;
@@ -21,9 +22,10 @@ typedef struct Report Report;
 Report *Report_new(const Config *cfg, char *err, size_t errlen);
 void Report_free(Report *r);
 
-/* Feed one parsed message (any accepted shape); returns its outcome, as
- * Monitor_feed_json (reason in err on OUT_INVALID). */
-Outcome Report_feed(Report *r, json_t *root, char *err, size_t errlen);
+/* Feed one message read once (any accepted shape); returns its outcome, as
+ * Monitor_feed_msg (reason in err on OUT_INVALID). The attendance follows the
+ * events the monitor applies. */
+Outcome Report_feed(Report *r, const Msg *msg, char *err, size_t errlen);
 /* Count a line that could not be read as JSON. */
 void Report_count_invalid(Report *r);
 /* End of input: sessions still open are counted up to the last event time. */

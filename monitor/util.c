@@ -285,6 +285,11 @@ static int digits(const char **p, int n, int *out)
         return 0;
 }
 
+int64_t time_of_real(double v)
+{
+        return v > -9.2e18 && v < 9.2e18 ? (int64_t)v : TIME_NONE;
+}
+
 int64_t time_parse(const char *s)
 {
         int y, mo, d, h = 0, mi = 0, se = 0;

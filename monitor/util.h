@@ -40,6 +40,8 @@ int64_t time_add(int64_t a, int64_t b);
 /* Epoch ms -> "2021-06-08T12:41:07.120Z" (buf >= 32 bytes); "invalid" outside the
  * years 0000-9999. */
 void time_format(int64_t ms, char *buf, size_t len);
+/* A JSON real as an event time in ms (cut to an integer); TIME_NONE when out of range. */
+int64_t time_of_real(double v);
 /* ISO 8601 / RFC 3339 -> epoch ms; TIME_NONE when it does not parse. */
 int64_t time_parse(const char *s);
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The floors of the house (README "Layout"): each folder includes only its own
 # headers and those of the floors below it, so no arrow runs up.
-#   monitor/     the core: its own headers only (and system/jansson headers)
+#   monitor/     the core: its own headers only (and system, jansson, simdjson headers)
 #   loop/        the event loop: its own headers only
 #   collectors/  monitor/, loop/
 #   tui/         monitor/, loop/
@@ -21,7 +21,7 @@ allowed() { # allowed FLOOR: the folders whose headers FLOOR may include
         esac
 }
 for floor in monitor loop collectors tui cli; do
-        for f in "$root/$floor"/*.c "$root/$floor"/*.h "$root/$floor"/*.cc; do
+        for f in "$root/$floor"/*.c "$root/$floor"/*.h "$root/$floor"/*.cc "$root/$floor"/*.cpp; do
                 [ -f "$f" ] || continue
                 # quoted includes are ours; each must live in an allowed folder
                 for h in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do

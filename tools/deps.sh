@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian 12 packages capmon needs to build and test, when missing.
 set -eu
-pkgs="meson ninja-build pkg-config gcc libjansson-dev libncurses-dev libwebsockets-dev
+pkgs="meson ninja-build pkg-config gcc g++ libjansson-dev libsimdjson-dev libncurses-dev libwebsockets-dev
 libssl-dev openssl python3 python3-websockets tmux curl valgrind clang libclang-rt-14-dev
 clang-format python3-prometheus-client redis-server redis-tools libhiredis-dev
 python3-redis prometheus prometheus-alertmanager jq"

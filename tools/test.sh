@@ -33,11 +33,11 @@ run_suite sanitize build-sanitize -Dwerror=true -Db_sanitize=address,undefined -
 # mutates a copy of its committed corpus for a few seconds
 if command -v clang > /dev/null; then
         fz=build-fuzz
-        if CC=clang meson setup $([ -d $fz ] && echo --reconfigure) $fz -Dfuzz=true \
+        if CC=clang CXX=clang++ meson setup $([ -d $fz ] && echo --reconfigure) $fz -Dfuzz=true \
                 -Db_sanitize=address,undefined -Db_lundef=false > $fz.setup.log 2>&1 &&
                 ninja -C $fz > $fz.build.log 2>&1; then
                 : > $fz/fuzz-smoke.json
-                for t in feed logline config roster webhook view; do
+                for t in feed logline config roster webhook view extract; do
                         work=$(mktemp -d)
                         cp tests/fuzz/corpus/$t/* "$work"/
                         if (cd "$work" && "$OLDPWD/$fz/tests/fuzz/fuzz_$t" "$work" \

@@ -1,0 +1,92 @@
+/* Differential fuzz target: the same bytes read by the fast path (Event_extract,
+ * simdjson) and by the reference (Msg_from_text, jansson); any difference in the
+ * outcome or in an extracted field aborts, naming the field. One input is one
+ * message (as a line of a log, or a WebSocket or webhook message). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "message.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *input;
+
+static void differ(const char *what, const char *fast, const char *ref)
+{
+        fprintf(stderr, "fast and reference paths differ on %s: fast \"%s\", reference \"%s\"\n",
+                what, fast, ref);
+        fprintf(stderr, "input: %s\n", input);
+        abort();
+}
+
+static void same_int(const char *what, long long a, long long b)
+{
+        char x[32], y[32];
+        if (a == b)
+                return;
+        snprintf(x, sizeof x, "%lld", a);
+        snprintf(y, sizeof y, "%lld", b);
+        differ(what, x, y);
+}
+
+static void same_str(const char *what, const char *a, const char *b)
+{
+        if (a == b || (a && b && strcmp(a, b) == 0))
+                return;
+        differ(what, a ? a : "(null)", b ? b : "(null)");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        static Extractor *x;
+        if (!x)
+                x = Extractor_new();
+        char *text = malloc(size + 1); /* for the messages only: both read data, size */
+        memcpy(text, data, size);
+        text[size] = '\0';
+        input = text;
+        Msg a, b;
+        Event_extract(x, (const char *)data, size, &a);
+        Msg_from_text((const char *)data, size, &b);
+        same_int("kind", a.kind, b.kind);
+        same_str("err", a.err, b.err);
+        same_int("recv", a.recv, b.recv);
+        same_int("at", a.at, b.at);
+        same_int("has_meeting", a.has_meeting, b.has_meeting);
+        same_str("meeting id", a.mid, b.mid);
+        same_int("has_seq", a.has_seq, b.has_seq);
+        same_int("seq", a.seq, b.seq);
+        same_int("is_record", a.is_record, b.is_record);
+        same_int("is_header", a.is_header, b.is_header);
+        same_int("event_ts", a.event_ts, b.event_ts);
+        if (a.kind == MSG_EVENT) {
+                const Event *e = &a.ev, *f = &b.ev;
+                same_int("type", e->type, f->type);
+                same_str("name", e->name, f->name);
+                same_int("time", e->time, f->time);
+                same_str("meeting", e->meeting, f->meeting);
+                same_str("uuid", e->uuid, f->uuid);
+                same_str("id", e->id, f->id);
+                same_str("topic", e->topic, f->topic);
+                same_str("timezone", e->timezone, f->timezone);
+                same_str("key", e->key, f->key);
+                same_str("user_id", e->user_id, f->user_id);
+                same_str("user_name", e->user_name, f->user_name);
+                same_str("email", e->email, f->email);
+                same_str("registrant_id", e->registrant_id, f->registrant_id);
+                same_str("pid", e->pid, f->pid);
+                same_str("phone", e->phone, f->phone);
+                same_str("leave_reason", e->leave_reason, f->leave_reason);
+                same_str("new_role", e->new_role, f->new_role);
+                same_str("bind_user_id", e->bind_user_id, f->bind_user_id);
+                same_str("reason", e->reason, f->reason);
+                same_int("video", e->video, f->video);
+                same_int("qos_video", e->qos_video, f->qos_video);
+                same_int("code", e->code, f->code);
+        }
+        Msg_done(&b);
+        free(text);
+        return 0;
+}
