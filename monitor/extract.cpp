@@ -313,6 +313,10 @@ EventType event_type(const char *name)
                 return EV_VIDEO;
         else if (strcmp(name, "capmon.participant_join_failed") == 0)
                 return EV_JOIN_FAILED;
+        else if (strcmp(name, "capmon.reconcile") == 0)
+                return EV_RECONCILE;
+        else if (strcmp(name, "capmon.video_sync") == 0)
+                return EV_VIDEO_SYNC;
         else
                 return EV_UNKNOWN;
         for (const auto &z : zoom_events)
@@ -321,7 +325,18 @@ EventType event_type(const char *name)
         return EV_UNKNOWN;
 }
 
-// Event_parse of event.c, on the members of the body: 0, or -1 with the reason in err.
+// video_source of event.c
+const char *video_source(const char *s)
+{
+        if (strcmp(s, "rtms") == 0)
+                return "rtms";
+        if (strcmp(s, "qos") == 0)
+                return "qos";
+        return "portal";
+}
+
+// Event_parse of event.c, on the members of the body: 0, or -1 with the reason in
+// err, or -2 for an event the reference must read.
 enum { B_EVENT, B_TS, B_PAYLOAD, B_MODULE, B_CONTENT, B_N };
 const std::string_view BODY_KEYS[B_N] = {"event", "event_ts", "payload", "module", "content"};
 enum { O_ID, O_UUID, O_TOPIC, O_TZ, O_PARTICIPANT, O_QOS, O_N };
@@ -344,6 +359,7 @@ enum {
         P_VIDEO,
         P_QOS,
         P_CODE,
+        P_SOURCE,
         P_N
 };
 const std::string_view PARTICIPANT_KEYS[P_N] = {"user_id",
@@ -362,13 +378,15 @@ const std::string_view PARTICIPANT_KEYS[P_N] = {"user_id",
                                                 "date_time",
                                                 "video",
                                                 "qos",
-                                                "code"};
+                                                "code",
+                                                "source"};
 
 int event_parse(const Members<B_N> &b, bool body_is_object, const Members<O_N> &o, bool has_obj,
                 element obj, Event *ev, char *err, size_t errlen)
 {
         memset(ev, 0, sizeof *ev);
         ev->time = TIME_NONE;
+        ev->recv = TIME_NONE;
         ev->code = -1;
         ev->qos_video = -1;
         if (!body_is_object)
@@ -399,6 +417,9 @@ int event_parse(const Members<B_N> &b, bool body_is_object, const Members<O_N> &
         ev->meeting = *ev->uuid ? ev->uuid : ev->id;
         if (!*ev->meeting)
                 return xsnprintf(err, errlen, "%s: no meeting uuid or id", ev->name), -1;
+        // their lists stay jansson trees (ev->rows, ev->video_on): the reference reads them
+        if (ev->type == EV_RECONCILE || ev->type == EV_VIDEO_SYNC)
+                return -2;
         if (!Event_is_participant(ev->type))
                 return 0;
 
@@ -443,12 +464,14 @@ int event_parse(const Members<B_N> &b, bool body_is_object, const Members<O_N> &
                         return xsnprintf(err, errlen, "%s: video must be \"on\" or \"off\"",
                                          ev->name),
                                -1;
+                ev->source = video_source(p.str(P_SOURCE) ? p.c_str(P_SOURCE) : "");
         } else if (ev->type == EV_QOS) {
                 element q;
                 if (p.get(P_QOS, &q))
                         ev->qos_video = qos_video(q);
                 if (ev->qos_video < 0 && o.get(O_QOS, &q))
                         ev->qos_video = qos_video(q);
+                ev->source = "qss";
         } else if (ev->type == EV_JOIN_FAILED) {
                 if (p.integer(P_CODE))
                         ev->code = p.int64(P_CODE);
@@ -619,10 +642,11 @@ int fast(Extractor *x, const char *text, size_t len, Msg *msg)
         // Event_meeting_id
         msg->mid = o.text(O_ID, msg->midbuf, sizeof msg->midbuf);
         msg->has_meeting = *msg->mid != '\0';
-        msg->kind =
-            event_parse(b, body.is_object(), o, has_obj, obj, &msg->ev, msg->err, sizeof msg->err)
-                ? MSG_INVALID
-                : MSG_EVENT;
+        int rc =
+            event_parse(b, body.is_object(), o, has_obj, obj, &msg->ev, msg->err, sizeof msg->err);
+        if (rc == -2)
+                return -1;
+        msg->kind = rc ? MSG_INVALID : MSG_EVENT;
         return 0;
 }
 
