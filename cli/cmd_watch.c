@@ -38,6 +38,9 @@ typedef struct Watch {
         ZoomApi *zoom_api;
         Reconciler *reconciler;
         int reconcile_src; /* the Live source its records come from */
+        int video_qos;     /* --video-qos S; 0: off */
+        Reconciler *qos;   /* its poller (a Reconciler of the QoS list) */
+        int qos_src;
         FILE *record;
         LoopTimer *print_timer, *stop_timer, *hook_timer, *dash_timer;
         int rc;
@@ -96,6 +99,12 @@ static const CliOpt WATCH_OPTS[] = {
      "(default 300 with a zoom source; 0: never; other sources:\n"
      "only when given, with the Zoom credentials set)",
      0, 7 * 86400, NULL},
+    {"video-qos", 0, CLI_INT, offsetof(Watch, video_qos), "S",
+     "estimate cameras from Zoom's live QoS list (Dashboard API)\n"
+     "every S seconds: sending video counts as on (an estimate);\n"
+     "pages of 10, so a 1,000-person sweep is 100 requests: below\n"
+     "180 s that outruns Zoom's Heavy daily limit (warned)",
+     10, 7 * 86400, NULL},
     {"metrics", 0, CLI_CALL, 0, "ADDR:PORT",
      "serve Prometheus metrics at GET /metrics (':PORT': 127.0.0.1)", 0, 0, set_metrics},
     {"trace", 0, CLI_STRING, offsetof(Watch, tracepath), "FILE",
@@ -393,6 +402,48 @@ static int start_reconcile(Watch *w, char **specs, size_t nspecs, char *err, siz
         return 0;
 }
 
+/* ---- the video estimate from Zoom's QoS list (--video-qos) ---- */
+
+static void qos_emit(void *ud, const char *body, size_t len)
+{
+        Watch *w = ud;
+        int64_t seq;
+        Live_message(w->lv, w->qos_src, "qos", body, len, &seq);
+}
+
+static int start_video_qos(Watch *w, char *err, size_t errlen)
+{
+        if (!w->video_qos)
+                return 0;
+        if (!w->zoom_api) {
+                ZoomToken *tok = Live_zoom_token(w->lv, err, errlen);
+                if (!tok)
+                        return -1;
+                w->zoom_api = ZoomApi_new(w->loop, tok, watch_log, w, err, errlen);
+                if (!w->zoom_api)
+                        return -1;
+        }
+        w->qos_src = Live_source_add(w->lv, "zoom qos", 0);
+        if (w->qos_src < 0)
+                return xsnprintf(err, errlen, "too many sources"), -1;
+        w->qos = Reconciler_new(w->loop, w->zoom_api, w->video_qos, qos_emit, watch_log, w);
+        Reconciler_set_list(w->qos, RECONCILE_QOS);
+        for (size_t i = 0; i < w->filter.n; i++)
+                Reconciler_add(w->qos, NULL, w->filter.ids[i]);
+        Reconciler_follow(w->qos, w->m);
+        if (w->video_qos < 180)
+                xsnprintf(err, errlen,
+                          "warning: --video-qos %d: a 1,000-person meeting costs 100 requests a "
+                          "sweep, %d a day, over Zoom's Heavy limit of 60,000 a day for the "
+                          "whole account; use 180 s or more",
+                          w->video_qos, 100 * (86400 / w->video_qos));
+        else
+                xsnprintf(err, errlen, "estimating cameras from Zoom's QoS list every %d s",
+                          w->video_qos);
+        watch_log(w, err);
+        return 0;
+}
+
 static int add_source(Watch *w, const char *spec, Source **out, char *err, size_t errlen)
 {
         if (strncmp(spec, "ws://", 5) == 0 || strncmp(spec, "wss://", 6) == 0)
@@ -490,7 +541,8 @@ static int run(Watch *w, char **specs, size_t nspecs)
                         goto out;
                 }
         }
-        if (start_reconcile(w, specs, nspecs, err, sizeof err)) {
+        if (start_reconcile(w, specs, nspecs, err, sizeof err) ||
+            start_video_qos(w, err, sizeof err)) {
                 cli_error("%s", err);
                 w->rc = EXIT_RUNTIME;
                 goto out;
@@ -552,6 +604,7 @@ static int run(Watch *w, char **specs, size_t nspecs)
         }
 out:
         Reconciler_free(w->reconciler);
+        Reconciler_free(w->qos);
         ZoomApi_free(w->zoom_api);
         for (size_t i = 0; i < nspecs; i++)
                 Source_free(src[i]);

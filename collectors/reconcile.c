@@ -14,13 +14,15 @@
 #include "util.h"
 #include "wsutil.h"
 
-#define PAGE_SIZE 300 /* Zoom's maximum for the live list */
+#define PAGE_SIZE     300   /* Zoom's maximum for the live list */
+#define QOS_PAGE_SIZE 10    /* and for the QoS list */
+#define HEAVY_PER_DAY 60000 /* Zoom's Heavy requests a day of a Business account */
 
 typedef struct RMeeting {
         Reconciler *r;
         char *uuid, *id, *topic;
         ZoomGet *get;
-        json_t *rows; /* rows of the list being fetched */
+        json_t *rows; /* rows of the list being fetched (QoS: user ids with video on) */
         int64_t fetch_ms;
         int again; /* asked for while a fetch ran */
         int invalid_row;
@@ -32,6 +34,9 @@ typedef struct RMeeting {
 struct Reconciler {
         Loop *loop;
         ZoomApi *api;
+        ReconcileList list;
+        const char *what; /* "reconcile" or "video qos", for log lines */
+        int warned_budget;
         int64_t interval_us;
         ReconcileEmitFn emit;
         ReconcileLogFn log;
@@ -99,9 +104,59 @@ static json_t *keep_row(json_t *row)
         return o;
 }
 
+/* Leading number of a QoS figure: 812, "812 kbps", "1.2 Mbps"; 0 when none. */
+static double qos_number(json_t *v)
+{
+        if (json_is_number(v))
+                return json_number_value(v);
+        return json_is_string(v) ? strtod(json_string_value(v), NULL) : 0;
+}
+
+/* A QoS row's camera: its latest user_qos sample (the greatest date_time; the
+ * last of equal ones) with a video_input; sending video (bitrate > 0) is on. */
+static int qos_video_on(json_t *row)
+{
+        json_t *samples = json_object_get(row, "user_qos"), *q, *best = NULL;
+        const char *best_t = "";
+        size_t i;
+        json_array_foreach(samples, i, q)
+        {
+                const char *t = json_string_value(json_object_get(q, "date_time"));
+                if (!json_is_object(json_object_get(q, "video_input")))
+                        continue;
+                if (!best || strcmp(t ? t : "", best_t) >= 0) {
+                        best = q;
+                        best_t = t ? t : "";
+                }
+        }
+        json_t *vi = json_object_get(best, "video_input");
+        return qos_number(json_object_get(vi, "bitrate")) > 0;
+}
+
+static void on_qos_page(RMeeting *m, json_t *items)
+{
+        size_t i;
+        json_t *row;
+        json_array_foreach(items, i, row)
+        {
+                json_t *uid = json_object_get(row, "user_id");
+                if (!qos_video_on(row))
+                        continue;
+                if (json_is_integer(uid))
+                        json_array_append_new(
+                            m->rows, json_sprintf("%lld", (long long)json_integer_value(uid)));
+                else if (json_is_string(uid) && json_string_length(uid))
+                        json_array_append(m->rows, uid);
+        }
+}
+
 static void on_page(void *ud, json_t *page, json_t *items)
 {
         RMeeting *m = ud;
+        if (m->r->list == RECONCILE_QOS) {
+                on_qos_page(m, items);
+                return;
+        }
         size_t i;
         json_t *row;
         Event re;
@@ -112,7 +167,7 @@ static void on_page(void *ud, json_t *page, json_t *items)
                 int rs = Event_reconcile_row(row, &re, why, sizeof why);
                 if (rs < 0) {
                         if (!m->invalid_row)
-                                logf_(m->r, "reconcile %s: Zoom's list has a bad row (%s)",
+                                logf_(m->r, "%s %s: Zoom's list has a bad row (%s)", m->r->what,
                                       name_of(m), why);
                         m->invalid_row = 1;
                         continue;
@@ -120,6 +175,40 @@ static void on_page(void *ud, json_t *page, json_t *items)
                 if (rs != ROW_LEFT) /* rows of people who left stay in Zoom's list */
                         json_array_append_new(m->rows, keep_row(row));
         }
+}
+
+static void emit_qos(RMeeting *m)
+{
+        json_t *obj = json_pack("{s:s?, s:s?, s:s, s:b, s:O}", "uuid", m->uuid, "id", m->id,
+                                "source", "qos", "full", 1, "video_on", m->rows);
+        json_t *body = json_pack("{s:s, s:I, s:{s:o}}", "event", "capmon.video_sync", "event_ts",
+                                 (json_int_t)m->fetch_ms, "payload", "object", obj);
+        char *text = json_dumps(body, JSON_COMPACT);
+        if (text)
+                m->r->emit(m->r->ud, text, strlen(text));
+        free(text);
+        json_decref(body);
+}
+
+/* QoS sweeps cost a request per 10 participants: say once when this pace
+ * would spend more in a day than capmon's daily budget or Zoom's Heavy one. */
+static void qos_budget(RMeeting *m, const ZoomApiResult *res)
+{
+        Reconciler *r = m->r;
+        if (r->warned_budget || !r->interval_us)
+                return;
+        double per_day = (double)res->requests * 86400e6 / (double)r->interval_us;
+        int64_t budget = ZoomApi_budget(r->api);
+        if (per_day <= (double)budget && per_day <= HEAVY_PER_DAY)
+                return;
+        r->warned_budget = 1;
+        logf_(r,
+              "video qos %s: %d requests a sweep every %lld s is %.0f a day, more than %s (%lld); "
+              "poll less often",
+              name_of(m), res->requests, (long long)(r->interval_us / 1000000), per_day,
+              per_day > (double)budget ? "the daily budget (CAPMON_ZOOM_API_DAILY_BUDGET)"
+                                       : "Zoom's Heavy daily limit",
+              (long long)(per_day > (double)budget ? budget : HEAVY_PER_DAY));
 }
 
 static void emit(RMeeting *m)
@@ -152,7 +241,7 @@ static void failed(RMeeting *m, const ZoomApiResult *res, int64_t next_us)
         Reconciler *r = m->r;
         r->failed++;
         if (res->code != m->last_error || res->code == ZAPI_NETWORK)
-                logf_(r, "reconcile %s: %s: %s%s", name_of(m), ZAPI_CODE_NAMES[res->code],
+                logf_(r, "%s %s: %s: %s%s", r->what, name_of(m), ZAPI_CODE_NAMES[res->code],
                       res->message, next_us >= 0 ? "" : " (reconciling is off)");
         m->last_error = res->code;
         schedule(m, next_us);
@@ -172,9 +261,14 @@ static void on_list(void *ud, const ZoomApiResult *res)
                 r->done++;
                 m->tries = 0;
                 if (m->last_error != ZAPI_OK)
-                        logf_(r, "reconcile %s: Zoom's list is read again", name_of(m));
+                        logf_(r, "%s %s: Zoom's list is read again", r->what, name_of(m));
                 m->last_error = ZAPI_OK;
-                emit(m);
+                if (r->list == RECONCILE_QOS) {
+                        qos_budget(m, res);
+                        emit_qos(m);
+                } else {
+                        emit(m);
+                }
                 schedule(m, r->interval_us ? r->interval_us : -1);
         } else if (res->code == ZAPI_DISABLED) {
                 if (!r->disabled)
@@ -193,13 +287,15 @@ static void on_list(void *ud, const ZoomApiResult *res)
 static void start_list(RMeeting *m)
 {
         char path[1200], pid[900];
+        int qos = m->r->list == RECONCILE_QOS;
         ZoomApi_meeting_path_id(m->uuid ? m->uuid : m->id, pid, sizeof pid);
-        xsnprintf(path, sizeof path, "/metrics/meetings/%s/participants?type=live&page_size=%d",
-                  pid, PAGE_SIZE);
+        xsnprintf(path, sizeof path, "/metrics/meetings/%s/participants%s?type=live&page_size=%d",
+                  pid, qos ? "/qos" : "", qos ? QOS_PAGE_SIZE : PAGE_SIZE);
         m->rows = json_array();
         m->invalid_row = 0;
         m->fetch_ms = wall_ms();
-        m->get = ZoomApi_get(m->r->api, "participants", path, "participants", on_page, on_list, m);
+        m->get = ZoomApi_get(m->r->api, qos ? "qos" : "participants", path, "participants", on_page,
+                             on_list, m);
 }
 
 /* The meeting's details: its live instance's uuid and topic. */
@@ -385,7 +481,14 @@ Reconciler *Reconciler_new(Loop *loop, ZoomApi *api, int64_t interval_s, Reconci
         r->log = log;
         r->ud = ud;
         r->active = 1;
+        r->what = "reconcile";
         return r;
+}
+
+void Reconciler_set_list(Reconciler *r, ReconcileList list)
+{
+        r->list = list;
+        r->what = list == RECONCILE_QOS ? "video qos" : "reconcile";
 }
 
 void Reconciler_free(Reconciler *r)

@@ -48,6 +48,15 @@ void Reconciler_all_now(Reconciler *r);
  * it on fetches every meeting at once. */
 void Reconciler_set_active(Reconciler *r, int active);
 
+/* What the Reconciler fetches: the live participant list, emitted as
+ * capmon.reconcile (the default); or the live QoS list (pages of at most 10,
+ * GET /metrics/meetings/{id}/participants/qos?type=live), whose latest
+ * video_input per participant (sending video = camera on) is emitted as one
+ * capmon.video_sync with source "qos" and the whole picture (`watch
+ * --video-qos`, docs/live.md). Set before the first meeting is added. */
+typedef enum ReconcileList { RECONCILE_PARTICIPANTS, RECONCILE_QOS } ReconcileList;
+void Reconciler_set_list(Reconciler *r, ReconcileList list);
+
 /* Follow a monitor's meetings: every second, its new live meetings are added
  * and its ended ones forgotten. m must outlive the Reconciler. */
 struct Monitor;

@@ -12,6 +12,13 @@ Zoom's documentation:
       Rows of people who left stay, with a leave_time; a rejoin adds a row.
       {meetingId}: the numeric id, or the uuid (URL-encoded; double-encoded when
       it begins with "/" or contains "//").
+  GET /v2/metrics/meetings/{meetingId}/participants/qos?type=live&page_size=N
+      (at most 10; more is refused with 400) -> the same envelope with
+      "participants": [{"user_id", "user_name", "device", "user_qos": [samples,
+      oldest first: {"date_time", "video_input": {"bitrate", "latency",
+      "jitter", "avg_loss", "max_loss", "resolution", "frame_rate"},
+      "audio_input": {...}}]}] for the people in the meeting now; a camera off
+      sends no video (empty figures).
   GET /v2/metrics/meetings/{meetingId} -> {"uuid", "id", "topic", "host",
       "start_time", "participants" (cumulative joins), "has_video"}.
   Errors as Zoom sends them: 401 {"code": 124, "message": "Invalid access
@@ -23,6 +30,7 @@ Zoom's documentation:
 The test drives the sitting through a control API on the REST port:
   POST /_fake/join   {"user_id", "user_name", "status"?, "deliver"?, "meeting"?}
   POST /_fake/leave  {"user_id", "deliver"?}   (deliver false: the event is lost)
+  POST /_fake/video  {"user_id", "on": true|false}  a camera (for the QoS list)
   POST /_fake/drop   close the WebSocket connections (Zoom's side)
   POST /_fake/fail   {"mode": "429"|"disabled"|"expired"|"404"|"500"|"malformed",
                       "count": N, "retry_after": S}  the next N list requests
@@ -58,7 +66,8 @@ fails = []  # [mode, count, retry_after]
 hold = [False]
 joins_total = [0]
 status = {"requests": [], "tokens": 0, "token_refused": 0, "ws_connections": 0,
-          "list_requests": 0, "held": 0}
+          "list_requests": 0, "held": 0, "qos_requests": 0, "qos_page_sizes": []}
+cameras = {}  # user_id -> on
 ws_clients = set()
 aloop = [None]
 
@@ -92,6 +101,29 @@ def send_event(name, participant, ts_ms):
         return
     for ws in list(ws_clients):
         asyncio.run_coroutine_threadsafe(ws.send(msg), loop)
+
+
+def qos_row(r):
+    """A participant of the live QoS list: two samples a minute apart, the
+    latest last; the older one says the opposite of the camera now."""
+    on = cameras.get(r["user_id"], False)
+
+    def video(sending):
+        if not sending:
+            return {"bitrate": "", "latency": "", "jitter": "", "avg_loss": "",
+                    "max_loss": "", "resolution": "", "frame_rate": ""}
+        return {"bitrate": "812 kbps", "latency": "42 ms", "jitter": "3 ms",
+                "avg_loss": "0.01%", "max_loss": "0.2%", "resolution": "640*360",
+                "frame_rate": "25 fps"}
+    audio = {"bitrate": "38 kbps", "latency": "40 ms", "jitter": "2 ms", "avg_loss": "0%",
+             "max_loss": "0%"}
+    now = time.time()
+    return {"id": "", "user_id": r["user_id"], "user_name": r["user_name"], "device": "Mac",
+            "ip_address": "192.0.2.1", "location": "Geneva (CH)", "network_type": "Wired",
+            "data_center": "Europe", "connection_type": "UDP", "join_time": r["join_time"],
+            "leave_time": "", "user_qos": [
+                {"date_time": iso(now - 60), "video_input": video(not on), "audio_input": audio},
+                {"date_time": iso(now), "video_input": video(on), "audio_input": audio}]}
 
 
 def meeting_matches(mid):
@@ -169,6 +201,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     if r["user_id"] == str(j["user_id"]) and not r["leave_time"]:
                         r["leave_time"] = iso(now)
                         r["leave_reason"] = "left the meeting. Reason : left the meeting"
+            elif what == "video":
+                cameras[str(j["user_id"])] = bool(j.get("on"))
             elif what == "fail":
                 fails.append([j["mode"], int(j.get("count", 1)), j.get("retry_after")])
             elif what == "hold":
@@ -215,12 +249,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         now = time.monotonic()
         if len(parts) < 5 or parts[1] != "v2" or parts[2] != "metrics" or parts[3] != "meetings":
             return 404, {"code": 404, "message": "Not found"}, None
-        listing = len(parts) == 6 and parts[5] == "participants"
+        qos = len(parts) == 7 and parts[5] == "participants" and parts[6] == "qos"
+        listing = (len(parts) == 6 and parts[5] == "participants") or qos
         with lock:
             if tok not in tokens or tokens[tok] <= now:
                 return 401, {"code": 124, "message": "Invalid access token."}, None
             if listing:
                 status["list_requests"] += 1
+                if qos:
+                    status["qos_requests"] += 1
                 mode = None
                 if fails:
                     mode, retry = fails[0][0], fails[0][2]
@@ -256,7 +293,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              "has_recording": False, "has_sip": False}, None
             if q.get("type") != ["live"]:
                 return 400, {"code": 300, "message": "type must be live"}, None
-            size = min(int((q.get("page_size") or ["30"])[0]), 300)
+            if qos:
+                size = int((q.get("page_size") or ["1"])[0])
+                status["qos_page_sizes"].append(size)
+                if size > 10:
+                    return 400, {"code": 300, "message": "page_size: at most 10"}, None
+            else:
+                size = min(int((q.get("page_size") or ["30"])[0]), 300)
             pt = (q.get("next_page_token") or [""])[0]
             if pt:
                 snap = snapshots.get(pt)
@@ -265,6 +308,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 listed, off = snap[0], snap[1]
             else:
                 listed, off = [dict(r) for r in rows], 0  # the list at arrival
+                if qos:
+                    listed = [qos_row(r) for r in listed
+                              if not r["leave_time"] and r["status"] == "in_meeting"]
                 status["held"] += 1 if hold[0] else 0
                 while hold[0]:
                     lock.wait(timeout=30)
