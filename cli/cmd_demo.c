@@ -93,7 +93,8 @@ static const CliCommand DEMO_CMD = {
     DEMO_OPTS,
     "Keys: q quit, ? help, p pause, + and - speed, Tab next meeting, s sort,\n"
     "/ filter (Esc clears), arrows and PgUp/PgDn scroll.\n"
-    "The recording is looked up in " CAPMON_SOURCE_ROOT "/examples, then in\n" CAPMON_DATADIR ".\n"
+    "The recording is looked up in " CAPMON_SOURCE_ROOT "/examples, then in\n"
+    "../share/capmon beside the executable, then in " CAPMON_DATADIR ".\n"
     "Exit status: 0 done, 1 the recording could not be read, 2 usage error (also when\n"
     "standard output is not a terminal).\n",
     0,
@@ -112,15 +113,29 @@ int cmd_demo(int argc, char **argv)
                 return rc;
         if (!isatty(STDOUT_FILENO))
                 return cli_usage(&DEMO_CMD, "the demo needs a terminal on standard output");
-        static const char *const where[] = {CAPMON_SOURCE_ROOT "/examples/" DEMO_LOG,
-                                            CAPMON_DATADIR "/" DEMO_LOG};
+        /* the source tree, beside the executable (an unpacked or relocated
+         * install: BIN/../share/capmon), then where it was installed */
+        char exe_data[4096] = "";
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+                self[n] = '\0';
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = '\0';
+                        xsnprintf(exe_data, sizeof exe_data, "%s/../share/capmon/" DEMO_LOG, self);
+                }
+        }
+        const char *where[] = {CAPMON_SOURCE_ROOT "/examples/" DEMO_LOG, exe_data,
+                               CAPMON_DATADIR "/" DEMO_LOG};
         char *path = nops ? ops[0] : NULL;
         for (size_t i = 0; !path && i < sizeof where / sizeof where[0]; i++) {
-                if (access(where[i], R_OK) == 0)
+                if (*where[i] && access(where[i], R_OK) == 0)
                         path = (char *)where[i];
         }
         if (!path) {
-                cli_error("demo: recording not found (looked for %s and %s)", where[0], where[1]);
+                cli_error("demo: recording not found (looked for %s, %s and %s)", where[0],
+                          exe_data, where[2]);
                 return EXIT_RUNTIME;
         }
         ReplayOpts o;

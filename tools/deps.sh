@@ -4,7 +4,8 @@ set -eu
 pkgs="meson ninja-build pkg-config gcc g++ libjansson-dev libsimdjson-dev libncurses-dev libwebsockets-dev
 libssl-dev openssl python3 python3-websockets tmux curl valgrind clang libclang-rt-14-dev
 clang-format python3-prometheus-client redis-server redis-tools libhiredis-dev
-python3-redis prometheus prometheus-alertmanager jq"
+python3-redis prometheus prometheus-alertmanager jq
+debhelper dpkg-dev fakeroot lintian"
 missing=""
 for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
