@@ -243,6 +243,8 @@ static void on_dash_tick(void *ud)
         else
                 xsnprintf(text, sizeof text, "connected");
         Dashboard_set_feed(w->dash, text, feed ? feed->level : lag ? lag->level : SEV_NONE);
+        if (w->reconciler)
+                Dashboard_set_zoom_off(w->dash, Reconciler_disabled(w->reconciler));
         Loop_timer_start(w->dash_timer, DASH_FRAME_US);
 }
 

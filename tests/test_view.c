@@ -72,7 +72,7 @@ static void set_participants(Monitor *m, int n)
 
 static Severity cap_level(Monitor *m, View *v)
 {
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE};
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL};
         View_build(v, m, &o);
         return v->cap.level;
 }
@@ -178,7 +178,7 @@ static void test_table(void)
         video(m, "w2", 1);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, "replay 2x", SEV_NONE};
+        ViewOpts o = {0, SORT_NAME, NULL, "replay 2x", SEV_NONE, NULL};
         View_build(&v, m, &o);
         names(&v, got, sizeof got);
         is_str(got, "France,Sweden,Switzerland,Unidentified", "sort by name");
@@ -248,7 +248,7 @@ static void test_quota_and_failures(void)
              (long long)now + 1000);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE};
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL};
         View_build(&v, m, &o);
         ok(v.nrows == 1 && (v.rows[0].flags & ROW_OVER_QUOTA), "France over its quota: marked");
         is_int(v.rows[0].quota, 1, "quota shown");
@@ -410,6 +410,43 @@ static void test_text(void)
         ok(w == 0 && fit[0] == 0, "zero columns: empty");
 }
 
+/* The header's last confirmation by Zoom's list (issue 13). */
+static void test_confirmed(void)
+{
+        Config cfg;
+        Config_init(&cfg);
+        char err[256];
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        View v;
+        View_init(&v);
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL};
+        join(m, "1", "France - A");
+        join(m, "2", "France - B");
+        View_build(&v, m, &o);
+        is_str(v.confirmed, "", "never reconciled: nothing said");
+        /* fetched 60 s after the joins: 1 kept, 2 closed, 3 opened */
+        int64_t f = (now / 60000 + 2) * 60000; /* a whole minute: hh:mm:00 */
+        char t[40], want[80];
+        time_format(f, t, sizeof t);
+        xsnprintf(want, sizeof want, "Zoom list %.8sZ +1/-1", t + 11);
+        feed(m,
+             "{\"event\":\"capmon.reconcile\",\"event_ts\":%lld,\"payload\":"
+             "{\"object\":{" OBJ ",\"participants\":[{\"user_id\":\"1\",\"status\":"
+             "\"in_meeting\"},{\"user_id\":\"3\",\"user_name\":\"Chile - C\","
+             "\"status\":\"in_meeting\"}]}}}",
+             (long long)f);
+        View_build(&v, m, &o);
+        is_str(v.confirmed, want, "time of the fetch, opened and closed");
+        ok(strcmp(t + 17, "00.000Z") == 0, "the fetch time is a whole minute (%s)", t);
+        o.zoom_off = "This API is only available for \x1b[31mBusiness";
+        View_build(&v, m, &o);
+        is_str(v.confirmed, "Zoom list off: This API is only available for [31mBusiness",
+               "off: Zoom's reason, control characters removed");
+        View_done(&v);
+        Monitor_free(m);
+        Config_done(&cfg);
+}
+
 int main(void)
 {
         if (!setlocale(LC_ALL, "C.UTF-8"))
@@ -419,5 +456,6 @@ int main(void)
         test_quota_and_failures();
         test_layout();
         test_text();
+        test_confirmed();
         return done_testing();
 }

@@ -29,6 +29,7 @@ struct Dashboard {
         int scroll;
         char feed[128];
         Severity feed_level;
+        char zoom_off[200];
         int dirty, resized;
         int64_t last_draw;
         unsigned long frames;
@@ -89,6 +90,14 @@ void Dashboard_set_feed(Dashboard *d, const char *text, Severity level)
                 return;
         xsnprintf(d->feed, sizeof d->feed, "%s", text);
         d->feed_level = level;
+        Dashboard_changed(d);
+}
+
+void Dashboard_set_zoom_off(Dashboard *d, const char *why)
+{
+        if (strcmp(d->zoom_off, why ? why : "") == 0)
+                return;
+        xsnprintf(d->zoom_off, sizeof d->zoom_off, "%s", why ? why : "");
         Dashboard_changed(d);
 }
 
@@ -376,8 +385,8 @@ static void draw_header(const Dashboard *d, const Rect *r)
                 x += Term_put(r->y, x, " MEETING FULL: joiners are being refused ", r->w, TC_CRIT);
         }
         if (v->has_meeting)
-                xsnprintf(line, sizeof line, " %s  (id %s)  %s  %s%s", v->topic, v->id, v->status,
-                          v->clock, meet);
+                xsnprintf(line, sizeof line, " %s  (id %s)  %s  %s%s%s%s", v->topic, v->id,
+                          v->status, v->clock, meet, v->confirmed[0] ? "  " : "", v->confirmed);
         else
                 xsnprintf(line, sizeof line, " capmon  %s", v->status);
         int feedw = v->feed[0] ? view_width(v->feed) + 8 : 0;
@@ -728,7 +737,8 @@ void Dashboard_draw(Dashboard *d)
         int rows, cols;
         Term_size(&rows, &cols);
         View_layout(&d->lay, rows, cols);
-        ViewOpts o = {d->meeting, d->sort, d->filter, d->feed, d->feed_level};
+        ViewOpts o = {d->meeting, d->sort, d->filter, d->feed, d->feed_level,
+                      d->zoom_off[0] ? d->zoom_off : NULL};
         View_build(&d->view, d->m, &o);
         if (d->view.nmeetings > 0)
                 d->meeting = d->view.meeting;

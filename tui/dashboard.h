@@ -42,6 +42,8 @@ void Dashboard_stop(Dashboard *d);
 void Dashboard_changed(Dashboard *d);
 /* Feed state shown in the header (copied). */
 void Dashboard_set_feed(Dashboard *d, const char *text, Severity level);
+/* Why reconciling with Zoom's list is off (shown in the header), or NULL. */
+void Dashboard_set_zoom_off(Dashboard *d, const char *why);
 /* Handle one key (TK_* or a code point); marks the dashboard dirty. */
 void Dashboard_key(Dashboard *d, int key);
 /* Build the view and draw it now (tests and benchmarks; the loop uses the tick). */

@@ -312,6 +312,21 @@ static void build_failures(View *v, const State *s, const Meeting *mt)
         }
 }
 
+/* The header's "last confirmed by Zoom" (docs/dashboard.md). */
+static void build_confirmed(View *v, const Meeting *mt, const ViewOpts *o)
+{
+        char t[40], text[VIEW_TEXT_MAX];
+        if (o->zoom_off) {
+                xsnprintf(text, sizeof text, "Zoom list off: %s", o->zoom_off);
+                view_sanitize(text, v->confirmed, sizeof v->confirmed);
+        } else if (mt->reconciles > 0) {
+                time_format(mt->reconciled_at, t, sizeof t); /* ...T12:41:07.120Z */
+                xsnprintf(v->confirmed, sizeof v->confirmed, "Zoom list %.8sZ +%d/-%d",
+                          strlen(t) >= 19 ? t + 11 : t, mt->reconcile_opened,
+                          mt->reconcile_closed);
+        }
+}
+
 void View_build(View *v, const Monitor *m, const ViewOpts *o)
 {
         const State *s = Monitor_state(m);
@@ -336,7 +351,7 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         v->nrows = v->ndelegations = v->nalerts = v->nfiring = v->nfailures = 0;
         memset(&v->cap, 0, sizeof v->cap);
         memset(&v->video, 0, sizeof v->video);
-        v->topic[0] = v->id[0] = 0;
+        v->topic[0] = v->id[0] = v->confirmed[0] = 0;
         v->full = v->people = v->waiting = v->unidentified = v->join_failures = 0;
         if (!v->has_meeting) {
                 v->meeting = 0;
@@ -347,6 +362,7 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         const Meeting *mt = State_meeting(s, v->meeting);
         view_sanitize(mt->topic ? mt->topic : "(no topic)", v->topic, sizeof v->topic);
         view_sanitize(mt->id ? mt->id : mt->uuid, v->id, sizeof v->id);
+        build_confirmed(v, mt, o);
         v->status = mt->ended ? "ended" : "live";
         v->cap.known = 1;
         v->cap.value = mt->participants;

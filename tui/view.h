@@ -52,6 +52,7 @@ typedef struct ViewOpts {
         const char *filter; /* delegation substring (case- and accent-insensitive); NULL: all */
         const char *feed;   /* feed state, e.g. "replay 12x" */
         Severity feed_level;
+        const char *zoom_off; /* why reconciling with Zoom's list is off, or NULL */
 } ViewOpts;
 
 typedef struct View {
@@ -62,6 +63,9 @@ typedef struct View {
         char clock[40];     /* event-time clock, "2021-06-08 12:41:07Z" */
         char feed[VIEW_TEXT_MAX];
         Severity feed_level;
+        /* when Zoom's live list last confirmed the picture ("Zoom list 12:41:07Z
+         * +2/-1"), "Zoom list off: <why>", or "" (never reconciled) */
+        char confirmed[VIEW_TEXT_MAX];
         int full; /* participants >= capacity: joiners are refused */
         ViewGauge cap, video;
         int people, waiting, unidentified, join_failures;
