@@ -737,8 +737,8 @@ void Dashboard_draw(Dashboard *d)
         int rows, cols;
         Term_size(&rows, &cols);
         View_layout(&d->lay, rows, cols);
-        ViewOpts o = {d->meeting, d->sort, d->filter, d->feed, d->feed_level,
-                      d->zoom_off[0] ? d->zoom_off : NULL};
+        ViewOpts o = {d->meeting, d->sort,       d->filter,
+                      d->feed,    d->feed_level, d->zoom_off[0] ? d->zoom_off : NULL};
         View_build(&d->view, d->m, &o);
         if (d->view.nmeetings > 0)
                 d->meeting = d->view.meeting;

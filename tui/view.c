@@ -322,8 +322,7 @@ static void build_confirmed(View *v, const Meeting *mt, const ViewOpts *o)
         } else if (mt->reconciles > 0) {
                 time_format(mt->reconciled_at, t, sizeof t); /* ...T12:41:07.120Z */
                 xsnprintf(v->confirmed, sizeof v->confirmed, "Zoom list %.8sZ +%d/-%d",
-                          strlen(t) >= 19 ? t + 11 : t, mt->reconcile_opened,
-                          mt->reconcile_closed);
+                          strlen(t) >= 19 ? t + 11 : t, mt->reconcile_opened, mt->reconcile_closed);
         }
 }
 

@@ -1,0 +1,194 @@
+/* Reconcile cost for one 1,000-person meeting (issue 13): the loop time of one
+ * reconcile, i.e. parsing Zoom's 4 pages (300 rows each at most, with every
+ * device and network field Zoom sends) and applying the resulting
+ * capmon.reconcile record to a monitor that holds the meeting; the baseline
+ * in the same run is applying the same number of ordinary join events. Then
+ * the Zoom requests one sitting costs per hour. Times are the thread's CPU
+ * time (the machine may be busy with other work).
+ * usage: bench_reconcile [PEOPLE] [ROUNDS] [CHURN] */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "monitor.h"
+#include "util.h"
+
+#define T0 1750000000000LL
+
+/* CPU time of this thread: what the loop spends, whatever else the (shared)
+ * machine runs meanwhile */
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *const COUNTRIES[] = {"France", "Kenya", "Japan", "Chile", "Canada", "India"};
+
+/* One row as Zoom's live list gives it (Dashboard API, type=live). */
+static json_t *zoom_row(int uid, int64_t join_ms)
+{
+        char name[64], t[40], id[16];
+        xsnprintf(name, sizeof name, "%s - Delegate %d", COUNTRIES[uid % 6], uid);
+        xsnprintf(id, sizeof id, "%d", uid);
+        time_format(join_ms, t, sizeof t);
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+                         " s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:s, s:s, s:s, s:s}",
+                         "id", "", "user_id", id, "participant_uuid", id, "user_name", name,
+                         "email", "", "join_time", t, "leave_time", "", "device", "Windows",
+                         "ip_address", "192.0.2.10", "location", "Geneva (CH)", "network_type",
+                         "Wired", "microphone", "Headset", "speaker", "Headset", "camera",
+                         "HD Webcam", "data_center", "Europe", "connection_type", "UDP", "status",
+                         "in_meeting", "share_application", 0, "share_desktop", 0,
+                         "share_whiteboard", 0, "recording", 0, "role", "attendee", "audio_quality",
+                         "good", "video_quality", "good", "screen_share_quality", "");
+}
+
+static void feed(Monitor *m, const char *text)
+{
+        char err[256];
+        Outcome o = Monitor_feed(m, text, strlen(text), TIME_NONE, err, sizeof err);
+        if (o != OUT_APPLIED && o != OUT_DUPLICATE) {
+                fprintf(stderr, "not applied: %s\n", err);
+                exit(1);
+        }
+}
+
+static char *join_text(int uid, int64_t t)
+{
+        char *s = NULL;
+        json_t *b = json_pack("{s:s, s:I, s:{s:{s:s, s:s, s:{s:s, s:s}}}}", "event",
+                              "meeting.participant_joined", "event_ts", (json_int_t)t, "payload",
+                              "object", "uuid", "m1==", "id", "85012345678", "participant",
+                              "user_id", "", "user_name", "");
+        char id[16], name[64];
+        xsnprintf(id, sizeof id, "%d", uid);
+        xsnprintf(name, sizeof name, "%s - Delegate %d", COUNTRIES[uid % 6], uid);
+        json_t *p = json_object_get(json_object_get(json_object_get(b, "payload"), "object"),
+                                    "participant");
+        json_object_set_new(p, "user_id", json_string(id));
+        json_object_set_new(p, "user_name", json_string(name));
+        s = json_dumps(b, JSON_COMPACT);
+        json_decref(b);
+        return s;
+}
+
+int main(int argc, char **argv)
+{
+        int people = argc > 1 ? atoi(argv[1]) : 1000;
+        int rounds = argc > 2 ? atoi(argv[2]) : 200;
+        int churn = argc > 3 ? atoi(argv[3]) : 20; /* people who changed unseen per round */
+        Config cfg;
+        Config_init(&cfg);
+        char err[256];
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+
+        /* baseline: the sitting's joins, one event each */
+        char **joins = xcalloc((size_t)people, sizeof *joins);
+        for (int i = 0; i < people; i++)
+                joins[i] = join_text(i, T0 + i);
+        double t = now_s();
+        for (int i = 0; i < people; i++)
+                feed(m, joins[i]);
+        double base = now_s() - t;
+
+        /* each round: Zoom's pages (300 rows) with `churn` people swapped */
+        double parse = 0, apply = 0, worst = 0, worst_turn = 0;
+        int next_uid = people;
+        int *in = xcalloc((size_t)people, sizeof *in);
+        for (int i = 0; i < people; i++)
+                in[i] = i;
+        size_t bytes = 0;
+        for (int r = 0; r < rounds; r++) {
+                int64_t f = T0 + 60000 + (int64_t)r * 300000;
+                for (int c = 0; c < churn; c++)
+                        in[(r * churn + c * 37) % people] = next_uid++;
+                /* Zoom's pages, as text */
+                int npages = (people + 299) / 300;
+                char **pages = xcalloc((size_t)npages, sizeof *pages);
+                for (int p = 0; p < npages; p++) {
+                        json_t *rows = json_array();
+                        for (int i = p * 300; i < people && i < (p + 1) * 300; i++)
+                                json_array_append_new(rows, zoom_row(in[i], f - 1000));
+                        json_t *doc = json_pack("{s:i, s:i, s:i, s:s, s:o}", "page_count", npages,
+                                                "page_size", 300, "total_records", people,
+                                                "next_page_token", "", "participants", rows);
+                        pages[p] = json_dumps(doc, JSON_COMPACT);
+                        bytes += strlen(pages[p]);
+                        json_decref(doc);
+                }
+                double t0 = now_s();
+                /* what reconcile.c does on the loop: parse each page, keep the
+                 * rows' identity fields, make one record */
+                json_t *kept = json_array();
+                for (int p = 0; p < npages; p++) {
+                        double tp = now_s(); /* each page is its own loop turn */
+                        json_t *doc = json_loadb(pages[p], strlen(pages[p]), 0, NULL);
+                        size_t i;
+                        json_t *row;
+                        json_array_foreach(json_object_get(doc, "participants"), i, row)
+                        {
+                                json_t *o = json_object();
+                                const char *keys[] = {
+                                    "user_id", "participant_uuid", "id",    "user_name",
+                                    "email",   "join_time",        "status"};
+                                for (size_t k = 0; k < 7; k++)
+                                        json_object_set(o, keys[k], json_object_get(row, keys[k]));
+                                json_array_append_new(kept, o);
+                        }
+                        json_decref(doc);
+                        if (now_s() - tp > worst_turn)
+                                worst_turn = now_s() - tp;
+                }
+                json_t *body =
+                    json_pack("{s:s, s:I, s:{s:{s:s, s:s, s:o}}}", "event", "capmon.reconcile",
+                              "event_ts", (json_int_t)f, "payload", "object", "uuid", "m1==", "id",
+                              "85012345678", "participants", kept);
+                char *text = json_dumps(body, JSON_COMPACT);
+                json_decref(body);
+                double t1 = now_s();
+                feed(m, text); /* the core: parse the record once, apply */
+                double t2 = now_s();
+                parse += t1 - t0;
+                apply += t2 - t1;
+                if (t2 - t0 > worst)
+                        worst = t2 - t0;
+                if (t2 - t1 > worst_turn)
+                        worst_turn = t2 - t1;
+                free(text);
+                for (int p = 0; p < npages; p++)
+                        free(pages[p]);
+                free(pages);
+        }
+        const Meeting *mt = State_meeting(Monitor_state(m), 0);
+        printf("reconcile of a %d-person meeting (%d rounds, %d unseen changes each):\n", people,
+               rounds, churn);
+        printf("  pages: %d of 300 rows, %.0f KB of JSON per reconcile\n", (people + 299) / 300,
+               (double)bytes / rounds / 1024);
+        printf("  loop time per reconcile: %.2f ms (pages %.2f ms + core apply %.2f ms), worst "
+               "%.2f ms; target < 5 ms\n",
+               (parse + apply) / rounds * 1e3, parse / rounds * 1e3, apply / rounds * 1e3,
+               worst * 1e3);
+        printf("  longest single loop turn (one page, or the apply): %.2f ms\n", worst_turn * 1e3);
+        printf("  baseline, same run: %d join events applied one by one: %.2f ms (ratio "
+               "reconcile/joins %.2f)\n",
+               people, base * 1e3, (parse + apply) / rounds / base);
+        printf("  last reconcile: opened %d, closed %d; participants %d\n", mt->reconcile_opened,
+               mt->reconcile_closed, mt->participants);
+        int pages = (people + 299) / 300;
+        printf("Zoom requests for one %d-person sitting: %d per reconcile; every 300 s: %d an "
+               "hour (+%d per reconnection, +1 at start for a --meeting id);\n"
+               "  a 10-hour day: %d of a Business account's 60,000 Heavy requests a day\n",
+               people, pages, pages * 12, pages, pages * 12 * 10);
+        for (int i = 0; i < people; i++)
+                free(joins[i]);
+        free(joins);
+        free(in);
+        int rc = mt->participants == people ? 0 : 1; /* the list's head count */
+        Monitor_free(m);
+        Config_done(&cfg);
+        return rc;
+}
