@@ -42,11 +42,10 @@ struct Alerts {
         size_t nfiring;
         AlertNotifyFn notify;
         void *ud;
-        struct MeetingTrackers **mts; /* by meeting index; NULL when none or retired */
-        size_t nmts, capmts;
+        HMap by_meeting;               /* uuid -> MeetingTrackers; none for idle ended meetings */
         struct MeetingTrackers **heap; /* timer queue: min-heap on `due` */
         size_t nheap, capheap;
-        size_t *batch; /* meeting indexes to evaluate now */
+        struct MeetingTrackers **batch; /* meetings to evaluate now */
         size_t nbatch, capbatch;
         char **kept; /* uuids of retired meetings that fired alerts (Alert.meeting) */
         size_t nkept, capkept;
@@ -57,11 +56,11 @@ struct Alerts {
  * its place in the timer queue. */
 typedef struct MeetingTrackers {
         Tracker *t[RULE_COUNT];
-        char *uuid;  /* shared by the trackers */
-        size_t idx;  /* meeting index */
-        int64_t due; /* next clock at which a rule of the meeting moves with time */
-        size_t hidx; /* index in heap[], or SIZE_MAX */
-        int fired;   /* some tracker fired: Alert.meeting points at uuid */
+        char *uuid;        /* shared by the trackers; the key in by_meeting */
+        const Meeting *mt; /* while in the batch */
+        int64_t due;       /* next clock at which a rule of the meeting moves with time */
+        size_t hidx;       /* index in heap[], or SIZE_MAX */
+        int fired;         /* some tracker fired: Alert.meeting points at uuid */
         int batched;
 } MeetingTrackers;
 
@@ -79,6 +78,7 @@ Alerts *Alerts_new(const Config *cfg)
         Alerts *a = xcalloc(1, sizeof *a);
         a->cfg = cfg;
         HMap_init(&a->trackers);
+        HMap_init(&a->by_meeting);
         return a;
 }
 
@@ -95,12 +95,14 @@ void Alerts_free(Alerts *a)
         }
         for (size_t i = 0; i < a->nlist; i++)
                 free(a->list[i]);
-        for (size_t i = 0; i < a->nmts; i++)
-                meeting_trackers_free(a, a->mts[i], 0);
+        for (size_t i = 0; i < a->by_meeting.cap; i++) {
+                if (a->by_meeting.slots[i].key)
+                        meeting_trackers_free(a, a->by_meeting.slots[i].value, 0);
+        }
+        HMap_done(&a->by_meeting);
         for (size_t i = 0; i < a->nkept; i++)
                 free(a->kept[i]);
         free(a->kept);
-        free(a->mts);
         free(a->heap);
         free(a->batch);
         free(a->all);
@@ -262,24 +264,19 @@ static void step(Alerts *a, Tracker *t, const Measure *m, int64_t clock)
         }
 }
 
-/* The trackers of meeting number i (State_meeting order never changes), so that a
- * meeting-level rule costs no hashing per evaluation. */
+/* The trackers of a meeting's rules, found by its uuid. */
 static MeetingTrackers *meeting_trackers(Alerts *a, const Meeting *mt)
 {
-        size_t i = mt->index;
-        while (a->nmts <= i) {
-                a->mts = grow(a->mts, &a->capmts, a->nmts, sizeof(MeetingTrackers *));
-                a->mts[a->nmts++] = NULL;
-        }
-        if (!a->mts[i]) {
-                MeetingTrackers *mts = xcalloc(1, sizeof *mts);
+        MeetingTrackers *mts = HMap_get(&a->by_meeting, mt->uuid);
+        if (!mts) {
+                mts = xcalloc(1, sizeof *mts);
                 mts->uuid = xstrdup(mt->uuid);
-                mts->idx = i;
                 mts->due = TIME_NONE;
                 mts->hidx = SIZE_MAX;
-                a->mts[i] = mts;
+                HMap_put(&a->by_meeting, mts->uuid, mts);
         }
-        return a->mts[i];
+        mts->mt = mt;
+        return mts;
 }
 
 static void meeting_trackers_free(Alerts *a, MeetingTrackers *mts, int keep_uuid)
@@ -321,7 +318,7 @@ static Measure measure(double value, double warn, double crit, double hyst)
 
 static void eval_meeting(Alerts *a, const State *s, MeetingTrackers *mts, int64_t clock)
 {
-        const Meeting *mt = State_meeting(s, mts->idx);
+        const Meeting *mt = mts->mt;
         const Config *c = a->cfg;
         a->evaluations++;
         double cap = mt->capacity;
@@ -448,7 +445,7 @@ static int64_t wait_limit_ms(double max_s)
 static int64_t meeting_due(const Alerts *a, const State *s, const MeetingTrackers *mts,
                            int64_t clock)
 {
-        const Meeting *mt = State_meeting(s, mts->idx);
+        const Meeting *mt = mts->mt;
         const Config *c = a->cfg;
         int64_t due = TIME_NONE;
         for (int r = 0; r < RULE_COUNT; r++) {
@@ -496,14 +493,21 @@ static void batch_add(Alerts *a, MeetingTrackers *mts)
         if (mts->batched)
                 return;
         mts->batched = 1;
-        a->batch = grow(a->batch, &a->capbatch, a->nbatch, sizeof(size_t));
-        a->batch[a->nbatch++] = mts->idx;
+        a->batch = grow(a->batch, &a->capbatch, a->nbatch, sizeof(MeetingTrackers *));
+        a->batch[a->nbatch++] = mts;
 }
 
-static int cmp_size(const void *x, const void *y)
+static int cmp_index(const void *x, const void *y)
 {
-        size_t a = *(const size_t *)x, b = *(const size_t *)y;
+        size_t a = (*(MeetingTrackers *const *)x)->mt->index;
+        size_t b = (*(MeetingTrackers *const *)y)->mt->index;
         return a < b ? -1 : a > b;
+}
+
+static void drop(Alerts *a, MeetingTrackers *mts)
+{
+        HMap_del(&a->by_meeting, mts->uuid);
+        meeting_trackers_free(a, mts, 1);
 }
 
 uint64_t Alerts_meeting_evaluations(const Alerts *a)
@@ -525,20 +529,25 @@ void Alerts_evaluate(Alerts *a, const State *s, const Meeting *const *touched, s
         while (a->nheap && a->heap[0]->due <= clock) {
                 MeetingTrackers *mts = a->heap[0];
                 mheap_set(a, mts, TIME_NONE);
+                if (!mts->batched) {
+                        mts->mt = State_find_meeting(s, mts->uuid);
+                        if (!mts->mt) { /* forgotten by the state */
+                                drop(a, mts);
+                                continue;
+                        }
+                }
                 batch_add(a, mts);
         }
-        qsort(a->batch, a->nbatch, sizeof(size_t), cmp_size);
+        qsort(a->batch, a->nbatch, sizeof(MeetingTrackers *), cmp_index);
         for (size_t i = 0; i < a->nbatch; i++) {
-                MeetingTrackers *mts = a->mts[a->batch[i]];
+                MeetingTrackers *mts = a->batch[i];
                 mts->batched = 0;
                 eval_meeting(a, s, mts, clock);
                 mheap_set(a, mts, meeting_due(a, s, mts, clock));
                 /* an ended meeting with nothing pending or firing needs no trackers:
                  * new ones start the same way if it is ever touched again */
-                if (State_meeting(s, mts->idx)->ended && idle(mts)) {
-                        a->mts[mts->idx] = NULL;
-                        meeting_trackers_free(a, mts, 1);
-                }
+                if (mts->mt->ended && idle(mts))
+                        drop(a, mts);
         }
         for (size_t i = 0; i < ndirty; i++) {
                 if (dirty[i]->quota >= 0)

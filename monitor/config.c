@@ -38,6 +38,7 @@ void Config_init(Config *c)
         c->feed_silence_s = 60;
         c->drift_max = 5;
         c->retire_after_s = 3600;
+        c->forget_after_s = 86400;
         c->dup_window_s = 5400;
         c->clock_ahead_s = 300;
 }
@@ -237,6 +238,9 @@ static int load_state(Ctx *x, Config *c, json_t *obj)
                 xsnprintf(sub, sizeof sub, "state.%s", k);
                 if (strcmp(k, "retire_ended_after") == 0) {
                         if (get_number(x, v, sub, 0, 86400 * 30, &c->retire_after_s))
+                                return -1;
+                } else if (strcmp(k, "forget_ended_after") == 0) {
+                        if (get_number(x, v, sub, 0, 86400 * 365, &c->forget_after_s))
                                 return -1;
                 } else if (strcmp(k, "duplicate_window") == 0) {
                         if (get_number(x, v, sub, 1, 86400 * 30, &c->dup_window_s))
@@ -561,6 +565,7 @@ json_t *Config_to_json(const Config *c)
         json_object_set_new(o, "rules", rules);
         json_t *st = json_object();
         json_object_set_new(st, "retire_ended_after", seconds_json(c->retire_after_s));
+        json_object_set_new(st, "forget_ended_after", seconds_json(c->forget_after_s));
         json_object_set_new(st, "duplicate_window", seconds_json(c->dup_window_s));
         json_object_set_new(st, "max_clock_ahead", seconds_json(c->clock_ahead_s));
         json_object_set_new(o, "state", st);

@@ -60,6 +60,7 @@ typedef struct Config {
         double feed_silence_s; /* feed rule: silence of a live source */
         int drift_max;         /* drift rule: corrections one reconcile may make */
         double retire_after_s; /* state.retire_ended_after: ended meeting -> summary */
+        double forget_after_s; /* state.forget_ended_after: summary dropped; 0 never */
         double dup_window_s;   /* state.duplicate_window: how long duplicates are known */
         double clock_ahead_s;  /* state.max_clock_ahead: event time over recv */
         NameInt *quotas;

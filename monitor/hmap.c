@@ -73,6 +73,29 @@ void HMap_put(HMap *m, const char *key, void *value)
         s->value = value;
 }
 
+void HMap_del(HMap *m, const char *key)
+{
+        if (m->len == 0)
+                return;
+        HMapSlot *hole = hmap_find(m, key, hash_str(key));
+        if (!hole->key)
+                return;
+        /* linear probing: pull back every later entry of the run that may no
+         * longer be reached past the hole */
+        size_t mask = m->cap - 1, i = (size_t)(hole - m->slots);
+        for (size_t j = (i + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
+                size_t home = mix(m->slots[j].hash) & mask;
+                int between = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+                if (!between) {
+                        m->slots[i] = m->slots[j];
+                        i = j;
+                }
+        }
+        m->slots[i].key = NULL;
+        m->slots[i].value = NULL;
+        m->len--;
+}
+
 void HSet64_init(HSet64 *s)
 {
         s->slots = NULL;

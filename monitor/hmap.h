@@ -1,6 +1,6 @@
-/* Insert-only hash tables: string keys -> pointers, and a set of 64-bit hashes.
- * Nothing in capmon's state is ever removed (closed sessions are kept to judge
- * late events), so neither table supports deletion. */
+/* Hash tables: string keys -> pointers (with deletion, for meetings that are
+ * forgotten), and an insert-only set of 64-bit hashes (dropped whole when its
+ * window is over). */
 #ifndef CAPMON_HMAP_H
 #define CAPMON_HMAP_H
 
@@ -24,6 +24,8 @@ void HMap_done(HMap *m);
 void *HMap_get(const HMap *m, const char *key);
 /* Inserts or replaces. */
 void HMap_put(HMap *m, const char *key, void *value);
+/* Removes key if present (the caller frees what it owned). */
+void HMap_del(HMap *m, const char *key);
 
 typedef struct HSet64 {
         uint64_t *slots; /* 0 marks an empty slot; a real 0 hash is stored as 1 */

@@ -81,6 +81,7 @@ typedef struct MeetingPriv {
         size_t capdelegs;
         unsigned recon_gen;            /* generation of the reconcile being applied */
         unsigned char touched, queued; /* in State.touched; in the retire queue */
+        unsigned char forget;          /* to be dropped (forget_batch) */
 } MeetingPriv;
 
 /* An ended meeting waiting for its retirement time (min-heap on `at`). */
@@ -100,7 +101,8 @@ struct State {
         int64_t dup_window_ms, retire_ms, ahead_ms;
         RetireEntry *rq; /* ended meetings by retirement time */
         size_t nrq, caprq;
-        size_t nretired;
+        size_t nretired, nforgotten;
+        int64_t forget_ms; /* 0: never */
         Meeting **touched, **touched_taken;
         size_t ntouched, captouched, ntouched_taken;
         Counters counters;
@@ -169,6 +171,9 @@ State *State_new(Resolver *r, const Config *cfg)
         s->seen_since = TIME_NONE;
         s->dup_window_ms = secs_to_ms(cfg->dup_window_s);
         s->retire_ms = secs_to_ms(cfg->retire_after_s);
+        s->forget_ms = secs_to_ms(cfg->forget_after_s);
+        if (s->forget_ms && s->forget_ms < s->retire_ms)
+                s->forget_ms = s->retire_ms;
         s->ahead_ms = secs_to_ms(cfg->clock_ahead_s);
         HMap_init(&s->quotas);
         for (size_t i = 0; i < cfg->nquotas; i++) {
@@ -373,6 +378,7 @@ void State_footprint(const State *s, StateFootprint *f)
         memset(f, 0, sizeof *f);
         f->meetings = s->nmeetings;
         f->retired = s->nretired;
+        f->forgotten = s->nforgotten;
         for (size_t i = 0; i < s->nmeetings; i++) {
                 const MeetingPriv *p = s->meetings[i]->priv;
                 f->sessions += p->sessions.len;
@@ -934,13 +940,65 @@ static Meeting *retire_pop(State *s)
  * entries and persons; keep the summary the snapshot shows (docs/semantics.md). A
  * meeting re-opened since is skipped; one that ended again later, or that still
  * has someone in (a join after its end), waits longer. */
+/* 1 when nothing of the state points at m any more but its own lists: not in the
+ * touched list, no delegation in the dirty list. */
+static int unreferenced(const Meeting *m)
+{
+        if (m->priv->touched)
+                return 0;
+        for (size_t i = 0; i < m->ndelegations; i++) {
+                if (m->delegations[i]->dirty)
+                        return 0;
+        }
+        return 1;
+}
+
+/* Drop the meetings marked `forget`: from the list (the others are renumbered),
+ * the uuid index and the join failures. One pass over both lists per batch. */
+static void forget_batch(State *s)
+{
+        size_t o = 0;
+        for (size_t i = 0; i < s->nfailures; i++) {
+                JoinFailure *f = s->failures[i];
+                if (!f->meeting->priv->forget) {
+                        s->failures[o++] = f;
+                        continue;
+                }
+                free(f->name);
+                free(f->reason);
+                free(f->detail);
+                free(f);
+        }
+        s->nfailures = o;
+        o = 0;
+        for (size_t i = 0; i < s->nmeetings; i++) {
+                Meeting *m = s->meetings[i];
+                if (!m->priv->forget) {
+                        m->index = o;
+                        s->meetings[o++] = m;
+                        continue;
+                }
+                HMap_del(&s->by_uuid, m->uuid);
+                s->nretired--;
+                s->nforgotten++;
+                meeting_free(m);
+        }
+        s->nmeetings = o;
+}
+
+/* Retire the ended meetings whose time has come: drop their sessions, waiting
+ * entries and persons; keep the summary the snapshot shows (docs/semantics.md).
+ * Later still (forget_ended_after), drop the summary too. A meeting re-opened
+ * since is skipped; one that ended again later, or that still has someone in (a
+ * join after its end), waits longer. */
 static void retire_due(State *s)
 {
+        int forgot = 0;
         while (s->nrq && s->rq[0].at <= s->clock) {
                 Meeting *m = retire_pop(s);
                 if (!m->ended)
                         continue;
-                int64_t at = time_add(m->ended_at, s->retire_ms);
+                int64_t at = time_add(m->ended_at, m->retired ? s->forget_ms : s->retire_ms);
                 if (at > s->clock) {
                         retire_push(s, m, at);
                         continue;
@@ -949,11 +1007,23 @@ static void retire_due(State *s)
                         retire_push(s, m, time_add(s->clock, s->retire_ms));
                         continue;
                 }
-                meeting_clear(m);
-                if (!m->retired)
+                if (!m->retired) {
+                        meeting_clear(m);
                         s->nretired++;
-                m->retired = 1;
+                        m->retired = 1;
+                        if (s->forget_ms)
+                                retire_push(s, m, time_add(m->ended_at, s->forget_ms));
+                        continue;
+                }
+                if (!unreferenced(m)) {
+                        retire_push(s, m, time_add(s->clock, 1));
+                        continue;
+                }
+                m->priv->forget = 1;
+                forgot = 1;
         }
+        if (forgot)
+                forget_batch(s);
 }
 
 static Outcome on_joined(State *s, Meeting *m, const Event *ev)

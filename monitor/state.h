@@ -37,6 +37,7 @@ typedef struct Counters {
 /* Sizes of what the state holds, for tests and benchmarks. */
 typedef struct StateFootprint {
         size_t meetings, retired; /* retired: ended meetings kept as a summary only */
+        size_t forgotten;         /* ended meetings dropped from the state */
         size_t sessions, waits, persons;
         size_t duplicates; /* entries in the duplicate set */
 } StateFootprint;

@@ -61,6 +61,24 @@ static void test_map(void)
         HMap_put(&m, "null-value", NULL);
         is_int(m.len, NKEYS + 2, "a NULL value still counts as an entry");
 
+        /* delete every third key (runs of collisions included: the table is full of
+         * linear-probing runs at this size), then check every key again */
+        int del = 0;
+        for (int i = 0; i < NKEYS; i += 3, del++)
+                HMap_del(&m, keys[i]);
+        HMap_del(&m, "never-there");
+        is_int(m.len, NKEYS + 2 - del, "len after %d deletions (and one absent key)", del);
+        bad = 0;
+        for (int i = 0; i < NKEYS; i++) {
+                intptr_t want = i % 3 == 0 ? 0 : i % 2 ? i + 1 : -(i + 1);
+                if (HMap_get(&m, keys[i]) != (void *)want)
+                        bad++;
+        }
+        is_int(bad, 0, "deleted keys are gone, every other key still found");
+        for (int i = 0; i < NKEYS; i += 3)
+                HMap_put(&m, keys[i], (void *)(intptr_t)1);
+        is_int(m.len, NKEYS + 2, "deleted keys can be put again");
+
         HMap_done(&m);
         ok(m.slots == NULL && m.cap == 0 && m.len == 0, "HMap_done resets the map");
         ok(HMap_get(&m, "key-1") == NULL, "get after done is NULL");

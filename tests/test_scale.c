@@ -96,7 +96,7 @@ static void test_many_meetings(void)
         enum { N = 40000 };
         Config cfg;
         Monitor *m = with_config(&cfg, "{\"state\": {\"retire_ended_after\": 60,"
-                                       " \"duplicate_window\": 600}}");
+                                       " \"forget_ended_after\": 0, \"duplicate_window\": 600}}");
         uint64_t before = Alerts_meeting_evaluations(Monitor_alerts_const(m));
         int64_t t = 1750000000000;
         for (int i = 0; i < N; i++) {
@@ -129,6 +129,44 @@ static void test_many_meetings(void)
                mt->peak_at == 1750000000000 && mt->ndelegations == 1 &&
                mt->delegations[0]->peak == 1,
            "a retired meeting keeps its summary: status, peak, peak time, delegation peak");
+        Monitor_free(m);
+        Config_done(&cfg);
+}
+
+/* Forgotten: after forget_ended_after an ended meeting leaves the state, the
+ * snapshot and the join-failure list; the meetings after it are renumbered. */
+static void test_forgotten_meeting(void)
+{
+        Config cfg;
+        Monitor *m = with_config(&cfg, "{\"state\": {\"retire_ended_after\": 10,"
+                                       " \"forget_ended_after\": 100}}");
+        pev(m, "participant_joined", 1000, "gone", "'user_id':'a','user_name':'France - A'");
+        pev(m, "capmon.participant_join_failed", 2000, "gone", "'user_id':'f','reason':'x'");
+        pev(m, "capmon.participant_join_failed", 2000, "stays", "'user_id':'f','reason':'y'");
+        mev(m, "ended", 5000, "gone");
+        mev(m, "alert", 104999, "stays");
+        ok(meeting(m, "gone") && meeting(m, "gone")->retired, "99.999 s after its end: retired");
+        mev(m, "alert", 105000, "stays");
+        const State *s = Monitor_state(m);
+        ok(!State_find_meeting(s, "gone"), "100 s after its end: forgotten");
+        is_int(State_meeting_count(s), 1, "one meeting listed");
+        ok(State_meeting(s, 0) == meeting(m, "stays") && State_meeting(s, 0)->index == 0,
+           "the other one renumbered");
+        is_int(State_failure_count(s), 1, "its join failure is dropped, the other kept");
+        StateFootprint f;
+        State_footprint(s, &f);
+        ok(f.forgotten == 1 && f.retired == 0, "footprint: 1 forgotten, 0 retired");
+        json_t *snap = Monitor_snapshot(m);
+        is_int(json_array_size(json_object_get(snap, "meetings")), 1, "snapshot: one meeting");
+        is_int(json_array_size(json_object_get(snap, "join_failures")), 1,
+               "snapshot: one join failure");
+        json_decref(snap);
+        is_int(
+            pev(m, "participant_joined", 106000, "gone", "'user_id':'b','user_name':'Japan - B'"),
+            OUT_APPLIED, "a later event for it starts it afresh");
+        ok(meeting(m, "gone") && meeting(m, "gone")->participants == 1 &&
+               meeting(m, "gone")->index == 1,
+           "listed again, after the other");
         Monitor_free(m);
         Config_done(&cfg);
 }
@@ -240,6 +278,7 @@ int main(void)
         test_time_rules_from_other_meetings();
         test_many_meetings();
         test_retired_meeting();
+        test_forgotten_meeting();
         test_duplicate_window();
         test_clock_bound();
         return done_testing();
