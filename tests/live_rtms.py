@@ -19,6 +19,7 @@
 usage: live_rtms.py CAPMON"""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -97,6 +98,27 @@ def video_is(out, n, since_null=None):
     if not m or m["video_on"] != n or m["video_source"] != "rtms":
         return False
     return since_null is None or (m["video_since"] is None) == since_null
+
+
+class Tmux:
+    """The dashboard of a `capmon watch` in a real terminal (tmux), or None."""
+    def __init__(self, capmon, args, env):
+        self.sock = "capmon-rtms-%d" % os.getpid()
+        envs = " ".join("%s='%s'" % kv for kv in env.items())
+        cmd = "env LANG=C.UTF-8 TERM=screen %s '%s' %s; sleep 60" % (
+            envs, capmon, " ".join("'%s'" % a for a in args))
+        self.t(["new-session", "-d", "-s", "cap", "-x", "120", "-y", "40", cmd])
+
+    def t(self, argv):
+        return subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null"] + argv,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=10)
+
+    def screen(self):
+        return self.t(["capture-pane", "-p", "-t", "cap"]).stdout.decode("utf-8", "replace")
+
+    def stop(self):
+        self.t(["send-keys", "-t", "cap", "q"])
+        self.t(["kill-server"])
 
 
 def silent_client(port):
@@ -253,6 +275,10 @@ def relay_part(capmon, d):
     watch = L.spawn([capmon, "watch", "--json", "--interval", "0.1", "--log",
                      os.path.join(d, "watch2.log"), "ws://127.0.0.1:%d/events" % rp],
                     env={"CAPMON_TOKEN": L.TOKEN}, stdout=open(out, "wb"))
+    dash = None
+    if shutil.which("tmux"):
+        dash = Tmux(capmon, ["watch", "ws://127.0.0.1:%d/events" % rp],
+                    {"CAPMON_TOKEN": L.TOKEN})
     for uid in PEOPLE:
         post(rp, join(uid))
     post(rp, rtms_started(port))
@@ -265,6 +291,12 @@ def relay_part(capmon, d):
                == {"France": 1, "Germany": 0, "Italy": 1, "Spain": 0}, 10,
                "the change through the relay")
     final = meeting(L.last_json_line(out))
+    if dash:
+        def shows():
+            lines = [x for x in dash.screen().splitlines() if "Video" in x]
+            return any(" 2/49 videos" in x and "(rtms)" in x for x in lines) and lines
+        L.wait_for(shows, 15, "the dashboard (tmux) to show 2/49 videos from rtms")
+        dash.stop()
     L.stop(watch)
     L.stop(relay)
     L.stop(fake)

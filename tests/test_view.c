@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tap.h"
 #include "util.h"
@@ -447,6 +448,46 @@ static void test_confirmed(void)
         Config_done(&cfg);
 }
 
+/* Where the video count comes from, in the gauge's note. */
+static void test_video_note(void)
+{
+        Config cfg;
+        char err[256];
+        Config_init(&cfg);
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        View v;
+        View_init(&v);
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL};
+        join(m, "1", "France - A");
+        View_build(&v, m, &o);
+        is_str(v.video_note, "", "no video fact: no note");
+        video(m, "1", 1);
+        View_build(&v, m, &o);
+        is_str(v.video_note, "portal", "a video adapter's fact: portal");
+        /* a partial RTMS picture since 2025-06-15T15:06:47Z (now + 1 s) */
+        feed(m,
+             "{\"event\":\"capmon.video_sync\",\"event_ts\":%lld,\"payload\":{\"object\":"
+             "{" OBJ ",\"source\":\"rtms\",\"full\":false}}}",
+             (long long)now + 1000);
+        View_build(&v, m, &o);
+        char want[64];
+        time_t t = (time_t)(now / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        snprintf(want, sizeof want, "rtms, known since %02d:%02d", tm.tm_hour, tm.tm_min);
+        is_str(v.video_note, want, "partial rtms picture: known since HH:MM (UTC)");
+        feed(m,
+             "{\"event\":\"capmon.video_sync\",\"event_ts\":%lld,\"payload\":{\"object\":"
+             "{" OBJ ",\"source\":\"qos\",\"full\":true,\"video_on\":[]}}}",
+             (long long)now + 1000);
+        View_build(&v, m, &o);
+        is_str(v.video_note, "qos estimate", "a whole QoS picture: an estimate");
+        is_int(v.video.value, 0, "and it turned the camera off");
+        View_done(&v);
+        Monitor_free(m);
+        Config_done(&cfg);
+}
+
 int main(void)
 {
         if (!setlocale(LC_ALL, "C.UTF-8"))
@@ -457,5 +498,6 @@ int main(void)
         test_layout();
         test_text();
         test_confirmed();
+        test_video_note();
         return done_testing();
 }

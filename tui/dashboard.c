@@ -429,7 +429,8 @@ static void draw_header(const Dashboard *d, const Rect *r)
         }
 }
 
-static void draw_gauge(int y, int x, int w, const char *label, const ViewGauge *g, const char *unit)
+static void draw_gauge(int y, int x, int w, const char *label, const ViewGauge *g, const char *unit,
+                       const char *note)
 {
         int lw = Term_put(y, x, label, w, TC_LABEL);
         x += lw;
@@ -468,14 +469,20 @@ static void draw_gauge(int y, int x, int w, const char *label, const ViewGauge *
         used = Term_put(y, x, tag, w, g->level ? level_color(g->level) : TC_OK);
         x += used;
         w -= used;
-        Term_put(y, x, peak, w, TC_DIM);
+        used = Term_put(y, x, peak, w, TC_DIM);
+        if (note && *note) {
+                char n[80];
+                xsnprintf(n, sizeof n, "  (%s)", note);
+                Term_put(y, x + used, n, w - used, TC_DIM);
+        }
 }
 
 static void draw_gauges(const Dashboard *d, const Rect *r)
 {
         const View *v = &d->view;
-        draw_gauge(r->y, r->x + 1, r->w - 1, "Participants ", &v->cap, "");
-        draw_gauge(r->y + 1, r->x + 1, r->w - 1, "Video        ", &v->video, "videos");
+        draw_gauge(r->y, r->x + 1, r->w - 1, "Participants ", &v->cap, "", NULL);
+        draw_gauge(r->y + 1, r->x + 1, r->w - 1, "Video        ", &v->video, "videos",
+                   v->video_note);
 }
 
 static void draw_table(Dashboard *d, const Rect *r)
@@ -681,7 +688,13 @@ static void draw_minimal(const Dashboard *d, int rows, int cols)
         if (v->video.known) {
                 xsnprintf(line, sizeof line, "Video %d/%d ", v->video.value, v->video.limit);
                 x = Term_put_bold(y, 0, line, cols, TC_NORMAL);
-                Term_put(y++, x, level_tag(v->video.level), cols - x, level_color(v->video.level));
+                x += Term_put(y, x, level_tag(v->video.level), cols - x,
+                              level_color(v->video.level));
+                if (v->video_note[0]) {
+                        xsnprintf(line, sizeof line, " (%s)", v->video_note);
+                        Term_put(y, x, line, cols - x, TC_DIM);
+                }
+                y++;
         } else {
                 Term_put(y++, 0, "Video: no video feed", cols, TC_DIM);
         }

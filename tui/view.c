@@ -326,6 +326,24 @@ static void build_confirmed(View *v, const Meeting *mt, const ViewOpts *o)
         }
 }
 
+/* Where the video count comes from, and whether it is whole (docs/semantics.md
+ * §3 Counts): "rtms", "qos estimate", "rtms, known since 14:05". */
+static void view_video_note(const Meeting *mt, char *out, size_t len)
+{
+        out[0] = 0;
+        if (!mt->video_known || !mt->video_source)
+                return;
+        const char *est = mt->video_estimate ? " estimate" : "";
+        if (mt->video_since == TIME_NONE) {
+                xsnprintf(out, len, "%s%s", mt->video_source, est);
+                return;
+        }
+        char t[40];
+        time_format(mt->video_since, t, sizeof t); /* 2026-03-10T08:00:00.000Z */
+        xsnprintf(out, len, "%s%s, known since %.5s", mt->video_source, est,
+                  strlen(t) > 16 ? t + 11 : "?");
+}
+
 void View_build(View *v, const Monitor *m, const ViewOpts *o)
 {
         const State *s = Monitor_state(m);
@@ -350,6 +368,7 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         v->nrows = v->ndelegations = v->nalerts = v->nfiring = v->nfailures = 0;
         memset(&v->cap, 0, sizeof v->cap);
         memset(&v->video, 0, sizeof v->video);
+        v->video_note[0] = 0;
         v->topic[0] = v->id[0] = v->confirmed[0] = 0;
         v->full = v->people = v->waiting = v->unidentified = v->join_failures = 0;
         if (!v->has_meeting) {
@@ -373,6 +392,7 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         v->video.limit = mt->video_limit;
         v->video.peak = mt->peak_video_on;
         v->video.level = mt->video_known ? view_alert_level(al, RULE_VIDEO, mt->uuid) : SEV_NONE;
+        view_video_note(mt, v->video_note, sizeof v->video_note);
         v->full = !mt->ended && mt->participants >= mt->capacity;
         v->people = mt->people;
         v->waiting = mt->waiting;

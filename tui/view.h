@@ -68,6 +68,9 @@ typedef struct View {
         char confirmed[VIEW_TEXT_MAX];
         int full; /* participants >= capacity: joiners are refused */
         ViewGauge cap, video;
+        /* where the video count comes from: "rtms", "qos estimate", "rtms, known
+         * since 14:05" (UTC, a partial picture); "" when unknown */
+        char video_note[64];
         int people, waiting, unidentified, join_failures;
         ViewSort sort;
         char filter[VIEW_TEXT_MAX];
