@@ -40,7 +40,7 @@ void Config_init(Config *c)
         c->retire_after_s = 3600;
         c->forget_after_s = 86400;
         c->dup_window_s = 5400;
-        c->clock_ahead_s = 300;
+        c->clock_ahead_s = 60;
 }
 
 static void free_nameints(NameInt *v, size_t n)
