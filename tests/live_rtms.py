@@ -15,7 +15,8 @@
 3. The relay, with a wrong client secret: the handshake is refused (status 3),
    said clearly, and not retried. With the right one, and a fake that sends
    the cameras already on at subscription: the whole picture (video_since
-   null); a monitor on the relay and a replay of the relay's log agree.
+   null); a monitor on the relay (--json, and the dashboard under tmux) and a
+   replay of the relay's log agree; meeting.rtms_stopped ends the stream.
 usage: live_rtms.py CAPMON"""
 import json
 import os
@@ -290,6 +291,19 @@ def relay_part(capmon, d):
                {x["name"]: x["video_on"] for x in meeting(L.last_json_line(out))["delegations"]}
                == {"France": 1, "Germany": 0, "Italy": 1, "Spain": 0}, 10,
                "the change through the relay")
+    # meeting.rtms_stopped: the stream ends, its socket closes, no reconnection
+    stop = json.dumps({"event": "meeting.rtms_stopped", "event_ts": L.now_ms(),
+                       "payload": {"meeting_uuid": MEETING, "rtms_stream_id": STREAM,
+                                   "stop_reason": 6}}).encode()
+    post(rp, stop)
+    L.wait_for(lambda: all(r["closed"] for r in status(st)["signaling"]), 10,
+               "the signaling socket to close on rtms_stopped")
+    L.wait_for(lambda: "rtms_stopped (stop reason 6)" in open(os.path.join(d, "relay2.err")).read(),
+               10, "the relay to say the stream stopped")
+    n = len(status(st)["signaling"])
+    time.sleep(1.5)  # a window in which a reconnection (0.5 s backoff) would show
+    if len(status(st)["signaling"]) != n:
+        L.fail("the relay reconnected after rtms_stopped")
     final = meeting(L.last_json_line(out))
     if dash:
         def shows():
