@@ -51,18 +51,6 @@ struct Reconciler {
         LoopTimer *follow_timer;
 };
 
-static void logf_(Reconciler *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(Reconciler *r, const char *fmt, ...)
-{
-        char line[600];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(line, sizeof line, fmt, ap);
-        va_end(ap);
-        if (r->log)
-                r->log(r->ud, line);
-}
-
 static int64_t wall_ms(void)
 {
         struct timeval tv;
@@ -167,8 +155,9 @@ static void on_page(void *ud, json_t *page, json_t *items)
                 int rs = Event_reconcile_row(row, &re, why, sizeof why);
                 if (rs < 0) {
                         if (!m->invalid_row)
-                                logf_(m->r, "%s %s: Zoom's list has a bad row (%s)", m->r->what,
-                                      name_of(m), why);
+                                log_linef(m->r->log, m->r->ud,
+                                          "%s %s: Zoom's list has a bad row (%s)", m->r->what,
+                                          name_of(m), why);
                         m->invalid_row = 1;
                         continue;
                 }
@@ -177,17 +166,24 @@ static void on_page(void *ud, json_t *page, json_t *items)
         }
 }
 
-static void emit_qos(RMeeting *m)
+/* Hand on one event body (name, payload.object obj: stolen), timed by the
+ * fetch start. */
+static void emit_event(RMeeting *m, const char *name, json_t *obj)
 {
-        json_t *obj = json_pack("{s:s?, s:s?, s:s, s:b, s:O}", "uuid", m->uuid, "id", m->id,
-                                "source", "qos", "full", 1, "video_on", m->rows);
-        json_t *body = json_pack("{s:s, s:I, s:{s:o}}", "event", "capmon.video_sync", "event_ts",
+        json_t *body = json_pack("{s:s, s:I, s:{s:o}}", "event", name, "event_ts",
                                  (json_int_t)m->fetch_ms, "payload", "object", obj);
         char *text = json_dumps(body, JSON_COMPACT);
         if (text)
                 m->r->emit(m->r->ud, text, strlen(text));
         free(text);
         json_decref(body);
+}
+
+static void emit_qos(RMeeting *m)
+{
+        emit_event(m, "capmon.video_sync",
+                   json_pack("{s:s?, s:s?, s:s, s:b, s:O}", "uuid", m->uuid, "id", m->id, "source",
+                             "qos", "full", 1, "video_on", m->rows));
 }
 
 /* QoS sweeps cost a request per 10 participants: say once when this pace
@@ -202,28 +198,23 @@ static void qos_budget(RMeeting *m, const ZoomApiResult *res)
         if (per_day <= (double)budget && per_day <= HEAVY_PER_DAY)
                 return;
         r->warned_budget = 1;
-        logf_(r,
-              "video qos %s: %d requests a sweep every %lld s is %.0f a day, more than %s (%lld); "
-              "poll less often",
-              name_of(m), res->requests, (long long)(r->interval_us / 1000000), per_day,
-              per_day > (double)budget ? "the daily budget (CAPMON_ZOOM_API_DAILY_BUDGET)"
-                                       : "Zoom's Heavy daily limit",
-              (long long)(per_day > (double)budget ? budget : HEAVY_PER_DAY));
+        log_linef(
+            r->log, r->ud,
+            "video qos %s: %d requests a sweep every %lld s is %.0f a day, more than %s (%lld); "
+            "poll less often",
+            name_of(m), res->requests, (long long)(r->interval_us / 1000000), per_day,
+            per_day > (double)budget ? "the daily budget (CAPMON_ZOOM_API_DAILY_BUDGET)"
+                                     : "Zoom's Heavy daily limit",
+            (long long)(per_day > (double)budget ? budget : HEAVY_PER_DAY));
 }
 
 static void emit(RMeeting *m)
 {
         char when[40];
         time_format(m->fetch_ms, when, sizeof when);
-        json_t *obj = json_pack("{s:s?, s:s?, s:s?, s:s, s:O}", "uuid", m->uuid, "id", m->id,
-                                "topic", m->topic, "fetch_started", when, "participants", m->rows);
-        json_t *body = json_pack("{s:s, s:I, s:{s:o}}", "event", "capmon.reconcile", "event_ts",
-                                 (json_int_t)m->fetch_ms, "payload", "object", obj);
-        char *text = json_dumps(body, JSON_COMPACT);
-        if (text)
-                m->r->emit(m->r->ud, text, strlen(text));
-        free(text);
-        json_decref(body);
+        emit_event(m, "capmon.reconcile",
+                   json_pack("{s:s?, s:s?, s:s?, s:s, s:O}", "uuid", m->uuid, "id", m->id, "topic",
+                             m->topic, "fetch_started", when, "participants", m->rows));
 }
 
 static void finished(RMeeting *m)
@@ -241,8 +232,9 @@ static void failed(RMeeting *m, const ZoomApiResult *res, int64_t next_us)
         Reconciler *r = m->r;
         r->failed++;
         if (res->code != m->last_error || res->code == ZAPI_NETWORK)
-                logf_(r, "%s %s: %s: %s%s", r->what, name_of(m), ZAPI_CODE_NAMES[res->code],
-                      res->message, next_us >= 0 ? "" : " (reconciling is off)");
+                log_linef(r->log, r->ud, "%s %s: %s: %s%s", r->what, name_of(m),
+                          ZAPI_CODE_NAMES[res->code], res->message,
+                          next_us >= 0 ? "" : " (reconciling is off)");
         m->last_error = res->code;
         schedule(m, next_us);
 }
@@ -261,7 +253,8 @@ static void on_list(void *ud, const ZoomApiResult *res)
                 r->done++;
                 m->tries = 0;
                 if (m->last_error != ZAPI_OK)
-                        logf_(r, "%s %s: Zoom's list is read again", r->what, name_of(m));
+                        log_linef(r->log, r->ud, "%s %s: Zoom's list is read again", r->what,
+                                  name_of(m));
                 m->last_error = ZAPI_OK;
                 if (r->list == RECONCILE_QOS) {
                         qos_budget(m, res);

@@ -1,6 +1,9 @@
 /* Helpers shared by the WebSocket sources. */
 #include "wsutil.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +104,18 @@ char *ws_query_take(const char *query, const char *name, int64_t *value)
         }
         out[o] = '\0';
         return out;
+}
+
+void log_linef(LogLineFn fn, void *ud, const char *fmt, ...)
+{
+        char line[600];
+        va_list ap;
+        if (!fn)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        fn(ud, line);
 }
 
 int64_t ws_backoff_us(unsigned tries)

@@ -21,6 +21,11 @@ void ws_url_done(WsUrl *u);
  * (-1 when absent or not a number). Returns the rest (malloc). */
 char *ws_query_take(const char *query, const char *name, int64_t *value);
 
+/* One log line through a caller's function (fn NULL: dropped), printf-style,
+ * cut at 600 bytes. */
+typedef void (*LogLineFn)(void *ud, const char *line);
+void log_linef(LogLineFn fn, void *ud, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Exponential backoff from 500 ms to 30 s, with +-25 % jitter. */
 int64_t ws_backoff_us(unsigned tries);
 

@@ -11,6 +11,7 @@
 #include "httpc.h"
 #include "metrics.h"
 #include "util.h"
+#include "wsutil.h"
 
 #define COUNTERS_MAX 64
 
@@ -74,18 +75,6 @@ static void url_encode(const char *in, char *out, size_t len)
         }
         if (len)
                 out[o] = '\0';
-}
-
-static void logf_(ZoomApi *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(ZoomApi *a, const char *fmt, ...)
-{
-        char line[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(line, sizeof line, fmt, ap);
-        va_end(ap);
-        if (a->log)
-                a->log(a->log_ud, line);
 }
 
 static int64_t utc_day(void)
@@ -228,7 +217,8 @@ static void on_resp(void *ud, const HttpcResp *r)
         if (r->status == 401 && !g->renewed) {
                 g->renewed = 1; /* once: a fresh token, the same page */
                 ZoomToken_refused(a->tok, g->token);
-                logf_(a, "zoom api: %s: token refused (401), renewing it", g->endpoint);
+                log_linef(a->log, a->log_ud, "zoom api: %s: token refused (401), renewing it",
+                          g->endpoint);
                 Loop_timer_start(g->timer, 0);
                 return;
         }
@@ -236,8 +226,9 @@ static void on_resp(void *ud, const HttpcResp *r)
                 int64_t ra = r->retry_after >= 0 ? r->retry_after : 1;
                 if (g->tries429 < ZAPI_429_TRIES && ra <= ZAPI_429_WAIT_MAX_S) {
                         g->tries429++;
-                        logf_(a, "zoom api: %s: rate limited (429), again in %lld s", g->endpoint,
-                              (long long)ra);
+                        log_linef(a->log, a->log_ud,
+                                  "zoom api: %s: rate limited (429), again in %lld s", g->endpoint,
+                                  (long long)ra);
                         Loop_timer_start(g->timer, ra * 1000000);
                         return;
                 }
@@ -250,8 +241,9 @@ static void on_resp(void *ud, const HttpcResp *r)
                 code = ZAPI_DISABLED;
                 if (!a->disabled) {
                         a->disabled = xstrdup(msg);
-                        logf_(a, "zoom api: Dashboard API unavailable, reconciling is off: %s",
-                              msg);
+                        log_linef(a->log, a->log_ud,
+                                  "zoom api: Dashboard API unavailable, reconciling is off: %s",
+                                  msg);
                 }
         } else if (r->status == 401 || r->status == 403) {
                 code = ZAPI_AUTH;

@@ -11,6 +11,7 @@
 
 #include "httpc.h"
 #include "util.h"
+#include "wsutil.h"
 
 #define ZOOM_OAUTH_URL  "https://zoom.us/oauth/token"
 #define TOKEN_BODY_MAX  65536
@@ -37,18 +38,6 @@ struct ZoomToken {
         ZoomTokenWait *waiters;
         uint64_t fetched;
 };
-
-static void logf_(ZoomToken *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(ZoomToken *t, const char *fmt, ...)
-{
-        char line[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(line, sizeof line, fmt, ap);
-        va_end(ap);
-        if (t->log)
-                t->log(t->log_ud, line);
-}
 
 int ZoomToken_configured(void)
 {
@@ -94,7 +83,7 @@ static void on_token(void *ud, const HttpcResp *r)
                         xsnprintf(why, sizeof why, "token request failed: %s", r->err);
                 json_decref(err);
                 json_decref(root);
-                logf_(t, "zoom: %s", why);
+                log_linef(t->log, t->log_ud, "zoom: %s", why);
                 answer(t, NULL, why);
                 return;
         }
@@ -110,7 +99,8 @@ static void on_token(void *ud, const HttpcResp *r)
         t->expiry_us = Loop_now_us() + life;
         t->fetched++;
         Loop_timer_start(t->refresh, life - early);
-        logf_(t, "zoom: got an access token (expires in %lld s)", (long long)expires);
+        log_linef(t->log, t->log_ud, "zoom: got an access token (expires in %lld s)",
+                  (long long)expires);
         answer(t, t->token, NULL);
 }
 
@@ -126,7 +116,7 @@ static void fetch(ZoomToken *t)
         if (!t->req) {
                 char why[300];
                 xsnprintf(why, sizeof why, "token request failed: %s", err);
-                logf_(t, "zoom: %s", why);
+                log_linef(t->log, t->log_ud, "zoom: %s", why);
                 answer(t, NULL, why);
         }
 }
