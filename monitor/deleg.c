@@ -81,6 +81,12 @@ Resolver *Resolver_new(void)
                 add_name(r, c->alpha2, canon);
                 add_name(r, c->fr, canon);
                 add_name(r, c->es, canon);
+                if (c->ar)
+                        add_name(r, c->ar, canon);
+                if (c->zh)
+                        add_name(r, c->zh, canon);
+                if (c->ru)
+                        add_name(r, c->ru, canon);
         }
         /* extras last, so that no extra name shadows an official one */
         for (size_t i = 0; i < COUNTRIES_LEN; i++) {

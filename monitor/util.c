@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
 
 static void oom(void)
 {
@@ -168,53 +172,80 @@ static char latin_base(uint32_t c)
         return 0;
 }
 
+/* Folding for matching (docs/semantics.md, "Delegations"): libunistring's
+ * full case folding with compatibility decomposition (NFKD: full-width and other
+ * compatibility forms become their plain letters), then combining marks
+ * (accents, Arabic harakat) dropped, the Latin letters NFKD keeps whole (ø, ł,
+ * đ, æ, œ) spelled plainly, typographic apostrophes made plain and white space
+ * collapsed. Invalid UTF-8 bytes are skipped. */
 void text_fold(const char *s, char *out, size_t len)
 {
-        size_t o = 0;
-        int space = 0;
-        const unsigned char *p = (const unsigned char *)s;
-        size_t n = strlen(s);
         if (len == 0)
                 return;
-        while (n > 0 && o + 5 < len) {
+        size_t n = strlen(s), v = 0;
+        uint8_t stackbuf[1024];
+        uint8_t *valid = n < sizeof stackbuf ? stackbuf : xmalloc(n + 1);
+        const unsigned char *p = (const unsigned char *)s;
+        while (n > 0) { /* u8_casefold refuses invalid input: skip those bytes */
                 uint32_t cp;
                 size_t l = utf8_decode(p, n, &cp);
-                if (l == 0) {
-                        p++, n--;
-                        continue;
-                }
-                if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xa0 ||
-                    cp == 0x202f || cp == 0x2009) {
-                        space = 1;
-                } else {
-                        if (space && o > 0)
-                                out[o++] = ' ';
-                        space = 0;
-                        char b = latin_base(cp);
-                        if (cp == 0xdf) { /* ß */
-                                out[o++] = 's';
-                                out[o++] = 's';
-                        } else if (cp == 0xe6 || cp == 0xc6) {
-                                out[o++] = 'a';
-                                out[o++] = 'e';
-                        } else if (cp == 0x153 || cp == 0x152) {
-                                out[o++] = 'o';
-                                out[o++] = 'e';
-                        } else if (b) {
-                                out[o++] = b;
-                        } else if (cp == 0x2019 || cp == 0x2018) {
-                                out[o++] = '\'';
-                        } else if (cp < 0x80) {
-                                out[o++] = (char)tolower((int)cp);
-                        } else {
-                                memcpy(out + o, p, l);
-                                o += l;
-                        }
-                }
+                if (l == 0)
+                        l = 1;
+                else
+                        memcpy(valid + v, p, l), v += l;
                 p += l;
                 n -= l;
         }
+        if (v == 0) {
+                if (valid != stackbuf)
+                        free(valid);
+                out[0] = '\0';
+                return;
+        }
+        uint8_t foldbuf[2048];
+        size_t fl = sizeof foldbuf;
+        uint8_t *f = u8_casefold(valid, v, NULL, UNINORM_NFKD, foldbuf, &fl);
+        if (valid != stackbuf)
+                free(valid);
+        size_t o = 0;
+        int space = 0;
+        const uint8_t *q = f;
+        size_t left = f ? fl : 0;
+        while (left > 0 && o + 5 < len) {
+                ucs4_t cp;
+                int l = u8_mbtouc(&cp, q, left);
+                q += l;
+                left -= (size_t)l;
+                if (uc_is_general_category(cp, UC_CATEGORY_Mn) ||
+                    uc_is_general_category(cp, UC_CATEGORY_Me))
+                        continue;
+                if (uc_is_space(cp) || cp == 0xa0 || cp == 0x202f) {
+                        space = 1;
+                        continue;
+                }
+                if (space && o > 0)
+                        out[o++] = ' ';
+                space = 0;
+                char b = latin_base(cp);
+                if (cp == 0xe6) { /* æ */
+                        out[o++] = 'a';
+                        out[o++] = 'e';
+                } else if (cp == 0x153) { /* œ */
+                        out[o++] = 'o';
+                        out[o++] = 'e';
+                } else if (b) {
+                        out[o++] = b;
+                } else if (cp == 0x2019 || cp == 0x2018 || cp == 0x2bc) {
+                        out[o++] = '\'';
+                } else {
+                        int w = u8_uctomb((uint8_t *)out + o, cp, (int)(len - o - 1));
+                        if (w > 0)
+                                o += (size_t)w;
+                }
+        }
         out[o] = '\0';
+        if (f && f != foldbuf)
+                free(f);
 }
 
 int text_contains_ci(const char *hay, const char *needle)

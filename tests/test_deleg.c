@@ -36,7 +36,7 @@ static void name_is(const Resolver *r, const char *name, const char *want)
 static void test_table(const Resolver *r)
 {
         is_int(COUNTRIES_LEN, 194, "the country table has 194 rows");
-        int dup2 = 0, dup3 = 0, badcode = 0, unsorted = 0, own = 0, extras = 0;
+        int dup2 = 0, dup3 = 0, badcode = 0, unsorted = 0, own = 0, extras = 0, missing_lang = 0;
         for (size_t i = 0; i < COUNTRIES_LEN; i++) {
                 const Country *c = &COUNTRIES[i];
                 if (strlen(c->alpha2) != 2 || strlen(c->alpha3) != 3)
@@ -52,8 +52,13 @@ static void test_table(const Resolver *r)
                 if (i > 0 && strcmp(COUNTRIES[i - 1].en, c->en) >= 0)
                         unsorted++;
                 /* every official name and code of a row leads back to that row */
-                const char *names[] = {c->en, c->fr, c->es, c->alpha2, c->alpha3};
-                for (size_t k = 0; k < 5; k++) {
+                const char *names[] = {c->en,     c->fr, c->es, c->alpha2,
+                                       c->alpha3, c->ar, c->zh, c->ru};
+                for (size_t k = 0; k < 8; k++) {
+                        if (!names[k]) {
+                                missing_lang += k >= 5;
+                                continue;
+                        }
                         const char *got = Resolver_lookup(r, names[k]);
                         if (!got || strcmp(got, c->en) != 0) {
                                 own++;
@@ -77,7 +82,8 @@ static void test_table(const Resolver *r)
         is_int(dup2, 0, "alpha-2 codes are unique");
         is_int(dup3, 0, "alpha-3 codes are unique");
         is_int(unsorted, 0, "rows sorted by English name in byte order, no duplicate name");
-        is_int(own, 0, "every English, French, Spanish name and code resolves to its own row");
+        is_int(own, 0, "every name in the six languages and every code resolves to its own row");
+        is_int(missing_lang, 0, "every row has an Arabic, a Chinese and a Russian name");
         is_int(extras, 0, "every extra name resolves to its own row");
         ok(Resolver_lookup(r, "Palau") && Resolver_lookup(r, "Vatican"),
            "Palau and the Vatican are members");
@@ -111,6 +117,48 @@ static void test_lookup(const Resolver *r)
         ok(Resolver_lookup(r, "Atlantis") == NULL, "unknown name: NULL");
         ok(Resolver_lookup(r, "") == NULL && Resolver_lookup(r, "   ") == NULL, "empty name: NULL");
         ok(Resolver_lookup(r, "Fran") == NULL, "no prefix matching");
+}
+
+/* The six official languages of the UN, short and formal names, as delegates
+ * type them (issue 16): each checked by hand against the country it names. */
+static void test_six_languages(const Resolver *r)
+{
+        static const struct {
+                const char *name, *want, *what;
+        } cases[] = {
+            {"Estados Unidos de Am\xc3\xa9rica", "United States", "Spanish formal"},
+            {"\xd0\xa0\xd0\xbe\xd1\x81\xd1\x81\xd0\xb8\xd0\xb9\xd1\x81\xd0\xba\xd0\xb0\xd1\x8f "
+             "\xd0\xa4\xd0\xb5\xd0\xb4\xd0\xb5\xd1\x80\xd0\xb0\xd1\x86\xd0\xb8\xd1\x8f",
+             "Russian Federation", "Russian: \"Rossiyskaya Federatsiya\""},
+            {"\xd0\xa0\xd0\x9e\xd0\xa1\xd0\xa1\xd0\x98\xd0\xaf", "Russian Federation",
+             "Russian, upper case: \"ROSSIYA\""},
+            {"\xe4\xb8\xad\xe5\x9b\xbd", "China", "Chinese: \"Zhongguo\""},
+            {"\xe4\xb8\xad\xe5\x8d\x8e\xe4\xba\xba\xe6\xb0\x91\xe5\x85\xb1\xe5\x92\x8c\xe5\x9b\xbd",
+             "China", "Chinese formal: People's Republic of China"},
+            {"\xd9\x85\xd8\xb5\xd8\xb1", "Egypt", "Arabic: \"Misr\""},
+            {"\xd8\xac\xd9\x85\xd9\x87\xd9\x88\xd8\xb1\xd9\x8a\xd8\xa9 \xd9\x85\xd8\xb5\xd8\xb1 "
+             "\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9",
+             "Egypt", "Arabic formal, written without harakat"},
+            {"\xd8\xa7\xd9\x84\xd8\xb5\xd9\x91\xd9\x8a\xd9\x86", "China",
+             "Arabic with a shadda (a combining mark, folded away)"},
+            {"Vi\xe1\xbb\x87t Nam", "Viet Nam", "Vietnamese spelling with a dot below"},
+            {"\xef\xbc\xa6\xef\xbc\xb2\xef\xbc\xa1\xef\xbc\xae\xef\xbc\xa3\xef\xbc\xa5", "France",
+             "full-width letters"},
+            {"R\xc3\xa9publique populaire de Chine", "China", "French formal"},
+            {"\xe5\xbe\xb7\xe5\x9b\xbd", "Germany", "Chinese: \"Deguo\""},
+            {"\xd0\x93\xd0\xb5\xd1\x80\xd0\xbc\xd0\xb0\xd0\xbd\xd0\xb8\xd1\x8f", "Germany",
+             "Russian: \"Germaniya\""},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+                is_str(Resolver_lookup(r, cases[i].name), cases[i].want, "%s", cases[i].what);
+        PartIdent p = {0};
+        p.name =
+            "\xd0\xa0\xd0\xbe\xd1\x81\xd1\x81\xd0\xb8\xd1\x8f - \xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd "
+            "\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2";
+        is_str(Resolver_resolve(r, &p), "Russian Federation",
+               "display name \"Rossiya - Ivan Petrov\" in Cyrillic");
+        p.name = "\xe4\xb8\xad\xe5\x9b\xbd - \xe7\x8e\x8b\xe4\xbc\x9f";
+        is_str(Resolver_resolve(r, &p), "China", "display name \"Zhongguo - Wang Wei\"");
 }
 
 static void test_patterns(const Resolver *r)
@@ -319,6 +367,7 @@ int main(void)
         Resolver *r = Resolver_new();
         test_table(r);
         test_lookup(r);
+        test_six_languages(r);
         test_patterns(r);
         test_phone(r);
         Resolver_free(r);

@@ -213,6 +213,19 @@ static void test_fold(void)
                 "c",
                 "a b c", "no-break spaces are white space");
         fold_is("\xe6\x97\xa5\xe6\x9c\xac", "\xe6\x97\xa5\xe6\x9c\xac", "CJK kept as is");
+        fold_is("\xef\xbc\xa6\xef\xbd\x92\xef\xbd\x81\xef\xbd\x8e\xef\xbd\x83\xef\xbd\x85",
+                "france", "full-width letters (NFKD compatibility forms)");
+        fold_is("\xd0\xa0\xd0\x9e\xd0\xa1\xd0\xa1\xd0\x98\xd0\xaf",
+                "\xd1\x80\xd0\xbe\xd1\x81\xd1\x81\xd0\xb8\xd1\x8f", "Cyrillic case folded");
+        fold_is("\xce\xa3\xce\x9f\xce\xa6\xce\x99\xce\x91",
+                "\xcf\x83\xce\xbf\xcf\x86\xce\xb9\xce\xb1", "Greek case folded");
+        fold_is("Vi\xe1\xbb\x87t Nam", "viet nam", "e with circumflex and dot below");
+        fold_is("\xd8\xa7\xd9\x84\xd8\xb5\xd9\x91\xd9\x8a\xd9\x86",
+                "\xd8\xa7\xd9\x84\xd8\xb5\xd9\x8a\xd9\x86", "Arabic shadda dropped");
+        fold_is("\xef\xac\x81le", "file", "fi ligature (compatibility)");
+        fold_is("a\xff"
+                "b",
+                "ab", "an invalid byte is skipped");
         fold_is("", "", "empty");
         fold_is("   ", "", "only white space");
 
