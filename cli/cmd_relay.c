@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "log.h"
 #include "metrics.h"
 #include "relay.h"
 #include "util.h"
@@ -14,19 +15,20 @@ static Relay *relay_running;
 
 static void on_signal(int sig)
 {
-        (void)sig;
-        relay_stop = 1;
+        relay_stop = sig;
         Relay_wake(relay_running);
+}
+
+static void on_hup(int sig)
+{
+        (void)sig;
+        Log_reopen(); /* async-signal safe: logrotate moved the file away */
 }
 
 static void log_line(void *ud, const char *line)
 {
         (void)ud;
-        char t[40];
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        time_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, t, sizeof t);
-        fprintf(stderr, "capmon relay: %s %s\n", t, line);
+        Log_text(line);
 }
 
 typedef struct RelayOpts {
@@ -34,6 +36,8 @@ typedef struct RelayOpts {
         char *addr;
         const char *secret_file, *token_file;
         int log_given;
+        const char *log_file; /* --log-file: capmon's own log lines */
+        LogFormat log_format;
         int maxlen, body_max, max_subs, max_behind; /* -1: not given */
 } RelayOpts;
 
@@ -96,6 +100,14 @@ static int set_metrics(void *opts, const char *spec, char *err, size_t errlen)
         return 0;
 }
 
+static int set_log_format(void *opts, const char *v, char *err, size_t errlen)
+{
+        RelayOpts *o = opts;
+        if (Log_format_parse(v, &o->log_format))
+                return xsnprintf(err, errlen, "expected text or json, got \"%s\"", v), -1;
+        return 0;
+}
+
 static const CliOpt RELAY_OPTS[] = {
     {"listen", 0, CLI_CALL, 0, "ADDR:PORT",
      "address to bind (default 127.0.0.1:8787; [::1]:PORT for IPv6)", 0, 0, set_listen},
@@ -103,6 +115,12 @@ static const CliOpt RELAY_OPTS[] = {
      "the relay's log (default capmon-relay.log; under systemd's\n"
      "StateDirectory=, $STATE_DIRECTORY/capmon-relay.log); resumed when it exists",
      0, 0, set_log},
+    {"log-file", 0, CLI_STRING, offsetof(RelayOpts, log_file), "FILE",
+     "append the relay's own log lines to FILE (default: standard\n"
+     "error); SIGHUP reopens it (logrotate)",
+     0, 0, NULL},
+    {"log-format", 0, CLI_CALL, 0, "text|json",
+     "log lines as text (default) or one JSON object each", 0, 0, set_log_format},
     {"store", 0, CLI_CALL, 0, "redis://HOST:PORT/STREAM",
      "keep the log in a Redis stream shared by several relays instead\n"
      "(rediss:// for TLS; password from CAPMON_REDIS_PASSWORD or\n"
@@ -197,6 +215,10 @@ static int relay_run(RelayOpts *o)
         RelayCfg *cfg = &o->cfg;
         char err[512];
         char *secret = NULL, *token = NULL;
+        if (Log_open("capmon relay", o->log_file, o->log_format, err, sizeof err)) {
+                cli_error("%s", err);
+                return EXIT_RUNTIME;
+        }
         if (ingest_read_secret(o->secret_file, "CAPMON_WEBHOOK_SECRET", &secret, err, sizeof err) ||
             ingest_read_secret(o->token_file, "CAPMON_TOKEN", &token, err, sizeof err)) {
                 cli_error("%s", err);
@@ -209,9 +231,9 @@ static int relay_run(RelayOpts *o)
                 return EXIT_USAGE;
         }
         if (!secret)
-                log_line(NULL, "no webhook secret: POST /zoom answers 503");
+                log_line(NULL, "warning: no webhook secret: POST /zoom answers 503");
         if (!token)
-                log_line(NULL, "no token: POST /events and subscribers are refused");
+                log_line(NULL, "warning: no token: POST /events and subscribers are refused");
         cfg->addr = o->addr;
         cfg->ingest.secret = secret;
         cfg->ingest.token = token;
@@ -230,13 +252,19 @@ static int relay_run(RelayOpts *o)
                 sa.sa_handler = on_signal;
                 sigaction(SIGINT, &sa, NULL);
                 sigaction(SIGTERM, &sa, NULL);
+                sa.sa_handler = on_hup;
+                sigaction(SIGHUP, &sa, NULL);
                 if (Relay_run(r, &relay_stop))
                         rc = EXIT_RUNTIME;
+                if (relay_stop)
+                        Log_printf(LOG_INFO, "%s: stopped cleanly",
+                                   relay_stop == SIGTERM ? "SIGTERM" : "SIGINT");
                 relay_running = NULL;
                 Relay_free(r);
         }
         free(secret);
         free(token);
+        Log_close();
         return rc;
 }
 

@@ -13,6 +13,7 @@
 #include "evlog.h"
 #include "hook.h"
 #include "live.h"
+#include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "reconcile.h"
@@ -25,8 +26,9 @@ typedef struct Watch {
         int json;
         double interval, duration;
         const char *logpath, *tracepath, *resume, *metrics_spec;
-        FILE *logf, *trace;
-        int quiet_log; /* the dashboard owns the terminal */
+        FILE *trace;
+        LogFormat log_format; /* --log-format */
+        int signalled;        /* SIGINT or SIGTERM stopped it */
         Monitor *m;
         Loop *loop;
         Live *lv;
@@ -45,6 +47,14 @@ typedef struct Watch {
         LoopTimer *print_timer, *stop_timer, *hook_timer, *dash_timer;
         int rc;
 } Watch;
+
+static int set_log_format(void *opts, const char *v, char *err, size_t errlen)
+{
+        Watch *w = opts;
+        if (Log_format_parse(v, &w->log_format))
+                return xsnprintf(err, errlen, "expected text or json, got \"%s\"", v), -1;
+        return 0;
+}
 
 static int set_meeting(void *opts, const char *id, char *err, size_t errlen)
 {
@@ -79,8 +89,11 @@ static const CliOpt WATCH_OPTS[] = {
      NULL},
     {"log", 0, CLI_STRING, offsetof(Watch, logpath), "FILE",
      "append capmon's own log lines (connections, refusals) to FILE\n"
-     "(default: standard error, none while the dashboard runs)",
+     "(default: standard error, none while the dashboard runs);\n"
+     "SIGHUP reopens it (logrotate)",
      0, 0, NULL},
+    {"log-format", 0, CLI_CALL, 0, "text|json",
+     "log lines as text (default) or one JSON object each", 0, 0, set_log_format},
     CLI_OPT_RECORD(Watch),
     {"resume", 0, CLI_STRING, offsetof(Watch, resume), "FILE",
      "rebuild the state from FILE (a --record log of an earlier\n"
@@ -147,16 +160,8 @@ static const CliCommand WATCH_CMD = {
 
 static void watch_log(void *ud, const char *line)
 {
-        Watch *w = ud;
-        FILE *f = w->logf ? w->logf : (w->quiet_log ? NULL : stderr);
-        if (!f)
-                return;
-        char t[40];
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        time_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, t, sizeof t);
-        fprintf(f, "capmon watch: %s %s\n", t, line);
-        fflush(f);
+        (void)ud;
+        Log_text(line);
 }
 
 static int print_snapshot(Watch *w)
@@ -188,8 +193,16 @@ static void on_stop(void *ud)
 
 static void on_signal(void *ud, int signo)
 {
-        (void)signo;
+        Watch *w = ud;
+        w->signalled = signo;
+        Log_printf(LOG_INFO, "%s: stopping", signo == SIGTERM ? "SIGTERM" : "SIGINT");
         on_stop(ud);
+}
+
+static void on_hup(void *ud, int signo)
+{
+        (void)ud, (void)signo;
+        Log_reopen(); /* logrotate moved the file away */
 }
 
 static void on_all_done(void *ud)
@@ -474,13 +487,10 @@ static int run(Watch *w, char **specs, size_t nspecs)
                 free(src);
                 return EXIT_RUNTIME;
         }
-        if (w->logpath) {
-                w->logf = fopen(w->logpath, "a");
-                if (!w->logf) {
-                        cli_error("%s: %s", w->logpath, strerror(errno));
-                        w->rc = EXIT_RUNTIME;
-                        goto out;
-                }
+        if (Log_open("capmon watch", w->logpath, w->log_format, err, sizeof err)) {
+                cli_error("%s", err);
+                w->rc = EXIT_RUNTIME;
+                goto out;
         }
         if (w->common.record) {
                 w->record = fopen(w->common.record, "a");
@@ -501,7 +511,7 @@ static int run(Watch *w, char **specs, size_t nspecs)
                 w->rc = EXIT_RUNTIME;
                 goto out;
         }
-        w->loop = Loop_new(w->logpath, err, sizeof err);
+        w->loop = Loop_new(NULL, err, sizeof err); /* lws lines: into the log opened above */
         if (!w->loop) {
                 cli_error("%s", err);
                 w->rc = EXIT_RUNTIME;
@@ -568,9 +578,9 @@ static int run(Watch *w, char **specs, size_t nspecs)
                 DashboardHooks hooks = {w, dash_quit, NULL, NULL};
                 w->dash = Dashboard_new(w->m, &hooks);
                 DashboardOpts dopts = {w->common.no_color, w->logpath};
-                w->quiet_log = 1;
+                Log_set_quiet(1);
                 if (Dashboard_start(w->dash, w->loop, &dopts, err, sizeof err)) {
-                        w->quiet_log = 0;
+                        Log_set_quiet(0);
                         cli_error("%s", err);
                         w->rc = EXIT_RUNTIME;
                         goto out;
@@ -580,6 +590,7 @@ static int run(Watch *w, char **specs, size_t nspecs)
         } else {
                 Loop_on_signal(w->loop, SIGINT, on_signal, w);
                 Loop_on_signal(w->loop, SIGTERM, on_signal, w);
+                Loop_on_signal(w->loop, SIGHUP, on_hup, w); /* not the dashboard's hangup */
                 w->print_timer = Loop_timer_new(w->loop, on_print, w);
                 Loop_timer_start(w->print_timer, (int64_t)(w->interval * 1e6));
         }
@@ -593,7 +604,7 @@ static int run(Watch *w, char **specs, size_t nspecs)
         }
         if (w->dash) {
                 Dashboard_stop(w->dash);
-                w->quiet_log = 0;
+                Log_set_quiet(0);
         } else if (w->rc == 0) {
                 print_snapshot(w);
         }
@@ -628,10 +639,11 @@ out:
         Config_done(&cfg);
         if (w->record)
                 fclose(w->record);
-        if (w->logf)
-                fclose(w->logf);
         if (w->trace)
                 fclose(w->trace);
+        if (w->signalled)
+                Log_printf(w->rc ? LOG_ERROR : LOG_INFO, "stopped (exit status %d)", w->rc);
+        Log_close();
         return w->rc;
 }
 

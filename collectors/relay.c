@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "evlog.h"
+#include "log.h"
 #include "metrics.h"
 #include "redis.h"
 #include "relay_reconcile.h"
@@ -1429,11 +1430,7 @@ static const struct lws_protocols relay_protocols[] = {
 
 static void lws_emit(int level, const char *line)
 {
-        (void)level;
-        size_t n = strlen(line);
-        while (n && line[n - 1] == '\n')
-                n--;
-        fprintf(stderr, "capmon relay: lws: %.*s\n", (int)n, line);
+        Log_lws(level, line); /* prefixed and levelled in capmon's log */
 }
 
 Relay *Relay_new(const RelayCfg *cfg, char *err, size_t errlen)

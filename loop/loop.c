@@ -16,6 +16,8 @@
 
 #include <libwebsockets.h>
 
+#include "log.h"
+
 #define LOOP_PROTOCOL "capmon-loop"
 #define LOOP_SIGNALS  16
 
@@ -55,18 +57,14 @@ struct Loop {
         LoopFd *sig_fd;
         int stop;
         int wrapped; /* Loop_wrap: the context is not ours */
+        int own_log; /* Loop_new opened the log (logpath) */
 };
 
-static FILE *loop_log;                     /* lws log lines; NULL: dropped */
 static volatile sig_atomic_t sig_wfd = -1; /* self-pipe write end for handlers */
 
 static void loop_emit(int level, const char *line)
 {
-        (void)level;
-        if (loop_log) {
-                fputs(line, loop_log);
-                fflush(loop_log);
-        }
+        Log_lws(level, line);
 }
 
 static void loop_fd_unlink(LoopFd *f)
@@ -128,17 +126,12 @@ Loop *Loop_new(const char *logpath, char *err, size_t errlen)
                 return NULL;
         }
         l->sig_pipe[0] = l->sig_pipe[1] = -1;
-        if (loop_log) {
-                fclose(loop_log);
-                loop_log = NULL;
-        }
-        if (logpath) {
-                loop_log = fopen(logpath, "ae");
-                if (!loop_log) {
-                        set_err(err, errlen, logpath);
+        if (logpath && !Log_is_open()) {
+                if (Log_open("capmon", logpath, LOG_TEXT, err, errlen)) {
                         free(l);
                         return NULL;
                 }
+                l->own_log = 1;
         }
         lws_set_log_level(LLL_ERR | LLL_WARN | LLL_NOTICE, loop_emit);
 
@@ -213,10 +206,8 @@ void Loop_free(Loop *l)
                 close(l->sig_pipe[0]);
         if (l->sig_pipe[1] >= 0)
                 close(l->sig_pipe[1]);
-        if (loop_log) {
-                fclose(loop_log);
-                loop_log = NULL;
-        }
+        if (l->own_log)
+                Log_close();
         lws_set_log_level(LLL_ERR, NULL);
         free(l);
 }

@@ -24,8 +24,9 @@ typedef void (*LoopFdFn)(void *ud, int fd, LoopFdEvent ev);
 typedef void (*LoopTimerFn)(void *ud);
 typedef void (*LoopSignalFn)(void *ud, int signo);
 
-/* logpath: where lws log lines go (appended); NULL drops them. NULL with a message
- * in err on failure. */
+/* lws log lines go to capmon's log (log.h) when one is open; otherwise, with a
+ * logpath, the loop opens one there for its life (appended); else they are
+ * dropped. NULL with a message in err on failure. */
 Loop *Loop_new(const char *logpath, char *err, size_t errlen);
 /* A Loop over a context someone else owns and services (the relay's): timers
  * and client connections only (no fds, no signals, no Loop_run); Loop_free
