@@ -141,6 +141,32 @@ static int set_opt(const CliOpt *o, void *opts, const char *value, char *err, si
                 l->v[l->n++] = value;
                 return 0;
         }
+        case CLI_CHOICE: {
+                size_t n = strlen(value);
+                int k = 0;
+                for (const char *w = o->arg; *w; k++) {
+                        size_t len = strcspn(w, "|");
+                        if (len == n && strncmp(w, value, n) == 0) {
+                                *(int *)(void *)field = k;
+                                return 0;
+                        }
+                        w += len + (w[len] == '|');
+                }
+                char words[128]; /* "a|b|c" as "a, b or c" */
+                size_t w = 0;
+                for (const char *c = o->arg; *c && w + 5 < sizeof words; c++) {
+                        if (*c != '|') {
+                                words[w++] = *c;
+                        } else {
+                                int last = strchr(c + 1, '|') == NULL;
+                                memcpy(words + w, last ? " or " : ", ", last ? 4 : 2);
+                                w += last ? 4 : 2;
+                        }
+                }
+                words[w] = '\0';
+                xsnprintf(err, errlen, "expected %s, got \"%s\"", words, value);
+                return -1;
+        }
         case CLI_CALL:
                 return o->call(opts, value, err, errlen);
         }

@@ -30,8 +30,9 @@
  *   2. add one row to the command's table, e.g.
  *        {"interval", 0, CLI_DOUBLE, offsetof(Watch, interval), "S",
  *         "seconds between two --json snapshots (default 1)", .min = 0.01, .max = 86400},
+ *      a CLI_CHOICE row takes one of the words of its arg ("text|json": 0 or 1),
  *      a CLI_CALL row runs a function for anything the other kinds do not cover
- *      (a choice of words, an address to check); the common options have macros
+ *      (an address to check, a repeatable id); the common options have macros
  *      (CLI_OPT_CONFIG(T), ...) for structs that embed CommonOpts as `common`;
  *   3. check how it combines with the others after cli_parse (cli_usage);
  *   4. document it in doc/capmon.1 (and the README or docs/ where the command is
@@ -43,6 +44,7 @@ typedef enum CliKind {
         CLI_INT,    /* int field: a whole number in [min, max] */
         CLI_DOUBLE, /* double field: a number in [min, max] */
         CLI_LIST,   /* CliList field: the value appended (repeatable) */
+        CLI_CHOICE, /* int field: the index of the value among arg's words ("csv|json") */
         CLI_CALL,   /* call(opts, value, err, errlen); value NULL when arg is NULL */
 } CliKind;
 

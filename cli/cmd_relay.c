@@ -36,8 +36,8 @@ typedef struct RelayOpts {
         char *addr;
         const char *secret_file, *token_file;
         int log_given;
-        const char *log_file; /* --log-file: capmon's own log lines */
-        LogFormat log_format;
+        const char *log_file;                       /* --log-file: capmon's own log lines */
+        int log_format;                             /* LogFormat: --log-format */
         int maxlen, body_max, max_subs, max_behind; /* -1: not given */
 } RelayOpts;
 
@@ -100,14 +100,6 @@ static int set_metrics(void *opts, const char *spec, char *err, size_t errlen)
         return 0;
 }
 
-static int set_log_format(void *opts, const char *v, char *err, size_t errlen)
-{
-        RelayOpts *o = opts;
-        if (Log_format_parse(v, &o->log_format))
-                return xsnprintf(err, errlen, "expected text or json, got \"%s\"", v), -1;
-        return 0;
-}
-
 static const CliOpt RELAY_OPTS[] = {
     {"listen", 0, CLI_CALL, 0, "ADDR:PORT",
      "address to bind (default 127.0.0.1:8787; [::1]:PORT for IPv6)", 0, 0, set_listen},
@@ -119,8 +111,8 @@ static const CliOpt RELAY_OPTS[] = {
      "append the relay's own log lines to FILE (default: standard\n"
      "error); SIGHUP reopens it (logrotate)",
      0, 0, NULL},
-    {"log-format", 0, CLI_CALL, 0, "text|json",
-     "log lines as text (default) or one JSON object each", 0, 0, set_log_format},
+    {"log-format", 0, CLI_CHOICE, offsetof(RelayOpts, log_format), "text|json",
+     "log lines as text (default) or one JSON object each", 0, 0, NULL},
     {"store", 0, CLI_CALL, 0, "redis://HOST:PORT/STREAM",
      "keep the log in a Redis stream shared by several relays instead\n"
      "(rediss:// for TLS; password from CAPMON_REDIS_PASSWORD or\n"
@@ -215,7 +207,7 @@ static int relay_run(RelayOpts *o)
         RelayCfg *cfg = &o->cfg;
         char err[512];
         char *secret = NULL, *token = NULL;
-        if (Log_open("capmon relay", o->log_file, o->log_format, err, sizeof err)) {
+        if (Log_open("capmon relay", o->log_file, (LogFormat)o->log_format, err, sizeof err)) {
                 cli_error("%s", err);
                 return EXIT_RUNTIME;
         }

@@ -9,36 +9,15 @@
 
 typedef struct ReportOpts {
         CommonOpts common;
-        ReportBy by;
+        int by; /* ReportBy: the index of --by's word */
         int json;
 } ReportOpts;
 
-static int set_by(void *opts, const char *v, char *err, size_t errlen)
-{
-        ReportOpts *o = opts;
-        if (strcmp(v, "person") == 0)
-                o->by = REPORT_BY_PERSON;
-        else if (strcmp(v, "delegation") == 0)
-                o->by = REPORT_BY_DELEGATION;
-        else
-                return xsnprintf(err, errlen, "expected person or delegation, got \"%s\"", v), -1;
-        return 0;
-}
-
-static int set_format(void *opts, const char *v, char *err, size_t errlen)
-{
-        ReportOpts *o = opts;
-        if (strcmp(v, "csv") == 0 || strcmp(v, "json") == 0)
-                o->json = v[0] == 'j';
-        else
-                return xsnprintf(err, errlen, "expected csv or json, got \"%s\"", v), -1;
-        return 0;
-}
-
 static const CliOpt REPORT_OPTS[] = {
-    {"by", 0, CLI_CALL, 0, "person|delegation", "rows per person (default) or per delegation", 0, 0,
-     set_by},
-    {"format", 0, CLI_CALL, 0, "csv|json", "output format (default csv)", 0, 0, set_format},
+    {"by", 0, CLI_CHOICE, offsetof(ReportOpts, by), "person|delegation",
+     "rows per person (default) or per delegation", 0, 0, NULL},
+    {"format", 0, CLI_CHOICE, offsetof(ReportOpts, json), "csv|json", "output format (default csv)",
+     0, 0, NULL},
     CLI_OPT_CONFIG(ReportOpts),
     CLI_OPT_ROSTER(ReportOpts),
     CLI_OPT_STRICT(ReportOpts),
@@ -146,7 +125,7 @@ int cmd_report(int argc, char **argv)
         int rc = cli_parse(&REPORT_CMD, &o, argc, argv, &files, &nfiles);
         if (rc != CLI_RUN)
                 return rc;
-        rc = run(&o.common, o.by, o.json, files, nfiles);
+        rc = run(&o.common, (ReportBy)o.by, o.json, files, nfiles);
         cli_free(&REPORT_CMD, &o);
         return rc;
 }

@@ -27,8 +27,8 @@ typedef struct Watch {
         double interval, duration;
         const char *logpath, *tracepath, *resume, *metrics_spec;
         FILE *trace;
-        LogFormat log_format; /* --log-format */
-        int signalled;        /* SIGINT or SIGTERM stopped it */
+        int log_format; /* LogFormat: --log-format */
+        int signalled;  /* SIGINT or SIGTERM stopped it */
         Monitor *m;
         Loop *loop;
         Live *lv;
@@ -47,14 +47,6 @@ typedef struct Watch {
         LoopTimer *print_timer, *stop_timer, *hook_timer, *dash_timer;
         int rc;
 } Watch;
-
-static int set_log_format(void *opts, const char *v, char *err, size_t errlen)
-{
-        Watch *w = opts;
-        if (Log_format_parse(v, &w->log_format))
-                return xsnprintf(err, errlen, "expected text or json, got \"%s\"", v), -1;
-        return 0;
-}
 
 static int set_meeting(void *opts, const char *id, char *err, size_t errlen)
 {
@@ -92,8 +84,8 @@ static const CliOpt WATCH_OPTS[] = {
      "(default: standard error, none while the dashboard runs);\n"
      "SIGHUP reopens it (logrotate)",
      0, 0, NULL},
-    {"log-format", 0, CLI_CALL, 0, "text|json",
-     "log lines as text (default) or one JSON object each", 0, 0, set_log_format},
+    {"log-format", 0, CLI_CHOICE, offsetof(Watch, log_format), "text|json",
+     "log lines as text (default) or one JSON object each", 0, 0, NULL},
     CLI_OPT_RECORD(Watch),
     {"resume", 0, CLI_STRING, offsetof(Watch, resume), "FILE",
      "rebuild the state from FILE (a --record log of an earlier\n"
@@ -487,7 +479,7 @@ static int run(Watch *w, char **specs, size_t nspecs)
                 free(src);
                 return EXIT_RUNTIME;
         }
-        if (Log_open("capmon watch", w->logpath, w->log_format, err, sizeof err)) {
+        if (Log_open("capmon watch", w->logpath, (LogFormat)w->log_format, err, sizeof err)) {
                 cli_error("%s", err);
                 w->rc = EXIT_RUNTIME;
                 goto out;

@@ -27,17 +27,6 @@ static volatile sig_atomic_t log_quiet, log_reopened;
 
 static const char *const LEVEL_NAMES[] = {"error", "warning", "info", "debug"};
 
-int Log_format_parse(const char *s, LogFormat *out)
-{
-        if (strcmp(s, "text") == 0)
-                *out = LOG_TEXT;
-        else if (strcmp(s, "json") == 0)
-                *out = LOG_JSON;
-        else
-                return -1;
-        return 0;
-}
-
 int Log_open(const char *program, const char *path, LogFormat format, char *err, size_t errlen)
 {
         Log_close();

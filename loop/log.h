@@ -14,8 +14,6 @@ typedef enum LogFormat { LOG_TEXT, LOG_JSON } LogFormat;
 /* Log as program ("capmon relay") to path (appended, created 0644), or to standard
  * error when path is NULL. 0, or -1 with a message in err. */
 int Log_open(const char *program, const char *path, LogFormat format, char *err, size_t errlen);
-/* "text" or "json": 0, or -1 for anything else. */
-int Log_format_parse(const char *s, LogFormat *out);
 /* 1 while a log is open. */
 int Log_is_open(void);
 /* While set, lines meant for standard error are dropped (the dashboard owns the
