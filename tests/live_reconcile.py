@@ -14,7 +14,9 @@ WebSocket subscription), each part on its own fake and watch:
    are neither lost nor undone;
 4. errors: a malformed page applies nothing; Zoom's 400 of an account without
    the Dashboard feature turns reconciling off with the reason in the log and
-   in /metrics, and no request is sent after it.
+   in /metrics, and no request is sent after it;
+5. limits: 5xx retried with backoff, 404 at the next interval, and the daily
+   budget (CAPMON_ZOOM_API_DAILY_BUDGET) stops the requests.
 usage: live_reconcile.py CAPMON JSONCMP"""
 import json
 import os
@@ -111,6 +113,13 @@ def counts(out):
 def reconciles(out):
     m = meeting(out)
     return (m or {}).get("reconcile", {}).get("count", 0)
+
+
+def text_of(path):
+    try:
+        return open(path).read()
+    except OSError:
+        return ""
 
 
 def metrics(port):
@@ -256,7 +265,7 @@ def errors(capmon, d):
     if "malformed page" not in logtext:
         L.fail("no log line for the malformed page:\n" + logtext)
     fake.call("fail", {"mode": "disabled", "count": 1000})
-    L.wait_for(lambda: "reconciling is off" in open(log).read(), 15, "reconciling turned off")
+    L.wait_for(lambda: "reconciling is off" in text_of(log), 15, "reconciling turned off")
     n = fake.get_status()["list_requests"]
     text = metrics(mport)
     if 'capmon_zoom_api_disabled{reason="This API is only available' not in text or \
@@ -271,6 +280,38 @@ def errors(capmon, d):
     L.log("ok: errors: a malformed page applied nothing; a disabled Dashboard turns it off")
 
 
+def limits(capmon, d):
+    """5xx and 404 are retried (backoff; the next interval); the daily budget stops it."""
+    fake = Fake(d, "lim", ws=False)
+    fake.join("1", "Peru - Rosa Quispe", deliver=False)
+    fake.call("fail", {"mode": "500", "count": 2})
+    fake.call("fail", {"mode": "404", "count": 1})
+    os.environ["CAPMON_ZOOM_API_DAILY_BUDGET"] = "7"
+    try:
+        p, out, log = watch(capmon, d, "lim", fake, ["--meeting", MEETING, "--reconcile-interval",
+                                                      "1"])
+    finally:
+        del os.environ["CAPMON_ZOOM_API_DAILY_BUDGET"]
+    L.wait_for(lambda: "budget spent" in text_of(log), 30, "the daily budget to be spent")
+    codes = [r["code"] for r in fake.get_status()["requests"]]
+    # the meeting's details, then the list: 500, 500 (backoff), 404 (next interval), 200s
+    if codes[:5] != [200, 500, 500, 404, 200] or len(codes) != 7:
+        L.fail("expected 7 requests (200 500 500 404 200 ...), got %s" % codes)
+    if counts(out) != (1, 1, 0):
+        L.fail("the list was not applied after the errors: %s" % (counts(out),))
+    time.sleep(2.5)
+    if len(fake.get_status()["requests"]) != 7:
+        L.fail("requests were sent past the daily budget")
+    text = open(log).read()
+    for want in ("network error: HTTP 500", "not found: HTTP 404"):
+        if want not in text:
+            L.fail("log lacks %r:\n%s" % (want, text))
+    if L.stop(p) != 0:
+        L.fail("watch exited %d" % p.returncode)
+    L.stop(fake.p)
+    L.log("ok: limits: 500s retried, 404 at the next interval, the budget of 7 requests kept")
+
+
 def main():
     capmon, jsoncmp = sys.argv[1], sys.argv[2]
     d = L.workdir()
@@ -278,6 +319,7 @@ def main():
     lost_events(capmon, jsoncmp, d)
     racing(capmon, jsoncmp, d)
     errors(capmon, d)
+    limits(capmon, d)
 
 
 if __name__ == "__main__":
