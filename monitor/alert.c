@@ -203,6 +203,34 @@ static void notify(Alerts *a, const Alert *al, NotifyKind k)
                 a->notify(a->ud, al, k);
 }
 
+/* A flapping source must not grow the list without bound: of one identity's
+ * resolved `feed`/`lag` instances (they describe the running process's sources,
+ * never a replay) only the latest ALERTS_SOURCE_RESOLVED_KEEP are kept. */
+static void prune_resolved(Alerts *a, const Tracker *t)
+{
+        if (t->rule != RULE_FEED && t->rule != RULE_LAG)
+                return;
+        size_t kept = 0, o = a->nlist;
+        for (size_t i = a->nlist; i-- > 0;) {
+                Alert *al = a->list[i];
+                if (al->status != AL_RESOLVED || strcmp(al->fingerprint, t->fp) != 0)
+                        continue;
+                if (++kept > ALERTS_SOURCE_RESOLVED_KEEP) {
+                        free(al);
+                        a->list[i] = NULL;
+                        o = i;
+                }
+        }
+        if (o == a->nlist)
+                return;
+        size_t w = o;
+        for (size_t i = o; i < a->nlist; i++) {
+                if (a->list[i])
+                        a->list[w++] = a->list[i];
+        }
+        a->nlist = w;
+}
+
 static void step(Alerts *a, Tracker *t, const Measure *m, int64_t clock)
 {
         const RuleOpts *ro = &a->cfg->rules[t->rule];
@@ -246,6 +274,7 @@ static void step(Alerts *a, Tracker *t, const Measure *m, int64_t clock)
                 t->active = NULL;
                 t->pending_since = TIME_NONE;
                 notify(a, al, NOTIFY_RESOLVED);
+                prune_resolved(a, t);
                 return;
         }
         al->cur_threshold = m->thr[lvl];

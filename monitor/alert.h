@@ -55,7 +55,12 @@ uint64_t Alerts_meeting_evaluations(const Alerts *a);
 void Alerts_external(Alerts *a, Rule rule, const char *subject, Severity level, double value,
                      double threshold, int64_t clock);
 
-/* Every instance of the run that fired, in the order it first fired. */
+/* Resolved `feed`/`lag` instances kept per source (a flapping source): older
+ * ones are dropped from the list. */
+#define ALERTS_SOURCE_RESOLVED_KEEP 10
+
+/* Every instance of the run that fired, in the order it first fired (but the
+ * resolved `feed`/`lag` instances beyond ALERTS_SOURCE_RESOLVED_KEEP per source). */
 size_t Alerts_count(const Alerts *a);
 const Alert *Alerts_get(const Alerts *a, size_t i);
 size_t Alerts_firing(const Alerts *a);

@@ -448,8 +448,46 @@ static void test_other_rules(void)
         Config_done(&cfg);
 }
 
+/* A source that flaps 1,000 times (issue 11 item 7): one identity keeps its
+ * latest resolved instances only, while another identity and the firing one stay. */
+static void test_flapping_source(void)
+{
+        Config cfg;
+        Config_init(&cfg);
+        char err[256];
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        Alerts *al = Monitor_alerts(m);
+        int64_t t = 1000;
+        Alerts_external(al, RULE_FEED, "ws://other/events", SEV_CRITICAL, 0, 0, t);
+        Alerts_external(al, RULE_FEED, "ws://other/events", SEV_NONE, 0, 0, ++t);
+        for (int i = 0; i < 1000; i++) {
+                Alerts_external(al, RULE_FEED, "ws://flap/events", SEV_CRITICAL, 0, 0, ++t);
+                Alerts_external(al, RULE_FEED, "ws://flap/events", SEV_NONE, 0, 0, ++t);
+        }
+        Alerts_external(al, RULE_FEED, "ws://flap/events", SEV_CRITICAL, 0, 0, ++t);
+        int flap = 0, other = 0, firing = 0;
+        int64_t oldest = INT64_MAX;
+        for (size_t i = 0; i < Alerts_count(al); i++) {
+                const Alert *a = Alerts_get(al, i);
+                int is_flap = strcmp(a->delegation, "ws://flap/events") == 0;
+                flap += is_flap && a->status == AL_RESOLVED;
+                other += !is_flap;
+                firing += a->status == AL_FIRING;
+                if (is_flap && a->status == AL_RESOLVED && a->starts_at < oldest)
+                        oldest = a->starts_at;
+        }
+        ok(Alerts_count(al) == ALERTS_SOURCE_RESOLVED_KEEP + 2, "1,000 flaps: %zu instances kept",
+           Alerts_count(al));
+        ok(flap == ALERTS_SOURCE_RESOLVED_KEEP, "the flapping source keeps %d resolved", flap);
+        ok(oldest == t - 2 * ALERTS_SOURCE_RESOLVED_KEEP, "the latest ones are kept");
+        ok(other == 1 && firing == 1, "the other source's instance and the firing one stay");
+        Monitor_free(m);
+        Config_done(&cfg);
+}
+
 int main(void)
 {
+        test_flapping_source();
         test_capacity();
         test_video();
         test_quota();
