@@ -17,6 +17,8 @@
 #define LIVE_SOURCES_MAX 64
 #define GAP_HOLD_MS      (5 * 60 * 1000) /* a gap alert clears after 5 min of traffic */
 #define STORE_GRACE_MS   2000 /* a relay tells a new subscriber at once if its store is down */
+#define STABLE_MS        3000 /* connected this long (or a message): an outage is over */
+#define LIVE_ERROR_MAX   160
 
 typedef struct LiveSrc {
         char *name;
@@ -32,12 +34,15 @@ typedef struct LiveSrc {
         unsigned long connects; /* connections established (metrics) */
         double lag_s;           /* the last lag measured (metrics) */
         int lag_known;
-        int64_t alive_ms;   /* wall time of the last traffic */
-        int64_t down_ms;    /* wall time it went down */
-        int64_t gap_ms;     /* wall time of the last gap */
-        int64_t store_ms;   /* wall time the relay said its store went down */
-        int64_t store_said; /* wall time it last said so */
-        int64_t connect_ms; /* wall time of the last connection */
+        int64_t alive_ms;           /* wall time of the last traffic */
+        int64_t down_ms;            /* wall time it went down */
+        int64_t gap_ms;             /* wall time of the last gap */
+        int64_t store_ms;           /* wall time the relay said its store went down */
+        int64_t store_said;         /* wall time it last said so */
+        int64_t connect_ms;         /* wall time of the last connection */
+        int64_t added_ms;           /* wall time the source was added */
+        int proven;                 /* the connection is up for STABLE_MS or carried a message */
+        char error[LIVE_ERROR_MAX]; /* the last error in words ("" none) */
 } LiveSrc;
 
 struct Live {
@@ -65,6 +70,8 @@ struct Live {
         int rtms_tried;
 };
 
+static void prove(Live *lv, int id);
+
 static int64_t wall_ms(void)
 {
         struct timespec ts;
@@ -81,7 +88,11 @@ void Live_logf(Live *lv, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(line, sizeof line, fmt, ap);
         va_end(ap);
-        lv->log(lv->log_ud, line);
+        /* parts of it come from the network (close reasons, relay frames, parse
+         * errors quoting bytes): no control or bidi character reaches a log */
+        char *clean = text_sanitize(line, sizeof line);
+        lv->log(lv->log_ud, clean);
+        free(clean);
 }
 
 Monitor *Live_monitor(Live *lv)
@@ -123,8 +134,19 @@ static void tick(void *ud)
                 if (s->done)
                         continue;
                 double silent = (double)(now - s->alive_ms) / 1000.0;
+                if (s->state == 1 && !s->proven && now - s->connect_ms >= STABLE_MS)
+                        prove(lv, i);
                 if (s->state == 0) {
                         set_feed(lv, s, SEV_CRITICAL, (double)(now - s->down_ms) / 1000.0, 0);
+                } else if (s->state < 0 && s->silence &&
+                           (double)(now - s->added_ms) / 1000.0 > cfg->feed_silence_s) {
+                        /* never connected (an attempt that hangs): on the wall clock */
+                        if (s->feed_level == SEV_NONE)
+                                Live_logf(lv, "%s: not connected after %.0f s%s%s", s->name,
+                                          (double)(now - s->added_ms) / 1000.0,
+                                          s->error[0] ? ": " : "", s->error);
+                        set_feed(lv, s, SEV_CRITICAL, (double)(now - s->added_ms) / 1000.0,
+                                 cfg->feed_silence_s);
                 } else if (s->state == 1 && s->silence && silent > cfg->feed_silence_s) {
                         if (s->feed_level == SEV_NONE)
                                 Live_logf(lv, "%s: silent for %.0f s", s->name, silent);
@@ -217,18 +239,28 @@ int Live_source_add(Live *lv, const char *name, int silence)
         s->store_name = suffixed(name, " (relay store unreachable)");
         s->silence = silence;
         s->state = -1;
-        s->alive_ms = wall_ms();
+        s->alive_ms = s->added_ms = wall_ms();
         return lv->nsrc++;
+}
+
+/* The connection carried traffic or lasted STABLE_MS: the outage is over. */
+static void prove(Live *lv, int id)
+{
+        LiveSrc *s = &lv->src[id];
+        s->proven = 1;
+        s->error[0] = '\0';
+        if (s->state == 1 && s->feed_level != SEV_NONE) {
+                Live_logf(lv, "%s: receiving again", s->name);
+                set_feed(lv, s, SEV_NONE, 0, 0);
+        }
 }
 
 void Live_alive(Live *lv, int id)
 {
         LiveSrc *s = &lv->src[id];
         s->alive_ms = wall_ms();
-        if (s->state == 1 && s->feed_level != SEV_NONE) {
-                Live_logf(lv, "%s: receiving again", s->name);
-                set_feed(lv, s, SEV_NONE, 0, 0);
-        }
+        if (s->state == 1 && (!s->proven || s->feed_level != SEV_NONE))
+                prove(lv, id);
 }
 
 void Live_connected(Live *lv, int id, int up)
@@ -240,9 +272,14 @@ void Live_connected(Live *lv, int id, int up)
                         Live_logf(lv, "%s: connected", s->name);
                         s->connects++;
                         s->connect_ms = wall_ms();
+                        s->proven = 0;
                 }
                 s->state = 1;
-                Live_alive(lv, id);
+                s->alive_ms = wall_ms();
+                /* a connection that is closed at once is no end of the outage:
+                 * `feed` resolves with the first message, or after STABLE_MS */
+                if (s->feed_level == SEV_NONE)
+                        s->proven = 1;
                 if (again && lv->reconnect)
                         lv->reconnect(lv->reconnect_ud, id);
                 return;
@@ -253,6 +290,23 @@ void Live_connected(Live *lv, int id, int up)
         s->state = 0;
         s->down_ms = wall_ms();
         set_feed(lv, s, SEV_CRITICAL, 0, 0);
+}
+
+void Live_set_error(Live *lv, int id, const char *words)
+{
+        char *clean = text_sanitize(words ? words : "", LIVE_ERROR_MAX - 1);
+        xsnprintf(lv->src[id].error, LIVE_ERROR_MAX, "%s", clean);
+        free(clean);
+}
+
+const char *Live_down_reason(const Live *lv)
+{
+        for (int i = 0; i < lv->nsrc; i++) {
+                const LiveSrc *s = &lv->src[i];
+                if (!s->done && s->error[0] && (s->state != 1 || !s->proven))
+                        return s->error;
+        }
+        return NULL;
 }
 
 void Live_gap(Live *lv, int id, int64_t from, int64_t to)
@@ -415,8 +469,8 @@ Outcome Live_message(Live *lv, int id, const char *src, const char *text, size_t
                 if (json_is_integer(sq))
                         *seq = (int64_t)json_integer_value(sq);
                 json_decref(root);
-                if (s->state == 1 && s->feed_level != SEV_NONE)
-                        Live_alive(lv, id);
+                if (s->state == 1 && (!s->proven || s->feed_level != SEV_NONE))
+                        prove(lv, id);
                 return OUT_NONE;
         }
         json_t *body = json_object_get(root, "body");
@@ -450,9 +504,15 @@ Outcome Live_message(Live *lv, int id, const char *src, const char *text, size_t
         }
         lv->last_event_clock = State_clock(Monitor_state(lv->m));
         lv->last_event_wall = now;
-        if (s->state == 1 && s->feed_level != SEV_NONE)
-                Live_alive(lv, id);
+        if (s->state == 1 && (!s->proven || s->feed_level != SEV_NONE))
+                prove(lv, id);
         return out;
+}
+
+void Source_reconnect(Source *s)
+{
+        if (s && s->reconnect)
+                s->reconnect(s);
 }
 
 void Source_free(Source *s)

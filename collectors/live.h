@@ -34,8 +34,18 @@ int Live_source_add(Live *lv, const char *name, int silence);
 /* A message of a source (any accepted shape). src tags the records it makes
  * ("relay", "zoom", "webhook", "file"). *seq gets the record's seq (or -1). */
 Outcome Live_message(Live *lv, int id, const char *src, const char *text, size_t len, int64_t *seq);
-/* Connection state: down raises `feed` at once; up clears it. */
+/* Connection state: down raises `feed` at once (a source that never connects,
+ * nor fails, raises it after feed_silence_s, on the wall clock); up clears it
+ * with the first message, or once the connection has lasted 3 s, so a peer
+ * that accepts and closes at once makes one alert instance per outage. */
 void Live_connected(Live *lv, int id, int up);
+/* The source's last error in words ("token refused by relay", "connection
+ * refused", "TLS: certificate not trusted"); cleared once a connection carries
+ * traffic or lasts a few seconds. */
+void Live_set_error(Live *lv, int id, const char *words);
+/* The last error of the first source that is not (yet) working, or NULL: what
+ * the dashboard's header shows beside `feed`. */
+const char *Live_down_reason(const Live *lv);
 /* Traffic that is not an event (heartbeat, build_connection): not silent. */
 void Live_alive(Live *lv, int id);
 /* The relay said records were lost: raises `feed` with their count. */
@@ -108,6 +118,9 @@ void Source_free(Source *s);
 /* The vtable every source starts with. */
 struct Source {
         void (*free)(Source *s);
+        void (*reconnect)(Source *s); /* try now, resetting the backoff; may be NULL */
 };
+/* The dashboard's `r`: every source that is waiting to retry tries now. */
+void Source_reconnect(Source *s);
 
 #endif

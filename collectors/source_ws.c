@@ -3,6 +3,7 @@
  * `feed` while disconnected, when the relay reports a gap and while it cannot
  * reach its store. A list of addresses (relays sharing one stream, so one seq
  * numbering) is one source: each new attempt goes to the next address. */
+#include <errno.h>
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,13 @@
 #include "util.h"
 #include "wsutil.h"
 
-#define WS_ADDR_MAX        16       /* addresses in one source */
-#define WS_FILTER_QUERY    2048     /* longest meeting=... query sent to the relay */
-#define WS_FAILOVER_STABLE 10000000 /* us up before a drop switches at once */
+#define WS_ADDR_MAX     16   /* addresses in one source */
+#define WS_FILTER_QUERY 2048 /* longest meeting=... query sent to the relay */
+#define WS_FAILOVER_STABLE                                                                         \
+        10000000                    /* us up before a drop switches at once (and resets            \
+                                     * the backoff) */
+#define WS_ANSWER_DEADLINE 10000000 /* us for the connection and the upgrade's answer */
+#define WS_REFUSED_RETRY   60000000 /* us before trying again a token refused (401/403) */
 
 /* One address of the source. */
 typedef struct WsAddr {
@@ -34,7 +39,11 @@ typedef struct WsSource {
         char *auth;        /* "Bearer <token>" or NULL */
         struct lws *wsi;
         LoopTimer *retry;
+        LoopTimer *deadline; /* the attempt's answer deadline */
         unsigned tries;
+        int refused;      /* the last attempt's token was refused: a slow retry */
+        int timed_out;    /* the deadline closed the attempt */
+        unsigned ends;    /* attempts ended (error or close): seen by on_deadline */
         int64_t up_us;    /* Loop_now_us() when the connection was established, 0: down */
         int64_t last_seq; /* -1: none yet */
         WsMsg msg;
@@ -52,14 +61,20 @@ static void schedule_retry(WsSource *s, int dropped)
                 return;
         int stable = dropped && s->up_us && Loop_now_us() - s->up_us >= WS_FAILOVER_STABLE;
         s->up_us = 0;
+        Loop_timer_stop(s->deadline);
+        /* only a connection that lasted resets the backoff: a relay that
+         * accepts and closes at once is retried less and less often */
+        if (stable)
+                s->tries = 0;
         if (s->naddr < 2) {
-                int64_t us = ws_backoff_us(s->tries++);
-                Live_logf(s->lv, "%s: reconnecting in %.1f s", s->name, (double)us / 1e6);
+                int64_t us = s->refused ? WS_REFUSED_RETRY : ws_backoff_us(s->tries++);
+                Live_logf(s->lv, "%s: reconnecting in %.1f s%s", s->name, (double)us / 1e6,
+                          s->refused ? " (the dashboard's r key: now)" : "");
                 Loop_timer_start(s->retry, us);
                 return;
         }
         s->cur = (s->cur + 1) % s->naddr;
-        int64_t us = stable ? 0 : ws_backoff_us(s->tries++);
+        int64_t us = s->refused ? WS_REFUSED_RETRY : stable ? 0 : ws_backoff_us(s->tries++);
         char when[32];
         if (us)
                 xsnprintf(when, sizeof when, "in %.1f s", (double)us / 1e6);
@@ -119,6 +134,44 @@ static void on_message(WsSource *s, const char *text, size_t len)
                 s->last_seq = seq;
 }
 
+/* Why an attempt failed, in the words an operator needs (the header shows them). */
+static void failure_words(WsSource *s, struct lws *wsi, const char *in, int err, char *out,
+                          size_t len)
+{
+        const char *msg = in ? in : "";
+        unsigned status = wsi ? lws_http_client_http_response(wsi) : 0;
+        const char *x509 = strstr(msg, "X509_V_ERR = ");
+        s->refused = status == 401 || status == 403;
+        if (s->timed_out)
+                xsnprintf(out, len, "no answer from the relay within %d s",
+                          WS_ANSWER_DEADLINE / 1000000);
+        else if (s->refused)
+                xsnprintf(out, len, "token refused by relay (HTTP %u)", status);
+        else if (status && status != 101)
+                xsnprintf(out, len, "the relay answered HTTP %u, not a WebSocket", status);
+        else if (x509) {
+                int code = atoi(x509 + 13);
+                xsnprintf(out, len, "%s",
+                          code == 10   ? "TLS: certificate expired"
+                          : code == 9  ? "TLS: certificate not yet valid"
+                          : code == 62 ? "TLS: certificate is for another host name"
+                                       : "TLS: certificate not trusted");
+        } else if (err == ECONNREFUSED || strcmp(msg, "Unable to connect") == 0)
+                /* lws 4.1's words when the peer refused the TCP connection (the
+                 * errno is gone by the time it calls back) */
+                xsnprintf(out, len, "connection refused");
+        else if (err == EHOSTUNREACH || err == ENETUNREACH)
+                xsnprintf(out, len, "host unreachable");
+        else if (err == ETIMEDOUT)
+                xsnprintf(out, len, "connection timed out");
+        else if (strstr(msg, "getaddrinfo") || strstr(msg, "resolve") || strstr(msg, "DNS"))
+                xsnprintf(out, len, "cannot resolve the relay's host name");
+        else if (strstr(msg, "SSL") || strstr(msg, "ssl") || strstr(msg, "tls"))
+                xsnprintf(out, len, "TLS: handshake failed (%s)", msg);
+        else
+                xsnprintf(out, len, "cannot connect (%s)", *msg ? msg : "unknown error");
+}
+
 static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len)
 {
@@ -136,7 +189,8 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
                 }
                 return 0;
         case LWS_CALLBACK_CLIENT_ESTABLISHED:
-                s->tries = 0;
+                Loop_timer_stop(s->deadline);
+                s->refused = 0;
                 s->up_us = Loop_now_us();
                 WsMsg_reset(&s->msg);
                 if (s->naddr > 1)
@@ -156,30 +210,39 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
         case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
                 Live_alive(s->lv, s->id);
                 return 0;
-        case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+                int err = errno;
                 if (s->wsi != wsi)
                         return 0;
+
+                char words[200];
+                failure_words(s, wsi, in, err, words, sizeof words);
                 if (s->naddr > 1)
                         Live_logf(s->lv, "%s: connection to %s failed: %s", s->name,
-                                  s->addr[s->cur].shown, in ? (const char *)in : "unknown error");
+                                  s->addr[s->cur].shown, words);
                 else
-                        Live_logf(s->lv, "%s: connection failed: %s", s->name,
-                                  in ? (const char *)in : "unknown error");
+                        Live_logf(s->lv, "%s: connection failed: %s", s->name, words);
+                Live_set_error(s->lv, s->id, words);
                 s->wsi = NULL;
+                s->ends++;
                 Live_connected(s->lv, s->id, 0);
                 schedule_retry(s, 0);
                 return 0;
+        }
         case LWS_CALLBACK_CLIENT_CLOSED:
                 if (s->wsi != wsi)
                         return 0;
                 s->wsi = NULL;
+                s->ends++;
+                if (s->up_us && Loop_now_us() - s->up_us < WS_FAILOVER_STABLE)
+                        Live_set_error(s->lv, s->id, "the relay closes the connection at once");
                 Live_connected(s->lv, s->id, 0);
                 schedule_retry(s, 1);
                 return 0;
         case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-                if (len > 2)
-                        Live_logf(s->lv, "%s: closed by the relay: %.*s", s->name, (int)len - 2,
-                                  (const char *)in + 2);
+                if (len > 2) /* the reason is the relay's text: Live_logf sanitises it */
+                        Live_logf(s->lv, "%s: closed by the relay: %.*s", s->name,
+                                  (int)(len - 2 > 200 ? 200 : len - 2), (const char *)in + 2);
                 return 0;
         default:
                 break;
@@ -247,12 +310,56 @@ static void ws_connect(void *ud)
         i.userdata = s;
         i.pwsi = &s->wsi;
         i.retry_and_idle_policy = &ws_idle;
-        if (!vh || !lws_client_connect_via_info(&i)) {
+        s->timed_out = 0;
+        unsigned ends = s->ends;
+        Loop_timer_start(s->deadline, WS_ANSWER_DEADLINE);
+        if ((!vh || !lws_client_connect_via_info(&i)) && s->ends == ends) {
                 s->wsi = NULL;
+                /* lws 4.1 resolves the name before it returns: mostly that */
+                Live_logf(s->lv, "%s: connection failed: cannot resolve the relay's host name",
+                          s->name);
+                Live_set_error(s->lv, s->id, "cannot resolve the relay's host name");
                 Live_connected(s->lv, s->id, 0);
                 schedule_retry(s, 0);
         }
         free(path); /* lws copies it into the handshake at once */
+}
+
+/* No connection, or no answer to the upgrade, within WS_ANSWER_DEADLINE (a peer
+ * that accepts TCP and says nothing): close the attempt as failed. */
+static void on_deadline(void *ud)
+{
+        WsSource *s = ud;
+        if (!s->wsi || s->up_us)
+                return;
+        struct lws *wsi = s->wsi;
+        unsigned ends = s->ends;
+        s->timed_out = 1;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+        if (s->ends != ends)
+                return; /* lws reported it: CLIENT_CONNECTION_ERROR did the rest */
+        /* closed without a callback: the same steps here */
+        char words[80];
+        failure_words(s, NULL, NULL, 0, words, sizeof words);
+        Live_logf(s->lv, "%s: connection failed: %s", s->name, words);
+        Live_set_error(s->lv, s->id, words);
+        s->wsi = NULL;
+        s->ends++;
+        Live_connected(s->lv, s->id, 0);
+        schedule_retry(s, 0);
+}
+
+/* The dashboard's r: a source waiting to retry tries now, backoff reset. */
+static void ws_reconnect(Source *base)
+{
+        WsSource *s = (WsSource *)base;
+        if (s->wsi)
+                return; /* connected, or an attempt under way */
+        Live_logf(s->lv, "%s: reconnecting now (asked)", s->name);
+        Loop_timer_stop(s->retry);
+        s->tries = 0;
+        s->refused = 0;
+        ws_connect(s);
 }
 
 static void ws_free(Source *base)
@@ -264,6 +371,7 @@ static void ws_free(Source *base)
                 lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
         }
         Loop_timer_free(s->retry);
+        Loop_timer_free(s->deadline);
         WsMsg_done(&s->msg);
         for (size_t i = 0; i < s->naddr; i++) {
                 free(s->addr[i].host);
@@ -373,6 +481,7 @@ Source *Source_ws_new(Live *lv, const char *url, char *err, size_t errlen)
 {
         WsSource *s = xcalloc(1, sizeof *s);
         s->base.free = ws_free;
+        s->base.reconnect = ws_reconnect;
         s->lv = lv;
         s->last_seq = -1;
         s->retry = NULL;
@@ -417,6 +526,7 @@ Source *Source_ws_new(Live *lv, const char *url, char *err, size_t errlen)
         }
         s->meetings = meeting_query(s);
         s->retry = Loop_timer_new(Live_loop(lv), ws_connect, s);
+        s->deadline = Loop_timer_new(Live_loop(lv), on_deadline, s);
         ws_connect(s);
         return &s->base;
 }

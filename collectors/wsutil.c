@@ -121,14 +121,14 @@ void log_linef(LogLineFn fn, void *ud, const char *fmt, ...)
 int64_t ws_backoff_us(unsigned tries)
 {
         int64_t us = 500000;
-        for (unsigned i = 0; i < tries && us < 30000000; i++)
+        for (unsigned i = 0; i < tries && us < WS_BACKOFF_MAX_US; i++)
                 us *= 2;
-        if (us > 30000000)
-                us = 30000000;
+        if (us > WS_BACKOFF_MAX_US)
+                us = WS_BACKOFF_MAX_US;
         /* jitter: +-25 % */
         int64_t j = us / 4;
         us += (int64_t)(((double)rand() / RAND_MAX) * (double)(2 * j)) - j;
-        return us;
+        return us > WS_BACKOFF_MAX_US ? WS_BACKOFF_MAX_US : us;
 }
 
 struct lws_vhost *ws_vhost(Loop *loop, const char *name, const struct lws_protocols *protocols)

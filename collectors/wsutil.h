@@ -26,7 +26,9 @@ char *ws_query_take(const char *query, const char *name, int64_t *value);
 typedef void (*LogLineFn)(void *ud, const char *line);
 void log_linef(LogLineFn fn, void *ud, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Exponential backoff from 500 ms to 30 s, with +-25 % jitter. */
+/* Exponential backoff from 500 ms doubling, with +-25 % jitter, never over 10 s
+ * (an operator waits no longer for a source that is back). */
+#define WS_BACKOFF_MAX_US 10000000
 int64_t ws_backoff_us(unsigned tries);
 
 /* A non-listening vhost named `name` on the loop's context, created once. */
