@@ -467,7 +467,7 @@ static int run_tui(const ReplayOpts *o, char **files, size_t nfiles)
                 cli_error("%s", err);
                 goto out;
         }
-        DashboardHooks hooks = {&t, tui_quit, tui_pause, tui_speed};
+        DashboardHooks hooks = {&t, tui_quit, tui_pause, tui_speed, NULL};
         t.d = Dashboard_new(t.m, &hooks);
         DashboardOpts dopts = {o->common.no_color, logpath};
         if (Dashboard_start(t.d, t.loop, &dopts, err, sizeof err)) {

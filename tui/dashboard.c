@@ -313,6 +313,10 @@ void Dashboard_key(Dashboard *d, int key)
                 if (d->hooks.pause)
                         d->hooks.pause(d->hooks.ud);
                 break;
+        case 'r':
+                if (d->hooks.reconnect)
+                        d->hooks.reconnect(d->hooks.ud);
+                break;
         case '+':
         case '=':
                 if (d->hooks.speed)
@@ -667,7 +671,9 @@ static void draw_footer(const Dashboard *d, const Rect *r)
         if (d->hooks.pause)
                 x += put_key(y, x, xmax, "p", "pause");
         if (d->hooks.speed)
-                put_key(y, x, xmax, "+/-", "speed");
+                x += put_key(y, x, xmax, "+/-", "speed");
+        if (d->hooks.reconnect)
+                put_key(y, x, xmax, "r", "reconnect");
 }
 
 static void draw_minimal(const Dashboard *d, int rows, int cols)
@@ -721,6 +727,7 @@ static void draw_help(const Dashboard *d, int rows, int cols)
             "PgUp PgDn    scroll one page; Home End",
             "p            pause or resume the replay",
             "+ -          replay faster or slower",
+            "r            live sources: reconnect now",
             "",
             "! / OVER     delegation over its quota",
             "! / UNID     participants not identified",

@@ -20,6 +20,7 @@ typedef struct DashboardHooks {
         void (*quit)(void *ud);           /* q, SIGINT, SIGTERM, SIGHUP, terminal gone */
         void (*pause)(void *ud);          /* p: toggle */
         void (*speed)(void *ud, int dir); /* + (1) or - (-1) */
+        void (*reconnect)(void *ud);      /* r: live sources retry now */
 } DashboardHooks;
 
 typedef struct DashboardOpts {
