@@ -132,6 +132,9 @@ char *text_sanitize(const char *s, size_t max)
                         len = 1;
                 } else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
                         take = 0; /* control character: dropped */
+                } else if (cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+                           (cp >= 0x2066 && cp <= 0x2069)) {
+                        take = 0; /* bidirectional mark, embedding, override or isolate */
                 }
                 if (o + take > max)
                         break;

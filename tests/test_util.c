@@ -126,6 +126,17 @@ static void test_sanitize(void)
         sanitize_is("", 256, "", "empty");
         sanitize_is("a\x1b[31mred\x1b[0m", 256, "a[31mred[0m", "ESC removed");
         sanitize_is("ding\x07!", 256, "ding!", "BEL removed");
+        /* issue 11 item 8: bidi controls reorder what a reader sees */
+        sanitize_is("a\xe2\x80\xae"
+                    "b\xe2\x80\xaa"
+                    "c\xe2\x80\xac"
+                    "d",
+                    256, "abcd", "U+202E, U+202A, U+202C removed");
+        sanitize_is("\xe2\x81\xa6x\xe2\x81\xa9\xe2\x80\x8ey\xe2\x80\x8f", 256, "xy",
+                    "U+2066, U+2069, U+200E, U+200F removed");
+        sanitize_is("\xe2\x80\x8d\xe2\x80\xaf\xe2\x81\xaa", 256,
+                    "\xe2\x80\x8d\xe2\x80\xaf\xe2\x81\xaa",
+                    "neighbours kept: U+200D (joiner), U+202F, U+206A");
         sanitize_is("a\x7f"
                     "b",
                     256, "ab", "DEL removed");
