@@ -45,6 +45,8 @@ typedef struct Watch {
         int qos_src;
         FILE *record;
         LoopTimer *print_timer, *stop_timer, *hook_timer, *dash_timer;
+        Source **src; /* the sources (for r) */
+        size_t nsrc;
         int rc;
 } Watch;
 
@@ -238,16 +240,20 @@ static void on_dash_tick(void *ud)
         char text[64]; /* short: the header gives it a third of the width; the
                         * alerts pane names the source */
         const char *fd = feed && feed->delegation ? feed->delegation : "";
-        if (feed)
-                xsnprintf(text, sizeof text, "%s",
-                          strstr(fd, "(gap)")                       ? "gap"
-                          : strstr(fd, "(relay store unreachable)") ? "relay store down"
-                                                                    : "disconnected");
+        const char *why = Live_down_reason(w->lv); /* "token refused by relay (HTTP 401)" */
+        if (feed && strstr(fd, "(gap)"))
+                xsnprintf(text, sizeof text, "gap");
+        else if (feed && strstr(fd, "(relay store unreachable)"))
+                xsnprintf(text, sizeof text, "relay store down");
+        else if (why)
+                xsnprintf(text, sizeof text, "%s", why);
+        else if (feed)
+                xsnprintf(text, sizeof text, "disconnected");
         else if (lag)
                 xsnprintf(text, sizeof text, "lag %.0f s", lag->cur_value);
         else
                 xsnprintf(text, sizeof text, "connected");
-        Dashboard_set_feed(w->dash, text, feed ? feed->level : lag ? lag->level : SEV_NONE);
+        Dashboard_set_feed(w->dash, text, feed || why ? SEV_CRITICAL : lag ? lag->level : SEV_NONE);
         if (w->reconciler)
                 Dashboard_set_zoom_off(w->dash, Reconciler_disabled(w->reconciler));
         Loop_timer_start(w->dash_timer, DASH_FRAME_US);
@@ -256,6 +262,14 @@ static void on_dash_tick(void *ud)
 static void dash_quit(void *ud)
 {
         on_stop(ud);
+}
+
+/* r: every source waiting to retry (backoff, refused token) tries now. */
+static void dash_reconnect(void *ud)
+{
+        Watch *w = ud;
+        for (size_t i = 0; i < w->nsrc; i++)
+                Source_reconnect(w->src[i]);
 }
 
 /* --resume: a record torn by a crash was never applied (records are flushed
@@ -474,6 +488,8 @@ static int run(Watch *w, char **specs, size_t nspecs)
         char err[512];
         int64_t resume_seq = -1;
         Source **src = xcalloc(nspecs, sizeof *src);
+        w->src = src;
+        w->nsrc = nspecs;
         int use_dash = !w->json && isatty(STDOUT_FILENO);
         if (cli_load_config(&w->common, &cfg)) {
                 free(src);
@@ -567,7 +583,7 @@ static int run(Watch *w, char **specs, size_t nspecs)
         }
         if (use_dash) {
                 /* the dashboard owns the terminal: our log goes to --log only */
-                DashboardHooks hooks = {w, dash_quit, NULL, NULL};
+                DashboardHooks hooks = {w, dash_quit, NULL, NULL, dash_reconnect};
                 w->dash = Dashboard_new(w->m, &hooks);
                 DashboardOpts dopts = {w->common.no_color, w->logpath};
                 Log_set_quiet(1);

@@ -5,6 +5,8 @@
  * numbering) is one source: each new attempt goes to the next address. */
 #include <errno.h>
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +143,12 @@ static void failure_words(WsSource *s, struct lws *wsi, const char *in, int err,
         const char *msg = in ? in : "";
         unsigned status = wsi ? lws_http_client_http_response(wsi) : 0;
         const char *x509 = strstr(msg, "X509_V_ERR = ");
+        long verify = X509_V_OK; /* lws 4.1 says only "connect SSL err 1": ask OpenSSL */
+        SSL *ssl = wsi ? lws_get_ssl(wsi) : NULL;
+        if (ssl)
+                verify = SSL_get_verify_result(ssl);
+        if (x509)
+                verify = atol(x509 + 13);
         s->refused = status == 401 || status == 403;
         if (s->timed_out)
                 xsnprintf(out, len, "no answer from the relay within %d s",
@@ -149,14 +157,15 @@ static void failure_words(WsSource *s, struct lws *wsi, const char *in, int err,
                 xsnprintf(out, len, "token refused by relay (HTTP %u)", status);
         else if (status && status != 101)
                 xsnprintf(out, len, "the relay answered HTTP %u, not a WebSocket", status);
-        else if (x509) {
-                int code = atoi(x509 + 13);
+        else if (verify != X509_V_OK)
                 xsnprintf(out, len, "%s",
-                          code == 10   ? "TLS: certificate expired"
-                          : code == 9  ? "TLS: certificate not yet valid"
-                          : code == 62 ? "TLS: certificate is for another host name"
-                                       : "TLS: certificate not trusted");
-        } else if (err == ECONNREFUSED || strcmp(msg, "Unable to connect") == 0)
+                          verify == X509_V_ERR_CERT_HAS_EXPIRED ? "TLS: certificate expired"
+                          : verify == X509_V_ERR_CERT_NOT_YET_VALID
+                              ? "TLS: certificate not yet valid"
+                          : verify == X509_V_ERR_HOSTNAME_MISMATCH
+                              ? "TLS: certificate is for another host name"
+                              : "TLS: certificate not trusted");
+        else if (err == ECONNREFUSED || strcmp(msg, "Unable to connect") == 0)
                 /* lws 4.1's words when the peer refused the TCP connection (the
                  * errno is gone by the time it calls back) */
                 xsnprintf(out, len, "connection refused");

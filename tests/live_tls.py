@@ -52,10 +52,13 @@ def main():
     feed = [a for a in L.last_json_line(p("bad.out"))["alerts"] if a["rule"] == "feed"]
     if not feed or feed[0]["status"] != "firing":
         L.fail("a monitor that cannot verify the relay's certificate shows no feed alert")
+    # the reason in words, for the log and the dashboard's header (issue 15 item 3)
+    L.wait_for(lambda: "connection failed: TLS: certificate not trusted" in open(p("bad.log")).read(),
+               10, "the untrusted certificate named in the log")
     for proc, name in [(good, "watch"), (bad, "watch"), (relay, "relay")]:
         if L.stop(proc) != 0:
             L.fail("%s exited %d" % (name, proc.returncode))
-    L.log("ok: https ingest and wss stream; an untrusted certificate raises feed")
+    L.log("ok: https ingest and wss stream; an untrusted certificate raises feed and says so")
     subprocess.run(["rm", "-rf", d])
 
 
