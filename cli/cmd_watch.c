@@ -133,7 +133,7 @@ static const CliCommand WATCH_CMD = {
     "  'ws://A/events,ws://B/events'   relays sharing one stream (Redis): one source\n"
     "                       whose addresses are tried in turn; after a drop the next\n"
     "                       one at once (if the connection had lasted 10 s), after a\n"
-    "                       failed attempt the next one after the backoff (0.5 s to 30 s)\n"
+    "                       failed attempt the next one after the backoff (0.5 s to 10 s)\n"
     "  redis://HOST:PORT/STREAM, rediss://...  the relays' shared Redis stream, read\n"
     "                       directly (CAPMON_REDIS_PASSWORD; docs/redis.md)\n"
     "  zoom                 a Zoom WebSocket subscription (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID,\n"
@@ -144,7 +144,8 @@ static const CliCommand WATCH_CMD = {
     "Several sources may be combined; duplicates are counted once.\n",
     WATCH_OPTS,
     "The dashboard is used when standard output is a terminal and --json is not given;\n"
-    "otherwise --json is implied. Exit status: 0 stopped (q, SIGINT, SIGTERM, --duration\n"
+    "its header gives a failing source's last error; r reconnects now. Otherwise\n"
+    "--json is implied. Exit status: 0 stopped (q, SIGINT, SIGTERM, --duration\n"
     "or every file source at its end), 1 runtime failure, 2 usage error.\n",
     1,
     CLI_ANY,
