@@ -21,6 +21,8 @@
 #include "zoom_api.h"
 #include "zoom_token.h"
 
+#define HOOK_STOP_GRACE_MS 1500 /* running hook calls at shutdown, then killed */
+
 typedef struct Watch {
         CommonOpts common;
         int json;
@@ -45,6 +47,7 @@ typedef struct Watch {
         int qos_src;
         FILE *record;
         LoopTimer *print_timer, *stop_timer, *hook_timer, *dash_timer;
+        int ended;    /* every source ended (else stopped: q, a signal, --duration) */
         Source **src; /* the sources (for r) */
         size_t nsrc;
         int rc;
@@ -203,6 +206,7 @@ static void on_hup(void *ud, int signo)
 static void on_all_done(void *ud)
 {
         Watch *w = ud;
+        w->ended = 1; /* not a stop: the hooks' calls are all made */
         watch_log(w, "every source has ended");
         Loop_stop(w->loop);
 }
@@ -466,6 +470,34 @@ static int start_video_qos(Watch *w, char *err, size_t errlen)
         return 0;
 }
 
+/* Set by SIGINT/SIGTERM while the hooks are being stopped. */
+static volatile sig_atomic_t second_signal;
+
+static void on_second_signal(int signo)
+{
+        (void)signo;
+        second_signal = 1;
+}
+
+/* Stopped (q, a signal, --duration): hook calls not started are dropped and the
+ * running ones get HOOK_STOP_GRACE_MS, then their process groups are killed; a
+ * second SIGINT or SIGTERM kills them at once. */
+static void stop_hooks(Watch *w)
+{
+        struct sigaction sa, old_int, old_term;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_second_signal; /* no SA_RESTART: poll() returns at once */
+        sigemptyset(&sa.sa_mask);
+        second_signal = 0;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        Hook_stop(w->hook, HOOK_STOP_GRACE_MS, &second_signal);
+        if (second_signal)
+                watch_log(w, "second signal: hook calls killed at once");
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+}
+
 static int add_source(Watch *w, const char *spec, Source **out, char *err, size_t errlen)
 {
         if (strncmp(spec, "ws://", 5) == 0 || strncmp(spec, "wss://", 6) == 0)
@@ -633,11 +665,12 @@ out:
         free(src);
         Metrics_free(w->metrics);
         Dashboard_free(w->dash);
-        if (w->hook) {
-                Hook_flush(w->hook);
+        if (w->hook && w->ended) {
                 Hook_drain(w->hook);
-                Hook_free(w->hook);
+        } else if (w->hook) {
+                stop_hooks(w);
         }
+        Hook_free(w->hook);
         Loop_timer_free(w->print_timer);
         Loop_timer_free(w->stop_timer);
         Loop_timer_free(w->hook_timer);

@@ -867,6 +867,47 @@ void Hook_sleep(Hook *h, double ms, int64_t clock, double speed)
         Hook_poll(h, Hook_now());
 }
 
+void Hook_stop(Hook *h, int grace_ms, const volatile sig_atomic_t *now)
+{
+        Hook_flush(h);
+        Hook_poll(h, Hook_now()); /* an idle hook starts its next call: it has the grace */
+        for (size_t i = 0; i < h->ncmds; i++) {
+                HookCmd *c = &h->cmds[i];
+                if (!c->qlen)
+                        continue;
+                hook_log(h, "hook \"%s\": %zu queued call%s dropped at shutdown", c->line, c->qlen,
+                         c->qlen == 1 ? "" : "s");
+                for (size_t k = 0; k < c->qlen; k++)
+                        doc_unref(c->q[(c->qhead + k) % (size_t)h->o.max_queued]);
+                h->st.dropped += c->qlen;
+                c->qlen = c->qhead = 0;
+        }
+        int64_t end = Hook_now() + grace_ms;
+        while (Hook_poll(h, Hook_now()) > 0 && !(now && *now)) {
+                int64_t left = end - Hook_now();
+                if (left <= 0)
+                        break;
+                Hook_wait(h, left < 50 ? (int)left : 50);
+        }
+        for (size_t i = 0; i < h->ncmds; i++) {
+                HookCmd *c = &h->cmds[i];
+                Proc *p = &c->proc;
+                if (p->pid <= 0)
+                        continue;
+                if (!p->reaped) {
+                        kill(-p->pid, SIGKILL); /* its whole process group */
+                        kill(p->pid, SIGKILL);
+                        while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+                                ;
+                }
+                h->st.failed++;
+                hook_log(h, "hook \"%s\": killed at shutdown after %.1f s, with its process group",
+                         c->line, (double)(Hook_now() - p->started) / 1000.0);
+                proc_close(p);
+                h->running--;
+        }
+}
+
 void Hook_drain(Hook *h)
 {
         Hook_flush(h);

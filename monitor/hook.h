@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,6 +84,11 @@ size_t Hook_wait(Hook *h, int timeout_ms);
 void Hook_sleep(Hook *h, double ms, int64_t clock, double speed);
 /* Flush, then serve until every call has finished (each is bounded by the timeout). */
 void Hook_drain(Hook *h);
+/* Shutdown (watch stopped by a signal or q): flush, drop every call not started
+ * (logged per hook), give the running ones grace_ms to finish, then kill their
+ * process groups (logged). *now non-zero (a second signal, set by a handler)
+ * ends the grace at once. now may be NULL. */
+void Hook_stop(Hook *h, int grace_ms, const volatile sig_atomic_t *now);
 
 const HookStats *Hook_stats(const Hook *h);
 

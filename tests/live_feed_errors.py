@@ -14,6 +14,7 @@ says why (issue 11 items 4, 7, 8; issue 15 item 3). `capmon watch --json` agains
 usage: live_feed_errors.py CAPMON"""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -180,6 +181,7 @@ def main():
     wrong_token(capmon, d)
     closer(capmon, d)
     silent_peer(capmon, d)
+    shutil.rmtree(d, ignore_errors=True)
     L.log("PASS")
 
 

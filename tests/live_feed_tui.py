@@ -84,6 +84,7 @@ def main():
         tmux("send-keys", "-t", "none", "q")
     finally:
         tmux("kill-server", check=False)
+    shutil.rmtree(d, ignore_errors=True)
     L.log("PASS")
 
 
