@@ -128,7 +128,7 @@ static void tick(void *ud)
         const Config *cfg = Monitor_config(lv->m);
         /* the clock runs on with wall time between records */
         if (lv->last_event_clock != TIME_NONE)
-                Monitor_tick(lv->m, lv->last_event_clock + (now - lv->last_event_wall));
+                Monitor_tick(lv->m, time_add(lv->last_event_clock, now - lv->last_event_wall));
         for (int i = 0; i < lv->nsrc; i++) {
                 LiveSrc *s = &lv->src[i];
                 if (s->done)
@@ -312,7 +312,11 @@ const char *Live_down_reason(const Live *lv)
 void Live_gap(Live *lv, int id, int64_t from, int64_t to)
 {
         LiveSrc *s = &lv->src[id];
-        int64_t lost = to >= from ? to - from + 1 : 0;
+        int64_t lost = 0; /* from and to come from the peer: any int64 */
+        if (to >= from && (__builtin_sub_overflow(to, from, &lost) || lost == INT64_MAX))
+                lost = INT64_MAX;
+        else if (to >= from)
+                lost++;
         Live_logf(lv, "%s: %lld records lost (seq %lld to %lld are no longer kept)", s->name,
                   (long long)lost, (long long)from, (long long)to);
         s->gap_raised = 1;
@@ -444,7 +448,8 @@ static void measure_lag(Live *lv, LiveSrc *s, json_t *body, int64_t arrival)
         if (!json_is_integer(ts) || arrival == TIME_NONE)
                 return;
         const Config *cfg = Monitor_config(lv->m);
-        double lag = (double)(arrival - (int64_t)json_integer_value(ts)) / 1000.0;
+        /* event_ts is any int64 a peer sent: subtract as reals, never overflow */
+        double lag = ((double)arrival - (double)json_integer_value(ts)) / 1000.0;
         s->lag_s = lag;
         s->lag_known = 1;
         int level = lag > cfg->lag_s ? SEV_WARNING : SEV_NONE;

@@ -267,6 +267,13 @@ static int log_open(Relay *r, char *err, size_t errlen)
                         return xsnprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
                 r->size = (off_t)hn;
         }
+        if (r->last_seq == INT64_MAX)
+                /* the next record could not be numbered: refuse to start rather
+                 * than acknowledge records that get no seq */
+                return xsnprintf(err, errlen,
+                                 "%s: the log ends at the largest seq (%lld): start a new log",
+                                 path, (long long)r->last_seq),
+                       -1;
         r->next_seq = r->last_seq + 1;
         return 0;
 }
@@ -873,6 +880,8 @@ static int on_accept(void *ud, struct lws *wsi, IngestConn *c, const char *src, 
                 xsnprintf(it->src, sizeof it->src, "%s", src);
         } else {
                 char *rec;
+                if (r->next_seq == INT64_MAX)
+                        return -1; /* no seq left after this one: 503, never a wrap */
                 seq = r->next_seq;
                 size_t n = Record_format(&rec, seq, recv, src, body, len, NULL);
                 if (n > RELAY_FRAME_MAX) {
@@ -1055,7 +1064,7 @@ static int sub_writeable(Relay *r, Sub *s)
                 /* the copy's first records are in: a since before them is a gap,
                  * as sub_open would have said had they been there */
                 s->gap_check = 0;
-                if (s->since + 1 < r->first_seq) {
+                if (s->since < r->first_seq - 1) { /* since may be any int64 */
                         s->gap_from = s->since + 1;
                         s->gap_to = r->first_seq - 1;
                 }
@@ -1203,7 +1212,7 @@ static int sub_open(Relay *r, Sub *s, struct lws *wsi, int64_t since)
                           "sending from the start",
                           s->peer, (long long)since, (long long)r->last_seq);
                 s->since = s->sent = 0;
-        } else if (r->first_seq > 0 && since + 1 < r->first_seq) {
+        } else if (r->first_seq > 0 && since < r->first_seq - 1) {
                 s->gap_from = since + 1;
                 s->gap_to = r->first_seq - 1;
         }

@@ -352,6 +352,13 @@ static int cmp_edge(const void *a, const void *b)
         return x->d - y->d; /* leaves first: back-to-back is not concurrent */
 }
 
+/* to - from (to >= from), saturated: event times are any int64 a record carried. */
+static int64_t span(int64_t from, int64_t to)
+{
+        int64_t d;
+        return __builtin_sub_overflow(to, from, &d) ? INT64_MAX : d;
+}
+
 static void person_finish(RPerson *p, int64_t end)
 {
         qsort(p->iv, p->niv, sizeof *p->iv, cmp_iv);
@@ -369,7 +376,7 @@ static void person_finish(RPerson *p, int64_t end)
                 }
         }
         for (size_t i = 0; i < p->nmerged; i++) {
-                p->present_ms += p->merged[i].to - p->merged[i].from;
+                p->present_ms = time_add(p->present_ms, span(p->merged[i].from, p->merged[i].to));
                 if (p->last_leave == TIME_NONE || p->merged[i].to > p->last_leave)
                         p->last_leave = p->merged[i].to;
         }
@@ -423,7 +430,7 @@ static void meeting_finish(RMeeting *m, int64_t end)
                 for (size_t q = i; q < j; q++) {
                         RPerson *p = m->pl[q];
                         d->people++;
-                        d->person_ms += p->present_ms;
+                        d->person_ms = time_add(d->person_ms, p->present_ms);
                         for (size_t v = 0; v < p->nmerged; v++) {
                                 e[k++] = (Edge){p->merged[v].from, +1};
                                 e[k++] = (Edge){p->merged[v].to, -1};

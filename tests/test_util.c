@@ -308,6 +308,24 @@ static void test_time(void)
         is_str(buf, "1970-01-01T00:00:00.000Z", "time_format(0)");
         time_format(-1, buf, sizeof buf);
         is_str(buf, "1969-12-31T23:59:59.999Z", "time_format(-1)");
+        /* the int64 limits (UBSan: no overflow on the way) */
+        time_format(INT64_MAX, buf, sizeof buf);
+        is_str(buf, "invalid", "time_format(INT64_MAX): past year 9999, invalid");
+        time_format(INT64_MIN, buf, sizeof buf);
+        is_str(buf, "invalid", "time_format(INT64_MIN): invalid");
+        time_format(INT64_MIN + 1, buf, sizeof buf);
+        is_str(buf, "invalid", "time_format(INT64_MIN + 1): invalid");
+        time_format(253402300799999LL, buf, sizeof buf);
+        is_str(buf, "9999-12-31T23:59:59.999Z", "the last millisecond of year 9999");
+        time_format(253402300800000LL, buf, sizeof buf);
+        is_str(buf, "invalid", "year 10000: invalid (RFC 3339 has four-digit years)");
+        time_format(-62167219200000LL, buf, sizeof buf);
+        is_str(buf, "0000-01-01T00:00:00.000Z", "the first millisecond of year 0");
+        time_format(-62167219200001LL, buf, sizeof buf);
+        is_str(buf, "invalid", "before year 0: invalid");
+        is_int(time_add(INT64_MAX, 1), INT64_MAX, "time_add saturates up");
+        is_int(time_add(INT64_MIN + 1, -5), INT64_MIN, "time_add saturates down");
+        is_int(time_add(1000, -300), 700, "time_add adds");
         time_format(1709164800000LL + 86399999, buf, sizeof buf);
         is_str(buf, "2024-02-29T23:59:59.999Z", "time_format: end of a leap day");
 
