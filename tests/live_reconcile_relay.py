@@ -1,4 +1,5 @@
-"""live: `capmon relay --reconcile-interval` on a shared Redis stream: two
+"""live: `capmon relay --reconcile-interval`: first a relay with its log file
+(the lists land in the log and replay); then on a shared Redis stream, two
 relays, one fake Zoom (tests/fake_zoom_api.py). Exactly one relay polls Zoom's
 live list (one OAuth token ever asked, every list request with it, the
 poller gauge 1 on one relay and 0 on the other); its lists land in the stream
@@ -34,10 +35,38 @@ def reconcile_records(rport):
     return [f for _, f in L.stream_entries(rport, STREAM) if f["src"] == b"reconcile"]
 
 
+def file_relay(capmon, d):
+    """A relay with its log file: the lists go into the log (src "reconcile")."""
+    fake = Fake(d, "file", ws=False)
+    for i in range(1, 3):
+        fake.join(str(i), "Chile - Member %d" % i)
+    os.environ.update({k: v for k, v in fake.env().items() if not k.endswith("_WS_URL")})
+    port, logpath = L.free_port(), os.path.join(d, "relay.log")
+    relay = L.start_relay(capmon, port, logpath, os.path.join(d, "file-relay.err"),
+                          extra=["--reconcile-interval", "1"])
+    body = L.meeting_body("join", "1", MEETING, uuid="zoom-live-1==", name="Chile - Member 1")
+    if L.post_signed(port, body) != 200:
+        L.fail("the relay refused the webhook")
+
+    def recs():
+        try:
+            return [r for r in L.log_records_tolerant(logpath) if r.get("src") == "reconcile"]
+        except (OSError, ValueError):
+            return []
+    L.wait_for(lambda: len(recs()) >= 2, 20, "two reconcile records in the relay's log")
+    L.stop(relay)
+    L.stop(fake.p)
+    snap = L.replay_snapshot(capmon, logpath)
+    if snap["meetings"][0]["participants"] != 2:
+        L.fail("the relay's log does not replay to the list's 2: %s" % snap["meetings"])
+    L.log("ok: a relay with a log file appends the lists to it (replay: 2 in)")
+
+
 def main():
     capmon = sys.argv[1]
-    L.need_redis()
     d = L.workdir()
+    file_relay(capmon, d)
+    L.need_redis()
     fake = Fake(d, "relay", ws=False)
     for i in range(1, 4):
         fake.join(str(i), "Japan - Member %d" % i)
