@@ -25,6 +25,10 @@ void ingest_logf(const IngestCfg *cfg, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(line, sizeof line, fmt, ap);
         va_end(ap);
+        /* a path or a peer's bytes may be quoted: one line of printable text */
+        for (char *w = line; *w; w++)
+                if ((unsigned char)*w < 0x20 || *w == 0x7F)
+                        *w = '?';
         cfg->log(cfg->log_ud, line);
 }
 
@@ -259,6 +263,83 @@ static void copy_custom(struct lws *wsi, const char *name, char *dst, size_t cap
                 dst[0] = '\0';
 }
 
+/* Content-Length as lws joins repeated headers ("12,12"): every value one
+ * decimal number, all equal. 0 with *v set, or -1. */
+static int parse_length(const char *s, int64_t *v)
+{
+        int64_t first = -1;
+        while (*s) {
+                while (*s == ' ' || *s == '\t')
+                        s++;
+                int64_t n = 0;
+                int digits = 0;
+                for (; *s >= '0' && *s <= '9'; s++, digits++) {
+                        if (digits >= 18)
+                                return -1;
+                        n = n * 10 + (*s - '0');
+                }
+                while (*s == ' ' || *s == '\t')
+                        s++;
+                if (!digits || (*s && *s != ',') || (first >= 0 && n != first))
+                        return -1;
+                first = n;
+                if (*s == ',')
+                        s++;
+        }
+        *v = first;
+        return first < 0 ? -1 : 0;
+}
+
+/* A POST's framing: one decimal Content-Length (repeated only with the same
+ * value) and no Transfer-Encoding. Else the status (400, 411, 413) and why:
+ * lws would take a body we cannot delimit, so the request is answered at once
+ * and the connection closed. *too_big: over body_max but drained and answered
+ * 413 at its end (a client still sending then reads the answer). */
+static int check_framing(struct lws *wsi, size_t max, int *too_big, const char **reason,
+                         const char **why)
+{
+        int te = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+        int cl = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+        char buf[128];
+        int64_t v;
+        *reason = "bad_framing";
+        if (te && cl)
+                return *why = "both Transfer-Encoding and Content-Length", 400;
+        if (te)
+                return *why = "chunked bodies are not accepted: send Content-Length", 411;
+        if (cl <= 0)
+                return *why = "Content-Length required", 411;
+        if (cl >= (int)sizeof buf ||
+            lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
+            parse_length(buf, &v))
+                return *why = "bad Content-Length (one decimal number)", 400;
+        if (v > (int64_t)max && v > (int64_t)(INGEST_DRAIN_MAX_FACTOR * max)) {
+                *reason = "too_large";
+                return *why = "body over the limit", 413;
+        }
+        *too_big = v > (int64_t)max;
+        return 0;
+}
+
+static int write_answer(IngestConn *c, struct lws *wsi);
+
+/* Answer now (from LWS_CALLBACK_HTTP) and close the connection. */
+static int refuse_now(const IngestOwner *o, IngestConn *c, struct lws *wsi, const char *uri,
+                      int status, const char *reason, const char *why)
+{
+        ingest_logf(o->cfg, "refused POST %.100s from %s: %d %s", uri, c->peer, status, why);
+        if (o->refused)
+                o->refused(o->ud, status, reason);
+        json_t *j = json_pack("{s:s}", "error", why);
+        char *reply = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        c->stage = INGEST_ANSWERING;
+        c->close_after = 1;
+        Ingest_respond(wsi, c, status, reply);
+        free(reply);
+        return write_answer(c, wsi);
+}
+
 static void finish(const IngestOwner *o, IngestConn *c, struct lws *wsi)
 {
         const IngestCfg *cfg = o->cfg;
@@ -378,6 +459,12 @@ int Ingest_http_callback(const IngestOwner *o, IngestConn *c, struct lws *wsi,
                         c->req.route = ROUTE_ZOOM;
                 else if (post && strcmp(uri, "/events") == 0)
                         c->req.route = ROUTE_EVENTS;
+                if (post) {
+                        const char *reason, *why;
+                        int st = check_framing(wsi, max, &c->too_big, &reason, &why);
+                        if (st)
+                                return refuse_now(o, c, wsi, uri, st, reason, why);
+                }
                 if (c->req.route == ROUTE_NONE) {
                         ingest_logf(cfg, "refused %s %.100s from %s: 404", post ? "POST" : "GET",
                                     uri, c->peer);
@@ -401,12 +488,6 @@ int Ingest_http_callback(const IngestOwner *o, IngestConn *c, struct lws *wsi,
                 else if (al > 0 && lws_hdr_copy(wsi, c->req.auth, sizeof c->req.auth,
                                                 WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
                         c->req.auth[0] = '\0';
-                char cl[32];
-                if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
-                        int64_t v;
-                        if (!parse_int64(cl, &v) && v > (int64_t)max)
-                                c->too_big = 1;
-                }
                 return 0;
         }
         case LWS_CALLBACK_HTTP_BODY:

@@ -11,6 +11,9 @@
 
 #define INGEST_BODY_MAX_DEFAULT (256 * 1024)
 #define INGEST_TS_WINDOW_S      300
+/* A declared body over body_max is read and dropped, then answered 413, up to
+ * this many times body_max; a larger one is answered 413 at once and closed. */
+#define INGEST_DRAIN_MAX_FACTOR 16
 
 /* One log line (no newline), for refusals and errors. Never receives a secret. */
 typedef void (*IngestLogFn)(void *ud, const char *line);

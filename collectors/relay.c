@@ -47,9 +47,9 @@
 /* GET /metrics: refusal reasons (IngestResult.reason, plus log_write_failed)
  * and the fsync latency histogram's upper bounds, in seconds. */
 static const char *const REFUSE_REASONS[] = {
-    "bad_signature",  "bad_timestamp", "stale_timestamp",  "bad_token",
-    "too_large",      "bad_json",      "not_an_event",     "bad_request",
-    "not_configured", "not_found",     "log_write_failed", "other",
+    "bad_signature", "bad_timestamp",    "stale_timestamp", "bad_token",      "too_large",
+    "bad_json",      "not_an_event",     "bad_request",     "not_configured", "not_found",
+    "bad_framing",   "log_write_failed", "other",
 };
 #define NREFUSE (sizeof REFUSE_REASONS / sizeof *REFUSE_REASONS)
 static const double FSYNC_BOUNDS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -1006,15 +1006,26 @@ static int query_meetings(struct lws *wsi, MeetingFilter *f)
         return rc;
 }
 
+/* since=N: a decimal seq of at most 63 characters (a longer one is refused,
+ * never cut or skipped: lws_get_urlarg_by_name skips a parameter longer than
+ * its buffer, so the stream would start from 0). */
 static int64_t query_since(struct lws *wsi, int *bad)
 {
-        char buf[64];
-        const char *v = lws_get_urlarg_by_name(wsi, "since=", buf, sizeof buf);
         int64_t since = 0;
         *bad = 0;
-        if (v && (parse_int64(v, &since) || since < 0))
-                *bad = 1;
-        return since;
+        for (int i = 0;; i++) {
+                int fl = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+                char *frag = xmalloc((size_t)(fl > 0 ? fl : 0) + 1);
+                int got = lws_hdr_copy_fragment(wsi, frag, (fl > 0 ? fl : 0) + 1,
+                                                WSI_TOKEN_HTTP_URI_ARGS, i);
+                if (got >= 0 && strncmp(frag, "since=", 6) == 0 &&
+                    (strlen(frag + 6) > 63 || parse_int64(frag + 6, &since) || since < 0))
+                        *bad = 1;
+                free(frag);
+                if (got < 0)
+                        break;
+        }
+        return *bad ? 0 : since;
 }
 
 static void sub_close(Relay *r, Sub *s, const char *why)

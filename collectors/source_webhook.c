@@ -46,6 +46,8 @@ static int callback_hook(struct lws *wsi, enum lws_callback_reasons reason, void
 {
         const struct lws_protocols *p = lws_get_protocol(wsi);
         HookSource *s = p ? p->user : NULL;
+        if (reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE)
+                return -1; /* no WebSocket on webhook:// (ws:// is the relay's) */
         if (s && user) {
                 int handled;
                 int rc = Ingest_http_callback(&s->owner, user, wsi, reason, in, len, &handled);

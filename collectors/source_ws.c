@@ -102,15 +102,23 @@ static int control_frame(WsSource *s, const char *text, size_t len)
         json_t *root = json_loadb(text, len, 0, NULL);
         int done = 0;
         json_t *gap = json_object_get(root, "gap");
+        json_t *from = json_object_get(gap, "from"), *to = json_object_get(gap, "to");
         json_t *feed = json_object_get(root, "feed");
         json_t *ok = json_object_get(feed, "ok");
         if (json_object_size(root) != 1) {
                 /* not a control frame: Live_message counts it */
-        } else if (json_is_object(gap)) {
-                json_int_t from = json_integer_value(json_object_get(gap, "from"));
-                json_int_t to = json_integer_value(json_object_get(gap, "to"));
+        } else if (json_is_integer(from) && json_is_integer(to) && json_integer_value(from) >= 1 &&
+                   json_integer_value(to) >= json_integer_value(from)) {
+                /* a gap names the records lost, from <= to; anything else
+                 * ({"gap":{}}) is invalid input, not a critical alert */
                 Live_alive(s->lv, s->id);
-                Live_gap(s->lv, s->id, from, to);
+                Live_gap(s->lv, s->id, json_integer_value(from), json_integer_value(to));
+                done = 1;
+        } else if (gap) {
+                Live_alive(s->lv, s->id);
+                Live_count_invalid(s->lv);
+                Live_logf(s->lv, "%s: invalid message: a gap frame without 1 <= from <= to",
+                          s->name);
                 done = 1;
         } else if (json_is_object(feed) && json_is_boolean(ok)) {
                 json_t *why = json_object_get(feed, "reason");

@@ -306,3 +306,20 @@ int Event_parse(json_t *body, Event *ev, char *err, size_t errlen)
         }
         return 0;
 }
+
+char *Event_person_key(const Event *ev)
+{
+        const char *kind = *ev->registrant_id ? "r:" : *ev->pid ? "u:" : *ev->email ? "e:" : "s:";
+        const char *v = *ev->registrant_id ? ev->registrant_id
+                        : *ev->pid         ? ev->pid
+                        : *ev->email       ? ev->email
+                                           : ev->key;
+        size_t n = strlen(v);
+        char *k = xmalloc(n + 3);
+        memcpy(k, kind, 2);
+        memcpy(k + 2, v, n + 1);
+        if (kind[0] == 'e')
+                for (char *c = k + 2; *c; c++)
+                        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        return k;
+}

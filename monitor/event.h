@@ -78,4 +78,9 @@ const char *Event_meeting_id(json_t *body, char *numbuf, size_t numlen);
 /* 1 for events about one participant (they need a session key). */
 int Event_is_participant(EventType t);
 
+/* The person key of docs/semantics.md section 2 ("r:" registrant id, "u:"
+ * participant uuid, "e:" lowercased email, else "s:" session key), whole
+ * whatever its length (distinct long ids never merge). malloc'd. */
+char *Event_person_key(const Event *ev);
+
 #endif

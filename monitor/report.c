@@ -179,25 +179,17 @@ static void set_text(char **dst, const char *s)
 /* The person key of docs/semantics.md §2 (kinds kept apart by a prefix). */
 static RPerson *person_get(RMeeting *m, const Event *ev)
 {
-        char buf[CAPMON_TEXT_MAX * 2 + 8];
-        if (*ev->registrant_id)
-                xsnprintf(buf, sizeof buf, "r:%s", ev->registrant_id);
-        else if (*ev->pid)
-                xsnprintf(buf, sizeof buf, "u:%s", ev->pid);
-        else if (*ev->email) {
-                xsnprintf(buf, sizeof buf, "e:%s", ev->email);
-                for (char *c = buf + 2; *c; c++)
-                        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-        } else
-                xsnprintf(buf, sizeof buf, "s:%s", ev->key);
-        RPerson *p = HMap_get(&m->persons, buf);
+        char *key = Event_person_key(ev);
+        RPerson *p = HMap_get(&m->persons, key);
         if (!p) {
                 p = xcalloc(1, sizeof *p);
-                p->key = xstrdup(buf);
+                p->key = key;
                 p->first_join = TIME_NONE;
                 m->pl = grow(m->pl, &m->cappl, m->npl, sizeof *m->pl);
                 m->pl[m->npl++] = p;
                 HMap_put(&m->persons, p->key, p);
+        } else {
+                free(key);
         }
         return p;
 }

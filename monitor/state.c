@@ -756,24 +756,15 @@ static void failure_cancel(Meeting *m, JoinFailure *f)
 
 static Person *person_get(Meeting *m, const Event *ev)
 {
-        char buf[CAPMON_TEXT_MAX + 8];
-        if (*ev->registrant_id)
-                xsnprintf(buf, sizeof buf, "r:%s", ev->registrant_id);
-        else if (*ev->pid)
-                xsnprintf(buf, sizeof buf, "u:%s", ev->pid);
-        else if (*ev->email) {
-                xsnprintf(buf, sizeof buf, "e:%s", ev->email);
-                for (char *c = buf + 2; *c; c++)
-                        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-        } else
-                xsnprintf(buf, sizeof buf, "s:%s", ev->key);
-        Person *pp = HMap_get(&m->priv->persons, buf);
+        char *key = Event_person_key(ev);
+        Person *pp = HMap_get(&m->priv->persons, key);
         if (!pp) {
-                size_t n = strlen(buf) + 1;
+                size_t n = strlen(key) + 1;
                 pp = xcalloc(1, sizeof *pp + n);
-                memcpy(pp->key, buf, n);
+                memcpy(pp->key, key, n);
                 HMap_put(&m->priv->persons, pp->key, pp);
         }
+        free(key);
         return pp;
 }
 

@@ -555,6 +555,29 @@ static void test_people(void)
         Monitor_free(m);
 }
 
+/* issue 11 item 11: person keys were cut at 256 bytes, so distinct long ids
+ * sharing a prefix merged into one person. */
+static void test_long_ids(void)
+{
+        Monitor *m = monitor_new(&cfg);
+        const char *j = "participant_joined";
+        char a[400], b[400];
+        memset(a, 'r', 300);
+        a[300] = '\0';
+        memcpy(b, a, 301);
+        b[299] = 's';
+        pev(m, j, 1000, "q", "'user_id':'s1','registrant_id':'%s'", a);
+        pev(m, j, 1000, "q", "'user_id':'s2','registrant_id':'%s'", b);
+        const Meeting *mt = meeting(m, "q");
+        is_int(mt->people, 2, "registrant ids of 300 bytes differing in the last: two people");
+        pev(m, j, 1000, "q", "'user_id':'s3','registrant_id':'%s'", a);
+        is_int(mt->people, 2, "the same 300-byte registrant id again: the same person");
+        pev(m, j, 1000, "q", "'user_id':'%s'", a);
+        pev(m, j, 1000, "q", "'user_id':'%s'", b);
+        is_int(mt->people, 4, "session keys of 300 bytes differing in the last: two people");
+        Monitor_free(m);
+}
+
 static void test_delegations(void)
 {
         Config c;
@@ -683,6 +706,7 @@ int main(void)
         test_video_held();
         test_video_sync();
         test_people();
+        test_long_ids();
         test_delegations();
         test_names();
         Config_done(&cfg);
