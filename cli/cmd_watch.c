@@ -397,6 +397,19 @@ static void reconcile_on_reconnect(void *ud, int id)
         Reconciler_all_now(w->reconciler);
 }
 
+/* The Zoom REST client shared by reconciling and the QoS estimate (one token,
+ * one pace, one daily budget), made on first use. */
+static int zoom_api(Watch *w, char *err, size_t errlen)
+{
+        if (w->zoom_api)
+                return 0;
+        ZoomToken *tok = Live_zoom_token(w->lv, err, errlen);
+        if (!tok)
+                return -1;
+        w->zoom_api = ZoomApi_new(w->loop, tok, watch_log, w, err, errlen);
+        return w->zoom_api ? 0 : -1;
+}
+
 /* A zoom source: reconcile unless --reconcile-interval 0. Other sources: only
  * when the option is given (not 0) and the Zoom credentials are set. */
 static int start_reconcile(Watch *w, char **specs, size_t nspecs, char *err, size_t errlen)
@@ -409,11 +422,7 @@ static int start_reconcile(Watch *w, char **specs, size_t nspecs, char *err, siz
                 return 0;
         if (iv < 0)
                 iv = RECONCILE_INTERVAL_DEFAULT;
-        ZoomToken *tok = Live_zoom_token(w->lv, err, errlen);
-        if (!tok)
-                return -1;
-        w->zoom_api = ZoomApi_new(w->loop, tok, watch_log, w, err, errlen);
-        if (!w->zoom_api)
+        if (zoom_api(w, err, errlen))
                 return -1;
         w->reconcile_src = Live_source_add(w->lv, "zoom list", 0);
         if (w->reconcile_src < 0)
@@ -441,14 +450,8 @@ static int start_video_qos(Watch *w, char *err, size_t errlen)
 {
         if (!w->video_qos)
                 return 0;
-        if (!w->zoom_api) {
-                ZoomToken *tok = Live_zoom_token(w->lv, err, errlen);
-                if (!tok)
-                        return -1;
-                w->zoom_api = ZoomApi_new(w->loop, tok, watch_log, w, err, errlen);
-                if (!w->zoom_api)
-                        return -1;
-        }
+        if (zoom_api(w, err, errlen))
+                return -1;
         w->qos_src = Live_source_add(w->lv, "zoom qos", 0);
         if (w->qos_src < 0)
                 return xsnprintf(err, errlen, "too many sources"), -1;
