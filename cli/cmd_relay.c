@@ -137,6 +137,12 @@ static const CliOpt RELAY_OPTS[] = {
      "ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET); relays\n"
      "sharing a Redis stream elect one to do it (default 0: never)",
      0, 7 * 86400, NULL},
+    {"video-qos", 0, CLI_INT, offsetof(RelayOpts, cfg.video_qos), "S",
+     "append a camera estimate from Zoom's live QoS list of each\n"
+     "meeting the webhooks name every S seconds (pages of 10: a\n"
+     "1,000-person sweep is 100 requests; below 180 s that outruns\n"
+     "Zoom's Heavy daily limit, warned); the same election",
+     10, 7 * 86400, NULL},
     {"cert", 0, CLI_STRING, offsetof(RelayOpts, cfg.cert), "FILE",
      "TLS certificate (PEM), with --key: serve https/wss", 0, 0, NULL},
     {"key", 0, CLI_STRING, offsetof(RelayOpts, cfg.key), "FILE", "TLS private key (PEM)", 0, 0,

@@ -460,15 +460,7 @@ static int start_video_qos(Watch *w, char *err, size_t errlen)
         for (size_t i = 0; i < w->filter.n; i++)
                 Reconciler_add(w->qos, NULL, w->filter.ids[i]);
         Reconciler_follow(w->qos, w->m);
-        if (w->video_qos < 180)
-                xsnprintf(err, errlen,
-                          "warning: --video-qos %d: a 1,000-person meeting costs 100 requests a "
-                          "sweep, %d a day, over Zoom's Heavy limit of 60,000 a day for the "
-                          "whole account; use 180 s or more",
-                          w->video_qos, 100 * (86400 / w->video_qos));
-        else
-                xsnprintf(err, errlen, "estimating cameras from Zoom's QoS list every %d s",
-                          w->video_qos);
+        reconcile_qos_pace(w->video_qos, err, errlen);
         watch_log(w, err);
         return 0;
 }

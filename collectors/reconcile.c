@@ -478,6 +478,18 @@ Reconciler *Reconciler_new(Loop *loop, ZoomApi *api, int64_t interval_s, Reconci
         return r;
 }
 
+void reconcile_qos_pace(int qos_s, char *out, size_t len)
+{
+        if (qos_s > 0 && qos_s < 180)
+                xsnprintf(out, len,
+                          "warning: --video-qos %d: a 1,000-person meeting costs 100 requests a "
+                          "sweep, %d a day, over Zoom's Heavy limit of 60,000 a day for the "
+                          "whole account; use 180 s or more",
+                          qos_s, 100 * (86400 / qos_s));
+        else
+                xsnprintf(out, len, "estimating cameras from Zoom's QoS list every %d s", qos_s);
+}
+
 void Reconciler_set_list(Reconciler *r, ReconcileList list)
 {
         r->list = list;

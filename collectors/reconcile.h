@@ -56,6 +56,9 @@ void Reconciler_set_active(Reconciler *r, int active);
  * --video-qos`, docs/live.md). Set before the first meeting is added. */
 typedef enum ReconcileList { RECONCILE_PARTICIPANTS, RECONCILE_QOS } ReconcileList;
 void Reconciler_set_list(Reconciler *r, ReconcileList list);
+/* The line to log when a QoS estimate every qos_s seconds starts: a warning
+ * below 180 s (a 1,000-person meeting then outruns Zoom's Heavy daily limit). */
+void reconcile_qos_pace(int qos_s, char *out, size_t len);
 
 /* Follow a monitor's meetings: every second, its new live meetings are added
  * and its ended ones forgotten. m must outlive the Reconciler. */

@@ -36,6 +36,7 @@
 #include "evlog.h"
 #include "log.h"
 #include "metrics.h"
+#include "reconcile.h"
 #include "redis.h"
 #include "relay_reconcile.h"
 #include "rtms.h"
@@ -905,7 +906,8 @@ static int on_accept(void *ud, struct lws *wsi, IngestConn *c, const char *src, 
         r->accepted++;
         if (strcmp(src, "rtms") != 0)
                 Rtms_offer(r->rtms, body, len);
-        if (r->recon && strcmp(src, "rtms") != 0 && strcmp(src, "reconcile") != 0)
+        if (r->recon && strcmp(src, "rtms") != 0 && strcmp(src, "reconcile") != 0 &&
+            strcmp(src, "qos") != 0)
                 RelayReconcile_offer(r->recon, body, len);
         if (!r->commit_scheduled) {
                 r->commit_scheduled = 1;
@@ -1432,10 +1434,10 @@ static void rtms_log(void *ud, const char *line)
 
 /* ---- reconcile: Zoom's live lists go into the log like accepted webhooks ---- */
 
-static void recon_append(void *ud, const char *body, size_t len)
+static void recon_append(void *ud, const char *src, const char *body, size_t len)
 {
-        if (on_accept(ud, NULL, NULL, "reconcile", body, len) < 0)
-                relay_log(ud, "reconcile: a list too large for the log: dropped");
+        if (on_accept(ud, NULL, NULL, src, body, len) < 0)
+                relay_log(ud, "%s: a list too large for the log: dropped", src);
 }
 
 static void recon_log(void *ud, const char *line)
@@ -1538,16 +1540,22 @@ Relay *Relay_new(const RelayCfg *cfg, char *err, size_t errlen)
                 Relay_free(r);
                 return NULL;
         }
-        if (cfg->reconcile_interval > 0) {
-                r->recon =
-                    RelayReconcile_new(r->cx, cfg->reconcile_interval, r->redis ? &r->ru : NULL,
-                                       recon_append, recon_log, r, err, errlen);
+        if (cfg->reconcile_interval > 0 || cfg->video_qos > 0) {
+                r->recon = RelayReconcile_new(r->cx, cfg->reconcile_interval, cfg->video_qos,
+                                              r->redis ? &r->ru : NULL, recon_append, recon_log, r,
+                                              err, errlen);
                 if (!r->recon) {
                         Relay_free(r);
                         return NULL;
                 }
-                relay_log(r, "reconciling with Zoom's live list every %d s",
-                          cfg->reconcile_interval);
+                if (cfg->reconcile_interval > 0)
+                        relay_log(r, "reconciling with Zoom's live list every %d s",
+                                  cfg->reconcile_interval);
+                if (cfg->video_qos > 0) {
+                        char line[300];
+                        reconcile_qos_pace(cfg->video_qos, line, sizeof line);
+                        relay_log(r, "%s", line);
+                }
         }
         lws_sul_schedule(r->cx, 0, &r->check_sul, check_subs, LWS_US_PER_SEC);
         if (r->redis)

@@ -31,6 +31,7 @@ typedef struct RelayCfg {
         int redis_wait_ms;               /* WAIT timeout; 0: 1000 */
         const char *cache_dir;           /* the private copy of the stream; NULL: TMPDIR */
         int reconcile_interval;          /* > 0: append Zoom's live lists (relay_reconcile.h) */
+        int video_qos;                   /* > 0: append Zoom's QoS video estimate every S s */
 } RelayCfg;
 
 typedef struct Relay Relay;

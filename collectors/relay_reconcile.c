@@ -21,8 +21,9 @@ struct RelayReconcile {
         Loop *loop;
         ZoomToken *tok;
         ZoomApi *api;
-        Reconciler *rec;
-        Lease *lease; /* NULL: no election (a log file) */
+        Reconciler *rec; /* the live list, or NULL */
+        Reconciler *qos; /* the QoS estimate, or NULL */
+        Lease *lease;    /* NULL: no election (a log file) */
         LoopTimer *check;
         int polling;
         RelayAppendFn append;
@@ -39,7 +40,30 @@ static void rr_log(void *ud, const char *line)
 static void rr_emit(void *ud, const char *body, size_t len)
 {
         RelayReconcile *rr = ud;
-        rr->append(rr->ud, body, len);
+        rr->append(rr->ud, "reconcile", body, len);
+}
+
+static void rr_emit_qos(void *ud, const char *body, size_t len)
+{
+        RelayReconcile *rr = ud;
+        rr->append(rr->ud, "qos", body, len);
+}
+
+/* Both pollers (either may be absent). */
+static void rr_active(RelayReconcile *rr, int on)
+{
+        if (rr->rec)
+                Reconciler_set_active(rr->rec, on);
+        if (rr->qos)
+                Reconciler_set_active(rr->qos, on);
+}
+
+static void rr_add(RelayReconcile *rr, const char *uuid, const char *id)
+{
+        if (rr->rec)
+                Reconciler_add(rr->rec, uuid, id);
+        if (rr->qos)
+                Reconciler_add(rr->qos, uuid, id);
 }
 
 static void on_check(void *ud)
@@ -53,7 +77,7 @@ static void on_check(void *ud)
                           Lease_id(rr->lease));
                 rr->log(rr->ud, line);
                 rr->polling = held;
-                Reconciler_set_active(rr->rec, held);
+                rr_active(rr, held);
         }
         if (held) { /* the meetings every relay of the stream heard of */
                 char **v;
@@ -62,16 +86,16 @@ static void on_check(void *ud)
                         char *tab = strchr(v[i], '\t');
                         if (tab)
                                 *tab++ = '\0';
-                        Reconciler_add(rr->rec, *v[i] ? v[i] : NULL, tab);
+                        rr_add(rr, *v[i] ? v[i] : NULL, tab);
                 }
                 Lease_members_free(v, n);
         }
         Loop_timer_start(rr->check, LEASE_CHECK_US);
 }
 
-RelayReconcile *RelayReconcile_new(struct lws_context *cx, int interval_s, const RedisUrl *ru,
-                                   RelayAppendFn append, RelayLogFn log, void *ud, char *err,
-                                   size_t errlen)
+RelayReconcile *RelayReconcile_new(struct lws_context *cx, int interval_s, int qos_s,
+                                   const RedisUrl *ru, RelayAppendFn append, RelayLogFn log,
+                                   void *ud, char *err, size_t errlen)
 {
         RelayReconcile *rr = xcalloc(1, sizeof *rr);
         rr->append = append;
@@ -88,7 +112,14 @@ RelayReconcile *RelayReconcile_new(struct lws_context *cx, int interval_s, const
         rr->api = ZoomApi_new(rr->loop, rr->tok, rr_log, rr, err, errlen);
         if (!rr->api)
                 goto fail;
-        rr->rec = Reconciler_new(rr->loop, rr->api, interval_s, rr_emit, rr_log, rr);
+        if (interval_s > 0)
+                rr->rec = Reconciler_new(rr->loop, rr->api, interval_s, rr_emit, rr_log, rr);
+        if (qos_s > 0) {
+                rr->qos = Reconciler_new(rr->loop, rr->api, qos_s, rr_emit_qos, rr_log, rr);
+                Reconciler_set_list(rr->qos, RECONCILE_QOS);
+                if (interval_s <= 0 || qos_s < interval_s)
+                        interval_s = qos_s; /* the lease follows the faster poller */
+        }
         if (ru) {
                 char key[512];
                 xsnprintf(key, sizeof key, "%s:capmon-reconcile-lease", ru->stream);
@@ -97,7 +128,7 @@ RelayReconcile *RelayReconcile_new(struct lws_context *cx, int interval_s, const
                 rr->lease = Lease_start(ru, key, ttl < 60000 ? ttl : 60000, err, errlen);
                 if (!rr->lease)
                         goto fail;
-                Reconciler_set_active(rr->rec, 0);
+                rr_active(rr, 0);
                 rr->check = Loop_timer_new(rr->loop, on_check, rr);
                 Loop_timer_start(rr->check, 0);
         } else {
@@ -116,12 +147,16 @@ void RelayReconcile_offer(RelayReconcile *rr, const char *body, size_t len)
         char err[8];
         if (root && Event_parse(root, &ev, err, sizeof err) == 0 && ev.type != EV_UNKNOWN &&
             ev.type != EV_RECONCILE) {
-                if (ev.type == EV_ENDED && *ev.uuid)
-                        Reconciler_forget(rr->rec, ev.uuid);
-                else if (ev.type != EV_ENDED) {
-                        size_t before = Reconciler_meetings(rr->rec);
-                        Reconciler_add(rr->rec, *ev.uuid ? ev.uuid : NULL, ev.id);
-                        if (rr->lease && Reconciler_meetings(rr->rec) > before) {
+                Reconciler *first = rr->rec ? rr->rec : rr->qos;
+                if (ev.type == EV_ENDED && *ev.uuid) {
+                        if (rr->rec)
+                                Reconciler_forget(rr->rec, ev.uuid);
+                        if (rr->qos)
+                                Reconciler_forget(rr->qos, ev.uuid);
+                } else if (ev.type != EV_ENDED) {
+                        size_t before = Reconciler_meetings(first);
+                        rr_add(rr, *ev.uuid ? ev.uuid : NULL, ev.id);
+                        if (rr->lease && Reconciler_meetings(first) > before) {
                                 char m[600];
                                 xsnprintf(m, sizeof m, "%s\t%s", ev.uuid, ev.id);
                                 Lease_share(rr->lease, m);
@@ -146,6 +181,7 @@ void RelayReconcile_free(RelayReconcile *rr)
         Lease_stop(rr->lease);
         Loop_timer_free(rr->check);
         Reconciler_free(rr->rec);
+        Reconciler_free(rr->qos);
         ZoomApi_free(rr->api);
         ZoomToken_free(rr->tok);
         Loop_free(rr->loop);

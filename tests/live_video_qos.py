@@ -8,7 +8,9 @@ estimate (video_source qos, video_estimate true) with a whole picture
 (video_since null). Cameras change: the next sweep follows. A 429 with
 Retry-After is waited out and the sweep completes. The pace is warned about:
 below 180 s at start, and once a sweep shows the daily budget would be spent.
-The replay of watch's --record gives the same count.
+The replay of watch's --record gives the same count. `relay --video-qos`
+appends the sweeps to its log (src qos): a monitor of the relay and a replay
+of the log count the same.
 usage: live_video_qos.py CAPMON"""
 import json
 import os
@@ -117,7 +119,59 @@ def main():
             L.fail("replay: %s %s, watch said %s" % (k, rp[k], final[k]))
     L.log("ok: %d then %d cameras from QoS pages of 10, 429 waited out, pace warned" %
           (ON, want))
+    relay_part(capmon, d, uids, want)
     subprocess.run(["rm", "-rf", d])
+
+
+def relay_part(capmon, d, uids, want):
+    """`relay --video-qos`: the sweeps go into the relay's log (src qos), a
+    monitor of the relay counts them, a replay of the log agrees."""
+    port = L.free_port()
+    st = os.path.join(d, "fake2.json")
+    fake = L.spawn(["/usr/bin/python3", os.path.join(HERE, "fake_zoom_api.py"), "--port",
+                    str(port), "--status", st, "--uuid", UUID, "--meeting-id", MID],
+                   stderr=open(os.path.join(d, "fake2.err"), "wb"))
+    L.wait_for(lambda: status(st), 10, "the fake Zoom REST server")
+    for i, u in enumerate(uids):
+        fake_post(port, "join", {"user_id": u, "user_name": "Spain - P%d" % i, "deliver": False})
+        fake_post(port, "video", {"user_id": u, "on": i < want})
+    rp = L.free_port()
+    log = os.path.join(d, "relay.jsonl")
+    err = os.path.join(d, "relay.err")
+    relay = L.spawn([capmon, "relay", "--listen", "127.0.0.1:%d" % rp, "--log", log,
+                     "--video-qos", "10"],
+                    env={"CAPMON_WEBHOOK_SECRET": L.SECRET, "CAPMON_TOKEN": L.TOKEN,
+                         "ZOOM_ACCOUNT_ID": "acc-1", "ZOOM_CLIENT_ID": "cid-1",
+                         "ZOOM_CLIENT_SECRET": "csecret-1",
+                         "CAPMON_ZOOM_OAUTH_URL": "http://127.0.0.1:%d/oauth/token" % port,
+                         "CAPMON_ZOOM_API_URL": "http://127.0.0.1:%d/v2" % port},
+                    stderr=open(err, "ab"))
+    L.wait_for(lambda: L.healthz(rp), 10, "the relay")
+    out = os.path.join(d, "watch2.out")
+    watch = L.spawn([capmon, "watch", "--json", "--interval", "0.1", "--log",
+                     os.path.join(d, "watch2.log"), "ws://127.0.0.1:%d/events" % rp],
+                    env={"CAPMON_TOKEN": L.TOKEN}, stdout=open(out, "wb"))
+    for i, u in enumerate(uids):
+        if L.post_signed(rp, L.join_body(u, meeting=UUID, name="Spain - P%d" % i)) != 200:
+            L.fail("join refused by the relay")
+    # the first sweep starts with the first join webhook: the next one (10 s
+    # later) lists everybody
+    L.wait_for(lambda: video(out).get("video_on") == want, 40,
+               "%d cameras through the relay's log" % want)
+    if "warning: --video-qos 10" not in open(err).read():
+        L.fail("the relay did not warn about the pace")
+    final = video(out)
+    L.stop(watch)
+    L.stop(relay)
+    L.stop(fake)
+    srcs = [r.get("src") for r in L.log_records(log)]
+    if "qos" not in srcs:
+        L.fail("no record with src qos in the relay's log: %s" % set(srcs))
+    rp_ = [m for m in L.replay_snapshot(capmon, log)["meetings"] if m["uuid"] == UUID][0]
+    for k in ("video_on", "video_source", "video_estimate"):
+        if rp_[k] != final[k]:
+            L.fail("replay of the relay log: %s %s, the monitor said %s" % (k, rp_[k], final[k]))
+    L.log("ok: relay --video-qos: %d cameras in the log, the monitor and the replay" % want)
 
 
 if __name__ == "__main__":
