@@ -455,7 +455,7 @@ void Report_finish(Report *r)
 static double minutes(int64_t ms)
 {
         /* one decimal, as in the CSV */
-        return (double)((ms + 3000) / 6000) / 10.0;
+        return (double)(time_add(ms, 3000) / 6000) / 10.0; /* ms may be saturated */
 }
 
 json_t *Report_json(const Report *r, ReportBy by)
