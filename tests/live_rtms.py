@@ -153,7 +153,8 @@ def watch_part(capmon, d):
     env = {"CAPMON_WEBHOOK_SECRET": L.SECRET, "CAPMON_RTMS_CLIENT_ID": CID,
            "CAPMON_RTMS_CLIENT_SECRET": CSECRET}
     watch = L.spawn([capmon, "watch", "--json", "--interval", "0.1", "--log", wlog, "--record",
-                     rec, "webhook://127.0.0.1:%d" % hp], env=env, stdout=open(out, "wb"))
+                     rec, "webhook://127.0.0.1:%d" % hp], env=env, stdout=open(out, "wb"),
+                    stderr=open(out + ".err", "ab"))
     L.wait_for(lambda: L.healthz(hp), 10, "the webhook receiver")
     for uid in ("16778240", "u-abc", "16779264"):
         post(hp, join(uid))
@@ -275,7 +276,8 @@ def relay_part(capmon, d):
     out = os.path.join(d, "watch2.out")
     watch = L.spawn([capmon, "watch", "--json", "--interval", "0.1", "--log",
                      os.path.join(d, "watch2.log"), "ws://127.0.0.1:%d/events" % rp],
-                    env={"CAPMON_TOKEN": L.TOKEN}, stdout=open(out, "wb"))
+                    env={"CAPMON_TOKEN": L.TOKEN}, stdout=open(out, "wb"),
+                    stderr=open(out + ".err", "ab"))
     dash = None
     if shutil.which("tmux"):
         dash = Tmux(capmon, ["watch", "ws://127.0.0.1:%d/events" % rp],
@@ -329,6 +331,8 @@ def main():
     d = L.workdir()
     watch_part(capmon, d)
     relay_part(capmon, d)
+    L.check_no_sanitizer_report(*[os.path.join(d, f) for f in os.listdir(d)
+                                  if f.endswith(".err")])
     subprocess.run(["rm", "-rf", d])
 
 

@@ -72,7 +72,8 @@ def main():
            "CAPMON_ZOOM_API_DAILY_BUDGET": "1000"}
     watch = L.spawn([capmon, "watch", "--json", "--interval", "0.1", "--log", wlog, "--record",
                      rec, "--video-qos", "10", "webhook://127.0.0.1:%d" % hp], env=env,
-                    stdout=open(out, "wb"))
+                    stdout=open(out, "wb"),
+                    stderr=open(out + ".err", "ab"))
     L.wait_for(lambda: L.healthz(hp), 10, "the webhook receiver")
     for i, u in enumerate(uids):
         code = L.post_signed(hp, L.join_body(u, meeting=UUID, name="Spain - P%d" % i))
@@ -120,6 +121,8 @@ def main():
     L.log("ok: %d then %d cameras from QoS pages of 10, 429 waited out, pace warned" %
           (ON, want))
     relay_part(capmon, d, uids, want)
+    L.check_no_sanitizer_report(*[os.path.join(d, f) for f in os.listdir(d)
+                                  if f.endswith(".err")])
     subprocess.run(["rm", "-rf", d])
 
 
@@ -150,7 +153,8 @@ def relay_part(capmon, d, uids, want):
     out = os.path.join(d, "watch2.out")
     watch = L.spawn([capmon, "watch", "--json", "--interval", "0.1", "--log",
                      os.path.join(d, "watch2.log"), "ws://127.0.0.1:%d/events" % rp],
-                    env={"CAPMON_TOKEN": L.TOKEN}, stdout=open(out, "wb"))
+                    env={"CAPMON_TOKEN": L.TOKEN}, stdout=open(out, "wb"),
+                    stderr=open(out + ".err", "ab"))
     for i, u in enumerate(uids):
         if L.post_signed(rp, L.join_body(u, meeting=UUID, name="Spain - P%d" % i)) != 200:
             L.fail("join refused by the relay")
