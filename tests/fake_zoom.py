@@ -6,7 +6,7 @@ heartbeat acks, event envelopes and one forced disconnect. Writes its
 observations as JSON to --status after every change.
 
 usage: fake_zoom.py --oauth-port P --ws-port P --status FILE [--token-life S]
-       [--disconnect-after S] [--refuse-for S] [--events N] [--drops N]
+       [--disconnect-after S] [--refuse-for S] [--events N] [--drops N] [--extra FILE]
 
 --drops N: the first N connections are each closed by the server 0.2 s after
 build_connection and one event (a flapping Zoom); connection N+1 stays up and
@@ -105,6 +105,8 @@ async def handler(ws, path):
         state["connections"].append(conn)
     save()
     await ws.send(json.dumps({"module": "build_connection", "success": True, "content": "ok"}))
+    if args.extra and idx == 0:  # one more event body, first (e.g. meeting.rtms_started)
+        await ws.send(json.dumps({"module": "message", "content": open(args.extra).read()}))
 
     async def reader():
         async for msg in ws:
@@ -196,5 +198,6 @@ if __name__ == "__main__":
     p.add_argument("--refuse-for", type=float, default=1.5)
     p.add_argument("--events", type=int, default=20)
     p.add_argument("--drops", type=int, default=0)
+    p.add_argument("--extra", help="a file holding one more event body to send first")
     args = p.parse_args()
     asyncio.run(main())

@@ -17,6 +17,8 @@
    the cameras already on at subscription: the whole picture (video_since
    null); a monitor on the relay (--json, and the dashboard under tmux) and a
    replay of the relay's log agree; meeting.rtms_stopped ends the stream.
+4. `watch zoom`: an rtms_started delivered by the Zoom WebSocket event
+   subscription (tests/fake_zoom.py --extra) starts the stream too.
 usage: live_rtms.py CAPMON"""
 import json
 import os
@@ -326,11 +328,41 @@ def relay_part(capmon, d):
     L.log("ok: relay: wrong secret refused and not retried; snapshot of 2 cameras; replay agrees")
 
 
+def zoom_part(capmon, d):
+    """`watch zoom`: a meeting.rtms_started delivered by Zoom's WebSocket event
+    subscription (tests/fake_zoom.py) starts the stream too."""
+    fake, port, cport, st = start_fake(d, "fake3", ["--cameras", "16778240"])
+    extra = os.path.join(d, "rtms_started.json")
+    open(extra, "wb").write(rtms_started(port))
+    op, wp = L.free_port(), L.free_port()
+    zst = os.path.join(d, "zoom.json")
+    zoom = L.spawn(["/usr/bin/python3", os.path.join(HERE, "fake_zoom.py"), "--oauth-port",
+                    str(op), "--ws-port", str(wp), "--status", zst, "--events", "0",
+                    "--disconnect-after", "120", "--token-life", "3600", "--extra", extra],
+                   stderr=open(os.path.join(d, "zoom.err"), "wb"))
+    L.wait_for(lambda: status(zst), 10, "the fake Zoom")
+    out = os.path.join(d, "watch3.out")
+    env = L.zoom_env(op, wp)
+    env.update({"CAPMON_RTMS_CLIENT_ID": CID, "CAPMON_RTMS_CLIENT_SECRET": CSECRET})
+    watch = L.spawn([capmon, "watch", "--json", "--interval", "0.1", "--reconcile-interval", "0",
+                     "--log", os.path.join(d, "watch3.log"), "zoom"], env=env,
+                    stdout=open(out, "wb"), stderr=open(out + ".err", "ab"))
+    L.wait_for(lambda: subscribed(st, 0), 15, "the zoom source's rtms_started to subscribe")
+    L.wait_for(lambda: "RTMS mtg-uuid-1==: subscribed" in open(os.path.join(d, "watch3.log")).read(),
+               10, "the watch log to say so")
+    if L.stop(watch) != 0:
+        L.fail("watch zoom exited %d" % watch.returncode)
+    L.stop(zoom)
+    L.stop(fake)
+    L.log("ok: watch zoom: rtms_started from the event subscription starts the stream")
+
+
 def main():
     capmon = sys.argv[1]
     d = L.workdir()
     watch_part(capmon, d)
     relay_part(capmon, d)
+    zoom_part(capmon, d)
     L.check_no_sanitizer_report(*[os.path.join(d, f) for f in os.listdir(d)
                                   if f.endswith(".err")])
     subprocess.run(["rm", "-rf", d])
