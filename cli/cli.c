@@ -285,21 +285,42 @@ int cli_load_config(const CommonOpts *o, Config *cfg)
         return 0;
 }
 
-void cli_report_invalid(InvalidReport *r, const char *where, long line, const char *why)
+int cli_open_logs(const CommonOpts *o, char **files, size_t nfiles, LogMonitor *lm)
 {
-        if (r->shown >= r->limit) {
-                r->hidden++;
-                return;
+        char err[512];
+        lm->m = NULL;
+        lm->r = NULL;
+        if (cli_load_config(o, &lm->cfg)) {
+                Config_done(&lm->cfg);
+                return EXIT_RUNTIME;
         }
-        r->shown++;
-        if (line > 0)
-                cli_error("%s:%ld: invalid record: %s", where, line, why);
-        else
-                cli_error("%s: invalid record: %s", where, why);
+        lm->m = Monitor_new(&lm->cfg, err, sizeof err);
+        if (lm->m)
+                lm->r = Replay_open(files, nfiles, err, sizeof err);
+        if (!lm->r) {
+                cli_error("%s", err);
+                cli_close_logs(lm);
+                return EXIT_RUNTIME;
+        }
+        return 0;
 }
 
-void cli_report_done(InvalidReport *r)
+void cli_close_logs(LogMonitor *lm)
 {
-        if (r->hidden)
-                cli_error("%lu more invalid records not shown", r->hidden);
+        Replay_close(lm->r);
+        Monitor_free(lm->m);
+        Config_done(&lm->cfg);
+        lm->r = NULL;
+        lm->m = NULL;
+}
+
+static void say_stderr(void *ud, const char *line)
+{
+        (void)ud;
+        cli_error("%s", line);
+}
+
+FeedPolicy cli_feed_policy(int strict)
+{
+        return (FeedPolicy){strict, 100, say_stderr, NULL, 0, 0};
 }

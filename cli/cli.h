@@ -9,6 +9,7 @@
 #include "config.h"
 #include "evlog.h"
 #include "monitor.h"
+#include "replayfeed.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
@@ -158,16 +159,22 @@ typedef struct CommonOpts {
 /* Defaults, the configuration file, then the command-line overrides. 0 or -1 (printed). */
 int cli_load_config(const CommonOpts *o, Config *cfg);
 
+/* "Open a monitor over these logs", for every command that reads recorded logs: the
+ * configuration (defaults, file, options), the monitor on it and the logs merged by
+ * arrival time. 0, or EXIT_RUNTIME with the reason said (nothing left open). */
+typedef struct LogMonitor {
+        Config cfg;
+        Monitor *m;
+        Replay *r;
+} LogMonitor;
+int cli_open_logs(const CommonOpts *o, char **files, size_t nfiles, LogMonitor *lm);
+void cli_close_logs(LogMonitor *lm);
+/* The feed policy of the commands that read logs: invalid records said on standard
+ * error ("capmon: FILE:LINE: invalid record: ..."), the first 100, then counted. */
+FeedPolicy cli_feed_policy(int strict);
+
 /* Error output: "capmon: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Reports invalid records on stderr, the first `limit` of them, then a count. */
-typedef struct InvalidReport {
-        unsigned long shown, hidden;
-        unsigned long limit;
-} InvalidReport;
-void cli_report_invalid(InvalidReport *r, const char *where, long line, const char *why);
-void cli_report_done(InvalidReport *r);
 
 /* What `capmon replay` is asked to do (its options); `capmon demo` fills one too. */
 typedef struct ReplayOpts {

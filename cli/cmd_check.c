@@ -71,18 +71,11 @@ static int read_log(Monitor *m, const char *path, double timeout, char *err, siz
         Replay *r = Replay_open(paths, 1, err, errlen);
         if (!r)
                 return -1;
-        ReplayItem it;
-        int st;
-        char why[256];
-        while ((st = Replay_next(r, &it, err, errlen)) == LINE_OK) {
-                ItemKind kind = ReplayItem_kind(&it, why, sizeof why);
-                if (kind == ITEM_INVALID)
-                        Monitor_count_invalid(m);
-                else if (kind == ITEM_JSON)
-                        Monitor_feed_msg(m, it.msg, TIME_NONE, why, sizeof why);
-        }
+        FeedPolicy silent = {0, 0, NULL, NULL, 0, 0}; /* one status line, nothing else */
+        FeedTarget target = FeedTarget_monitor(m);
+        int st = FeedPolicy_drain(&silent, r, &target, err, errlen);
         Replay_close(r);
-        return st == LINE_ERROR ? -1 : 0;
+        return st < 0 ? -1 : 0;
 }
 
 static int read_stream(Monitor *m, const char *url, double timeout, char *err, size_t errlen)

@@ -18,28 +18,26 @@
 
 /* The speed that makes the busiest meeting go from 5 % to 95 % of its peak in about
  * DEMO_FILL_S seconds (gaps capped like the replay caps them); 0 when unknown. */
-static double demo_speed(const char *path)
+static double demo_speed(char *path)
 {
-        Config cfg;
+        CommonOpts none;
+        memset(&none, 0, sizeof none);
+        LogMonitor lm;
+        if (cli_open_logs(&none, &path, 1, &lm))
+                return 0;
+        Monitor *m = lm.m;
         char err[512];
-        Config_init(&cfg);
-        Monitor *m = Monitor_new(&cfg, err, sizeof err);
-        char *paths[1] = {(char *)path};
-        Replay *r = m ? Replay_open(paths, 1, err, sizeof err) : NULL;
         double speed = 0;
         int reached = 0, cap = 0;
-        int64_t *first_at = NULL, prev = TIME_NONE, elapsed = 0; /* ms of capped replay time */
+        int64_t *first_at = NULL, elapsed = 0; /* ms of replay time at 1x */
+        Pacer pacer;
+        Pacer_init(&pacer, 1, 0);
+        FeedPolicy silent = {0, 0, NULL, NULL, 0, 0};
+        FeedTarget target = FeedTarget_monitor(m);
         ReplayItem it;
-        while (r && Replay_next(r, &it, err, sizeof err) == LINE_OK) {
-                if (!it.msg)
-                        continue;
-                Monitor_feed_msg(m, it.msg, TIME_NONE, err, sizeof err);
-                if (it.at != TIME_NONE) {
-                        if (prev != TIME_NONE && it.at > prev)
-                                elapsed += it.at - prev;
-                        if (prev == TIME_NONE || it.at > prev)
-                                prev = it.at;
-                }
+        while (Replay_next(lm.r, &it, err, sizeof err) == LINE_OK) {
+                FeedPolicy_apply(&silent, &it, &target);
+                elapsed += (int64_t)Pacer_next(&pacer, it.at);
                 const State *s = Monitor_state(m);
                 int p = 0;
                 for (size_t i = 0; i < State_meeting_count(s); i++) {
@@ -65,9 +63,7 @@ static double demo_speed(const char *path)
         if (speed > 0 && speed < 1)
                 speed = 1;
         free(first_at);
-        Replay_close(r);
-        Monitor_free(m);
-        Config_done(&cfg);
+        cli_close_logs(&lm);
         return speed;
 }
 

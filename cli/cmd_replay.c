@@ -11,6 +11,7 @@
 #include "dashboard.h"
 #include "hook.h"
 #include "loop.h"
+#include "replayfeed.h"
 #include "util.h"
 
 static const CliOpt REPLAY_OPTS[] = {
@@ -113,87 +114,49 @@ static void print_summary(const Monitor *m)
 
 static int run(const ReplayOpts *o, char **files, size_t nfiles)
 {
-        Config cfg;
+        LogMonitor lm;
         char err[512];
         int rc = 0;
-        if (cli_load_config(&o->common, &cfg))
+        if (cli_open_logs(&o->common, files, nfiles, &lm))
                 return EXIT_RUNTIME;
-        Monitor *m = Monitor_new(&cfg, err, sizeof err);
-        if (!m) {
-                cli_error("%s", err);
-                Config_done(&cfg);
-                return EXIT_RUNTIME;
-        }
-        Replay *r = Replay_open(files, nfiles, err, sizeof err);
-        if (!r) {
-                cli_error("%s", err);
-                Monitor_free(m);
-                Config_done(&cfg);
-                return EXIT_RUNTIME;
-        }
+        Monitor *m = lm.m;
         Hook *hook = NULL;
         if (o->hooks) {
-                hook = Hook_new(cfg.hooks, cfg.nhooks, NULL, err, sizeof err);
+                hook = Hook_new(lm.cfg.hooks, lm.cfg.nhooks, NULL, err, sizeof err);
                 if (!hook) {
                         cli_error("%s", err);
-                        Replay_close(r);
-                        Monitor_free(m);
-                        Config_done(&cfg);
+                        cli_close_logs(&lm);
                         return EXIT_USAGE;
                 }
                 Hook_attach(hook, m);
         }
-        InvalidReport rep = {0, 0, 100};
+        FeedPolicy policy = cli_feed_policy(o->common.strict);
+        FeedTarget target = FeedTarget_monitor(m);
+        Pacer pacer;
+        Pacer_init(&pacer, o->speed, o->idle_limit); /* speed 0: as fast as possible */
         ReplayItem it;
-        int64_t prev_at = TIME_NONE;
         int st;
-        while ((st = Replay_next(r, &it, err, sizeof err)) == LINE_OK) {
-                ItemKind kind = ReplayItem_kind(&it, err, sizeof err);
-                if (kind == ITEM_BLANK)
-                        continue;
-                if (kind == ITEM_TORN) {
-                        cli_error("%s:%ld: torn last line (no newline, not JSON): ignored", it.path,
-                                  it.line);
-                        continue;
-                }
-                if (o->speed > 0 && it.at != TIME_NONE) { /* --speed given */
-                        if (prev_at != TIME_NONE && it.at > prev_at) {
-                                double wait = (double)(it.at - prev_at) / o->speed;
-                                if (o->idle_limit > 0 && wait > o->idle_limit * 1000)
-                                        wait = o->idle_limit * 1000;
-                                if (hook)
-                                        Hook_sleep(hook, wait, State_clock(Monitor_state(m)),
-                                                   o->speed);
-                                else
-                                        sleep_ms(wait);
-                        }
-                        if (prev_at == TIME_NONE || it.at > prev_at)
-                                prev_at = it.at;
-                }
-                Outcome out = OUT_INVALID;
-                if (kind == ITEM_INVALID)
-                        Monitor_count_invalid(m);
-                else
-                        out = Monitor_feed_msg(m, it.msg, TIME_NONE, err, sizeof err);
+        while ((st = Replay_next(lm.r, &it, err, sizeof err)) == LINE_OK) {
+                double wait = Pacer_next(&pacer, it.at);
+                if (wait > 0 && hook)
+                        Hook_sleep(hook, wait, State_clock(Monitor_state(m)), o->speed);
+                else if (wait > 0)
+                        sleep_ms(wait);
+                int stop = FeedPolicy_apply(&policy, &it, &target);
                 if (hook) {
                         Hook_advance(hook, State_clock(Monitor_state(m)));
                         Hook_poll(hook, Hook_now());
                 }
-                if (out == OUT_INVALID) {
-                        if (o->common.strict) {
-                                cli_error("%s:%ld: invalid record: %s (--strict)", it.path, it.line,
-                                          err);
-                                rc = EXIT_RUNTIME;
-                                break;
-                        }
-                        cli_report_invalid(&rep, it.path, it.line, err);
+                if (stop) {
+                        rc = EXIT_RUNTIME;
+                        break;
                 }
         }
         if (st == LINE_ERROR) {
                 cli_error("%s", err);
                 rc = EXIT_RUNTIME;
         }
-        cli_report_done(&rep);
+        FeedPolicy_done(&policy);
         if (hook) {
                 Hook_drain(hook); /* each call is bounded by the hook timeout */
                 Alerts_set_notify(Monitor_alerts(m), NULL, NULL);
@@ -214,9 +177,7 @@ static int run(const ReplayOpts *o, char **files, size_t nfiles)
                         rc = EXIT_RUNTIME;
                 }
         }
-        Replay_close(r);
-        Monitor_free(m);
-        Config_done(&cfg);
+        cli_close_logs(&lm);
         return rc;
 }
 
@@ -236,10 +197,10 @@ typedef struct TuiReplay {
         ReplayItem it;
         int have; /* it holds the next record */
         int paused;
-        double speed;
+        Pacer pacer; /* its speed changes with + and - */
+        FeedPolicy policy;
         int64_t due;    /* monotonic us when `it` is due */
         int64_t remain; /* while paused: us left until it is due */
-        int64_t prev_at;
         int rc;
         char msgs[TUI_MSGS][320];
         size_t nmsgs;
@@ -276,7 +237,7 @@ static void tui_feed_state(TuiReplay *t)
         else if (t->o->max)
                 Dashboard_set_feed(t->d, "replay max speed", SEV_NONE);
         else {
-                xsnprintf(buf, sizeof buf, "replay %gx", t->speed);
+                xsnprintf(buf, sizeof buf, "replay %gx", t->pacer.speed);
                 Dashboard_set_feed(t->d, buf, SEV_NONE);
         }
 }
@@ -316,46 +277,24 @@ static void tui_next(TuiReplay *t)
                 return;
         }
         t->have = 1;
-        if (t->o->max || t->it.at == TIME_NONE)
-                return;
-        if (t->prev_at != TIME_NONE && t->it.at > t->prev_at) {
-                double wait = (double)(t->it.at - t->prev_at) / t->speed;
-                if (t->o->idle_limit > 0 && wait > t->o->idle_limit * 1000)
-                        wait = t->o->idle_limit * 1000;
-                t->due += (int64_t)(wait * 1000);
-        }
-        if (t->prev_at == TIME_NONE || t->it.at > t->prev_at)
-                t->prev_at = t->it.at;
+        t->due += (int64_t)(Pacer_next(&t->pacer, t->it.at) * 1000);
 }
 
 /* Apply t->it. 0, or -1 to stop (--strict). */
 static int tui_apply(TuiReplay *t)
 {
-        const ReplayItem *it = &t->it;
-        char err[512];
-        Outcome out = OUT_INVALID;
-        ItemKind kind = ReplayItem_kind(it, err, sizeof err);
-        if (kind == ITEM_BLANK)
-                return 0;
-        if (kind == ITEM_TORN) {
-                tui_msg(t, "%s:%ld: torn last line (no newline, not JSON): ignored", it->path,
-                        it->line);
-                return 0;
-        }
-        if (kind == ITEM_INVALID)
-                Monitor_count_invalid(t->m);
-        else
-                out = Monitor_feed_msg(t->m, it->msg, TIME_NONE, err, sizeof err);
-        if (out == OUT_INVALID) {
-                tui_msg(t, "%s:%ld: invalid record: %s%s", it->path, it->line, err,
-                        t->o->common.strict ? " (--strict)" : "");
-                if (t->o->common.strict) {
-                        t->rc = EXIT_RUNTIME;
-                        return -1;
-                }
+        FeedTarget target = FeedTarget_monitor(t->m);
+        if (FeedPolicy_apply(&t->policy, &t->it, &target)) {
+                t->rc = EXIT_RUNTIME;
+                return -1;
         }
         tui_hooks_serve(t);
         return 0;
+}
+
+static void tui_say(void *ud, const char *line)
+{
+        tui_msg(ud, "%s", line);
 }
 
 static void tui_pace(void *ud)
@@ -413,10 +352,10 @@ static void tui_speed(void *ud, int dir)
         TuiReplay *t = ud;
         if (t->o->max)
                 return;
-        double old = t->speed, speed = dir > 0 ? old * 2 : old / 2;
+        double old = t->pacer.speed, speed = dir > 0 ? old * 2 : old / 2;
         if (speed > 1e6 || speed < 1.0 / 64)
                 return;
-        t->speed = speed;
+        t->pacer.speed = speed;
         int64_t now = Loop_now_us();
         if (t->paused) {
                 t->remain = (int64_t)((double)t->remain * old / speed);
@@ -429,31 +368,24 @@ static void tui_speed(void *ud, int dir)
 
 static int run_tui(const ReplayOpts *o, char **files, size_t nfiles)
 {
-        Config cfg;
+        LogMonitor lm;
         char err[512];
         TuiReplay t;
         memset(&t, 0, sizeof t);
         t.o = o;
-        t.speed = o->speed > 0 ? o->speed : 1;
-        t.prev_at = TIME_NONE;
-        if (cli_load_config(&o->common, &cfg))
+        /* the dashboard paces at 1x unless told; --max: not at all */
+        Pacer_init(&t.pacer, o->max ? 0 : o->speed > 0 ? o->speed : 1, o->idle_limit);
+        t.policy = (FeedPolicy){o->common.strict, 100, tui_say, &t, 0, 0};
+        if (cli_open_logs(&o->common, files, nfiles, &lm))
                 return EXIT_RUNTIME;
+        t.m = lm.m;
+        t.r = lm.r;
         const char *logpath = getenv("CAPMON_TUI_LOG");
         if (logpath && !*logpath)
                 logpath = NULL;
         int rc = EXIT_RUNTIME;
-        t.m = Monitor_new(&cfg, err, sizeof err);
-        if (!t.m) {
-                cli_error("%s", err);
-                goto out;
-        }
-        t.r = Replay_open(files, nfiles, err, sizeof err);
-        if (!t.r) {
-                cli_error("%s", err);
-                goto out;
-        }
         if (o->hooks) {
-                t.hook = Hook_new(cfg.hooks, cfg.nhooks, NULL, err, sizeof err);
+                t.hook = Hook_new(lm.cfg.hooks, lm.cfg.nhooks, NULL, err, sizeof err);
                 if (!t.hook) {
                         cli_error("%s", err);
                         rc = EXIT_USAGE;
@@ -486,6 +418,7 @@ static int run_tui(const ReplayOpts *o, char **files, size_t nfiles)
                 t.rc = EXIT_RUNTIME;
         }
         rc = t.rc;
+        FeedPolicy_done(&t.policy);
 out:
         Dashboard_free(t.d); /* the terminal is restored from here on */
         for (size_t i = 0; i < t.nmsgs; i++)
@@ -500,9 +433,7 @@ out:
         Loop_timer_free(t.pace);
         Loop_timer_free(t.hook_timer);
         Loop_free(t.loop);
-        Replay_close(t.r);
-        Monitor_free(t.m);
-        Config_done(&cfg);
+        cli_close_logs(&lm);
         return rc;
 }
 

@@ -42,6 +42,16 @@ static const CliCommand REPORT_CMD = {
     0,
 };
 
+static Outcome report_apply(void *ud, const Msg *msg, char *err, size_t errlen)
+{
+        return Report_feed(ud, msg, err, errlen);
+}
+
+static void report_invalid(void *ud)
+{
+        Report_count_invalid(ud);
+}
+
 static int run(const CommonOpts *co, ReportBy by, int json, char **files, size_t nfiles)
 {
         Config cfg;
@@ -62,38 +72,14 @@ static int run(const CommonOpts *co, ReportBy by, int json, char **files, size_t
                 Config_done(&cfg);
                 return EXIT_RUNTIME;
         }
-        InvalidReport inv = {0, 0, 100};
-        ReplayItem it;
-        int st;
-        while ((st = Replay_next(r, &it, err, sizeof err)) == LINE_OK) {
-                ItemKind kind = ReplayItem_kind(&it, err, sizeof err);
-                if (kind == ITEM_BLANK)
-                        continue;
-                if (kind == ITEM_TORN) {
-                        cli_error("%s:%ld: torn last line (no newline, not JSON): ignored", it.path,
-                                  it.line);
-                        continue;
-                }
-                Outcome out = OUT_INVALID;
-                if (kind == ITEM_INVALID)
-                        Report_count_invalid(rep);
-                else
-                        out = Report_feed(rep, it.msg, err, sizeof err);
-                if (out == OUT_INVALID) {
-                        if (co->strict) {
-                                cli_error("%s:%ld: invalid record: %s (--strict)", it.path, it.line,
-                                          err);
-                                rc = EXIT_RUNTIME;
-                                break;
-                        }
-                        cli_report_invalid(&inv, it.path, it.line, err);
-                }
-        }
-        if (st == LINE_ERROR) {
+        FeedPolicy policy = cli_feed_policy(co->strict);
+        FeedTarget target = {report_apply, report_invalid, rep};
+        int st = FeedPolicy_drain(&policy, r, &target, err, sizeof err);
+        if (st < 0)
                 cli_error("%s", err);
+        if (st)
                 rc = EXIT_RUNTIME;
-        }
-        cli_report_done(&inv);
+        FeedPolicy_done(&policy);
         if (rc == 0) {
                 Report_finish(rep);
                 if (json) {

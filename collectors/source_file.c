@@ -5,6 +5,7 @@
 
 #include "evlog.h"
 #include "live.h"
+#include "replayfeed.h"
 #include "util.h"
 
 typedef struct FileSource {
@@ -15,8 +16,8 @@ typedef struct FileSource {
         Replay *r;
         LoopTimer *timer;
         ReplayItem it;
-        int have; /* it holds the next item */
-        int64_t prev_at;
+        int have;    /* it holds the next item */
+        Pacer pacer; /* real time: speed 1 */
 } FileSource;
 
 static void file_step(void *ud)
@@ -34,15 +35,11 @@ static void file_step(void *ud)
                                 return;
                         }
                         s->have = 1;
-                        if (s->it.at != TIME_NONE && s->prev_at != TIME_NONE &&
-                            s->it.at > s->prev_at) {
-                                int64_t wait = s->it.at - s->prev_at;
-                                s->prev_at = s->it.at;
-                                Loop_timer_start(s->timer, wait * 1000);
+                        double wait = Pacer_next(&s->pacer, s->it.at);
+                        if (wait > 0) {
+                                Loop_timer_start(s->timer, (int64_t)(wait * 1000));
                                 return;
                         }
-                        if (s->it.at != TIME_NONE && s->prev_at == TIME_NONE)
-                                s->prev_at = s->it.at;
                 }
                 s->have = 0;
                 ReplayItem *it = &s->it;
@@ -85,7 +82,7 @@ Source *Source_file_new(Live *lv, const char *path, char *err, size_t errlen)
         s->lv = lv;
         s->r = r;
         s->path = xstrdup(path);
-        s->prev_at = TIME_NONE;
+        Pacer_init(&s->pacer, 1, 0);
         s->id = Live_source_add(lv, path, 0);
         if (s->id < 0) {
                 xsnprintf(err, errlen, "too many sources");
