@@ -879,7 +879,7 @@ static void test_tls(void)
 
         unsetenv("CAPMON_REDIS_CA");
         redis_url_parse(url, NULL, &u, err, sizeof err);
-        c = redis_connect(&u, 8000, 8000, err, sizeof err);
+        c = redis_connect(&u, 30000, 30000, err, sizeof err);
         ok(!c && has(err, "not trusted") && has(err, "CAPMON_REDIS_CA"), "without the CA: %s", err);
         redis_close(c);
         redis_url_done(&u);
@@ -887,7 +887,7 @@ static void test_tls(void)
 
         xsnprintf(url, sizeof url, "rediss://127.0.0.1:%s/cap:tls", port);
         redis_url_parse(url, NULL, &u, err, sizeof err);
-        c = redis_connect(&u, 8000, 8000, err, sizeof err);
+        c = redis_connect(&u, 30000, 30000, err, sizeof err);
         ok(!c && has(err, "mismatch"), "an address the certificate does not name: %s", err);
         redis_close(c);
         redis_url_done(&u);
@@ -896,7 +896,7 @@ static void test_tls(void)
         unsetenv("CAPMON_REDIS_KEY");
         xsnprintf(url, sizeof url, "rediss://localhost:%s/cap:tls", port);
         redis_url_parse(url, NULL, &u, err, sizeof err);
-        c = redis_connect(&u, 8000, 8000, err, sizeof err);
+        c = redis_connect(&u, 30000, 30000, err, sizeof err);
         ok(!c && has(err, "CAPMON_REDIS_CERT"), "no client certificate: refused: %s", err);
         redis_close(c);
         redis_url_done(&u);
