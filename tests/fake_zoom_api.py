@@ -126,13 +126,16 @@ def qos_row(r):
                 {"date_time": iso(now), "video_input": video(on), "audio_input": audio}]}
 
 
-def meeting_matches(mid):
-    # the path id arrives URL-decoded once by our parser; Zoom wants a uuid
-    # with "/" or "//" double-encoded, so decode once more in that case
-    if mid == args.meeting_id or mid == args.uuid:
+def meeting_matches(raw):
+    """raw: the path segment as sent. The numeric id, or the uuid URL-encoded;
+    Zoom wants a uuid that begins with "/" or contains "//" double-encoded,
+    and so does this fake (strictly: encoded once is refused)."""
+    if raw == args.meeting_id:
         return True
-    return urllib.parse.unquote(mid) == args.uuid and (
-        args.uuid.startswith("/") or "//" in args.uuid)
+    once = urllib.parse.unquote(raw)
+    if args.uuid.startswith("/") or "//" in args.uuid:
+        return once != args.uuid and urllib.parse.unquote(once) == args.uuid
+    return once == args.uuid
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -280,7 +283,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                  % parts[4]}, None
                 if mode == "500":
                     return 500, {"code": 500, "message": "Internal error"}, None
-            if not meeting_matches(urllib.parse.unquote(parts[4])):
+            if not meeting_matches(parts[4]):
                 return 404, {"code": 3001, "message": "Meeting does not exist: %s."
                              % parts[4]}, None
             if not listing:

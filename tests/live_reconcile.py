@@ -32,7 +32,7 @@ MEETING = "85000000001"
 
 
 class Fake:
-    def __init__(self, d, name, ws=True):
+    def __init__(self, d, name, ws=True, uuid=None):
         self.port = L.free_port()
         self.ws_port = L.free_port() if ws else 0
         self.status_path = os.path.join(d, name + "-fake.json")
@@ -40,6 +40,8 @@ class Fake:
                 str(self.port), "--status", self.status_path, "--meeting-id", MEETING]
         if ws:
             argv += ["--ws-port", str(self.ws_port)]
+        if uuid:
+            argv += ["--uuid", uuid]
         self.p = L.spawn(argv, stderr=open(os.path.join(d, name + "-fake.err"), "wb"))
         L.wait_for(lambda: self.get_status(), 10, "the fake Zoom API to start")
         if ws:
@@ -227,7 +229,8 @@ def lost_events(capmon, jsoncmp, d):
 
 
 def racing(capmon, jsoncmp, d):
-    fake = Fake(d, "race")
+    # a uuid Zoom wants double-encoded in paths (it begins with "/", has "//")
+    fake = Fake(d, "race", uuid="/race//Uu1+x==")
     for i in range(1, 6):
         fake.join(str(i), "France - Racer %d" % i, deliver=False)
     fake.call("hold", {"on": True})  # the first list waits once taken
@@ -246,10 +249,14 @@ def racing(capmon, jsoncmp, d):
     c = counts(out)
     if c != (5, 5, 0):  # 2..5 from the list, 6 from its join; 1 left
         L.fail("racing: expected 5 in (2..6), got %s: %s" % (c, meeting(out)))
+    lists = [r["path"] for r in fake.get_status()["requests"] if r["path"].endswith("/participants")]
+    if not lists or "/%252Frace%252F%252FUu1%252Bx%253D%253D/" not in lists[0]:
+        L.fail("the uuid was not double-encoded in the list's path: %s" % lists[:1])
     if L.stop(p) != 0:
         L.fail("watch exited %d" % p.returncode)
     L.stop(fake.p)
-    L.log("ok: racing: a join and a leave during the fetch are kept (5 in)")
+    L.log("ok: racing: a join and a leave during the fetch are kept (5 in); the uuid "
+          "/race//Uu1+x== double-encoded")
 
 
 def errors(capmon, d):
