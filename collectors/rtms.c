@@ -701,6 +701,15 @@ static void stream_urls(RtmsStream *st, const char *urls)
         }
 }
 
+/* An identifier capmon puts in its requests and log lines: printable ASCII. */
+static int plain_id(const char *s)
+{
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+                        return 0;
+        return 1;
+}
+
 static int has_creds(Rtms *r)
 {
         if (r->id && r->secret)
@@ -715,15 +724,15 @@ static int has_creds(Rtms *r)
 
 static void on_started(Rtms *r, json_t *payload)
 {
-        char b1[32], b2[32];
+        char b1[32];
         const char *meeting = payload_str(payload, "meeting_uuid", NULL, 0);
         const char *stream = payload_str(payload, "rtms_stream_id", NULL, 0);
         const char *urls = payload_str(payload, "server_urls", NULL, 0);
         const char *mid = payload_str(payload, "meeting_id", b1, sizeof b1);
-        (void)b2;
-        if (!*meeting || !*stream || !*urls || strlen(meeting) > 200 || strlen(stream) > 200) {
-                rtms_logf(r, "RTMS: rtms_started without meeting_uuid, rtms_stream_id or "
-                             "server_urls: ignored");
+        if (!*meeting || !*stream || !*urls || strlen(meeting) > 200 || strlen(stream) > 200 ||
+            !plain_id(meeting) || !plain_id(stream)) {
+                rtms_logf(r, "RTMS: rtms_started without a usable meeting_uuid, rtms_stream_id "
+                             "or server_urls: ignored");
                 return;
         }
         if (!has_creds(r))
