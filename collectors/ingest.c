@@ -10,16 +10,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "util.h"
 
 #define PLAIN_TOKEN_MAX 128
 
+static int64_t wall_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int LogLimit_allow(LogLimit *l, int64_t now_ms, unsigned *suppressed)
+{
+        *suppressed = 0;
+        if (now_ms / 1000 != l->second) {
+                *suppressed = l->suppressed;
+                l->second = now_ms / 1000;
+                l->lines = 0;
+                l->suppressed = 0;
+        }
+        if (l->lines >= INGEST_LOG_PER_S) {
+                l->suppressed++;
+                return 0;
+        }
+        l->lines++;
+        return 1;
+}
+
 void ingest_logf(const IngestCfg *cfg, const char *fmt, ...)
 {
         if (!cfg->log)
                 return;
+        unsigned dropped = 0;
+        if (cfg->guard && !LogLimit_allow(&cfg->guard->log, wall_ms(), &dropped))
+                return;
+        if (dropped) {
+                char note[96];
+                xsnprintf(note, sizeof note, "(%u more lines in the last second not shown)",
+                          dropped);
+                cfg->log(cfg->log_ud, note);
+        }
         char line[512];
         va_list ap;
         va_start(ap, fmt);
@@ -214,16 +248,12 @@ void Ingest_check(const IngestCfg *cfg, const IngestReq *req, const char *body, 
 
 /* ---- lws glue ---- */
 
-static int64_t wall_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void conn_reset(IngestConn *c)
 {
         lws_sul_cancel(&c->end_sul);
+        lws_sul_cancel(&c->deadline_sul);
+        if (c->counted && c->cfg && c->cfg->guard)
+                c->cfg->guard->active--;
         free(c->body);
         free(c->reply);
         memset(c, 0, sizeof *c);
@@ -425,6 +455,51 @@ static int write_answer(IngestConn *c, struct lws *wsi)
         return 0;
 }
 
+/* The body did not come in time: 408, then close. */
+static void deadline(lws_sorted_usec_list_t *sul)
+{
+        IngestConn *c = lws_container_of(sul, IngestConn, deadline_sul);
+        const IngestCfg *cfg = c->cfg;
+        int secs = cfg->request_timeout_s > 0 ? cfg->request_timeout_s : INGEST_REQUEST_TIMEOUT_S;
+        ingest_logf(cfg, "refused POST from %s: 408 body not complete within %d s", c->peer, secs);
+        if (c->owner && c->owner->refused)
+                c->owner->refused(c->owner->ud, 408, "timeout");
+        c->stage = INGEST_ANSWERING;
+        c->close_after = 1;
+        char reply[96];
+        xsnprintf(reply, sizeof reply, "{\"error\":\"body not complete within %d s\"}", secs);
+        Ingest_respond(c->wsi, c, 408, reply);
+}
+
+static void resume_accepting(lws_sorted_usec_list_t *sul)
+{
+        IngestGuard *g = lws_container_of(sul, IngestGuard, resume_sul);
+        g->paused = 0;
+        if (g->listen)
+                lws_rx_flow_control(g->listen, 1);
+}
+
+int Ingest_filter_connection(const IngestCfg *cfg, struct lws *listen, int fd)
+{
+        IngestGuard *g = cfg->guard;
+        struct rlimit rl;
+        if (!g || getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY ||
+            (rlim_t)fd + INGEST_FD_RESERVE < rl.rlim_cur)
+                return 0;
+        g->listen = listen;
+        if (!g->paused) {
+                ingest_logf(cfg,
+                            "descriptors nearly exhausted (fd %d of %llu): not accepting "
+                            "connections for %d ms",
+                            fd, (unsigned long long)rl.rlim_cur, INGEST_PAUSE_MS);
+                g->paused = 1;
+                lws_rx_flow_control(listen, 0);
+                lws_sul_schedule(lws_get_context(listen), 0, &g->resume_sul, resume_accepting,
+                                 (lws_usec_t)INGEST_PAUSE_MS * 1000);
+        }
+        return 1;
+}
+
 int Ingest_http_callback(const IngestOwner *o, IngestConn *c, struct lws *wsi,
                          enum lws_callback_reasons reason, void *in, size_t len, int *handled)
 {
@@ -444,6 +519,9 @@ int Ingest_http_callback(const IngestOwner *o, IngestConn *c, struct lws *wsi,
                 conn_reset(c);
                 lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
                 c->stage = INGEST_BODY;
+                c->cfg = cfg;
+                c->owner = o;
+                c->wsi = wsi;
                 if (get && strcmp(uri, "/healthz") == 0) {
                         char *reply = NULL;
                         int st = o->health ? o->health(o->ud, &reply) : 200;
@@ -464,6 +542,20 @@ int Ingest_http_callback(const IngestOwner *o, IngestConn *c, struct lws *wsi,
                         int st = check_framing(wsi, max, &c->too_big, &reason, &why);
                         if (st)
                                 return refuse_now(o, c, wsi, uri, st, reason, why);
+                        IngestGuard *g = cfg->guard;
+                        int cap =
+                            cfg->max_requests > 0 ? cfg->max_requests : INGEST_MAX_REQUESTS_DEFAULT;
+                        if (g && g->active >= cap)
+                                return refuse_now(o, c, wsi, uri, 503, "busy",
+                                                  "too many requests in progress");
+                        if (g) {
+                                g->active++;
+                                c->counted = 1;
+                        }
+                        int secs = cfg->request_timeout_s > 0 ? cfg->request_timeout_s
+                                                              : INGEST_REQUEST_TIMEOUT_S;
+                        lws_sul_schedule(lws_get_context(wsi), 0, &c->deadline_sul, deadline,
+                                         (lws_usec_t)secs * LWS_US_PER_SEC);
                 }
                 if (c->req.route == ROUTE_NONE) {
                         ingest_logf(cfg, "refused %s %.100s from %s: 404", post ? "POST" : "GET",
@@ -523,6 +615,7 @@ int Ingest_http_callback(const IngestOwner *o, IngestConn *c, struct lws *wsi,
                         return protocol_error(cfg, c, "a pipelined request (one at a time)");
                 }
                 c->stage = INGEST_ANSWERING;
+                lws_sul_cancel(&c->deadline_sul);
                 if (c->req.route == ROUTE_NONE)
                         Ingest_respond(wsi, c, 404, "{\"error\":\"no such resource\"}");
                 else

@@ -15,16 +15,52 @@
  * this many times body_max; a larger one is answered 413 at once and closed. */
 #define INGEST_DRAIN_MAX_FACTOR 16
 
+/* A request's body must be complete this long after its headers, else 408 and
+ * close (Zoom wants an answer within 3 s anyway; lws restarts its own timeout
+ * at every byte, so a trickled body never ended). */
+#define INGEST_REQUEST_TIMEOUT_S 10
+/* Requests in progress (headers in, answer not yet out) at most; more POSTs are
+ * answered 503 at once. GET /healthz is never counted nor refused. */
+#define INGEST_MAX_REQUESTS_DEFAULT 256
+/* Descriptors kept free: a connection accepted on one of the last ones is
+ * closed and the listener paused (INGEST_PAUSE_MS) instead of spinning on
+ * accept() at EMFILE. */
+#define INGEST_FD_RESERVE 16
+#define INGEST_PAUSE_MS   500
+/* Log lines per second at most; the rest are counted and reported once. */
+#define INGEST_LOG_PER_S 20
+
 /* One log line (no newline), for refusals and errors. Never receives a secret. */
 typedef void (*IngestLogFn)(void *ud, const char *line);
 
+/* A rate limit on log lines: LogLimit_allow says whether this line goes out
+ * and, once a new second starts, how many were suppressed before it. */
+typedef struct LogLimit {
+        int64_t second;
+        unsigned lines, suppressed;
+} LogLimit;
+int LogLimit_allow(LogLimit *l, int64_t now_ms, unsigned *suppressed);
+
+/* What ingest keeps across connections (owned by the relay or the webhook
+ * source, zeroed at start). */
+typedef struct IngestGuard {
+        int active;         /* requests in progress */
+        LogLimit log;       /* ingest's log lines */
+        struct lws *listen; /* the listener, once seen (to pause it) */
+        int paused;
+        lws_sorted_usec_list_t resume_sul;
+} IngestGuard;
+
 typedef struct IngestCfg {
-        const char *secret; /* webhook secret token; NULL: POST /zoom refused (503) */
-        const char *token;  /* bearer token for POST /events; NULL: refused (503) */
-        size_t body_max;    /* 0: INGEST_BODY_MAX_DEFAULT */
-        int ts_window_s;    /* 0: INGEST_TS_WINDOW_S */
+        const char *secret;    /* webhook secret token; NULL: POST /zoom refused (503) */
+        const char *token;     /* bearer token for POST /events; NULL: refused (503) */
+        size_t body_max;       /* 0: INGEST_BODY_MAX_DEFAULT */
+        int ts_window_s;       /* 0: INGEST_TS_WINDOW_S */
+        int request_timeout_s; /* 0: INGEST_REQUEST_TIMEOUT_S */
+        int max_requests;      /* 0: INGEST_MAX_REQUESTS_DEFAULT */
         IngestLogFn log;
         void *log_ud;
+        IngestGuard *guard; /* NULL: no request cap, no log rate limit */
 } IngestCfg;
 
 typedef enum IngestRoute {
@@ -98,6 +134,10 @@ typedef struct IngestConn {
         lws_sorted_usec_list_t end_sul;
         struct lws *wsi; /* for end_sul */
         int close_after; /* close once the answer is written */
+        int counted;     /* in guard->active */
+        lws_sorted_usec_list_t deadline_sul;
+        const IngestCfg *cfg; /* for deadline_sul */
+        const struct IngestOwner *owner;
         int status;
         char *reply;
         char peer[64];
@@ -134,6 +174,11 @@ typedef struct IngestOwner {
  * data). Sets *handled; the return value is the callback's. */
 int Ingest_http_callback(const IngestOwner *o, IngestConn *c, struct lws *wsi,
                          enum lws_callback_reasons reason, void *in, size_t len, int *handled);
+
+/* LWS_CALLBACK_FILTER_NETWORK_CONNECTION (listen: the listener, fd: the new
+ * connection): nonzero to refuse it when descriptors run short; the listener
+ * then pauses INGEST_PAUSE_MS. */
+int Ingest_filter_connection(const IngestCfg *cfg, struct lws *listen, int fd);
 
 /* Queue an answer (reply is copied, may be NULL) and ask for a writable callback. */
 void Ingest_respond(struct lws *wsi, IngestConn *c, int status, const char *reply);

@@ -48,9 +48,9 @@
 /* GET /metrics: refusal reasons (IngestResult.reason, plus log_write_failed)
  * and the fsync latency histogram's upper bounds, in seconds. */
 static const char *const REFUSE_REASONS[] = {
-    "bad_signature", "bad_timestamp",    "stale_timestamp", "bad_token",      "too_large",
-    "bad_json",      "not_an_event",     "bad_request",     "not_configured", "not_found",
-    "bad_framing",   "log_write_failed", "other",
+    "bad_signature", "bad_timestamp", "stale_timestamp", "bad_token",        "too_large",
+    "bad_json",      "not_an_event",  "bad_request",     "not_configured",   "not_found",
+    "bad_framing",   "busy",          "timeout",         "log_write_failed", "other",
 };
 #define NREFUSE (sizeof REFUSE_REASONS / sizeof *REFUSE_REASONS)
 static const double FSYNC_BOUNDS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -102,6 +102,7 @@ typedef struct Pss {
 struct Relay {
         RelayCfg cfg;
         IngestOwner owner;
+        IngestGuard guard; /* request cap, log rate limit, EMFILE pause */
         struct lws_context *cx;
         struct lws_vhost *vh;
         int fd;
@@ -1282,6 +1283,8 @@ static int callback_relay(struct lws *wsi, enum lws_callback_reasons reason, voi
         Pss *pss = user;
         Relay *r = lws_context_user(lws_get_context(wsi));
         switch (reason) {
+        case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+                return r ? Ingest_filter_connection(&r->cfg.ingest, wsi, (int)(lws_intptr_t)in) : 0;
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
                 /* refusals are answered here, with a real HTTP/1.1 status
                  * (FILTER_PROTOCOL_CONNECTION can only hang up) */
@@ -1452,6 +1455,20 @@ static const struct lws_protocols relay_protocols[] = {
 
 static void lws_emit(int level, const char *line)
 {
+        /* lws has no user data here: one limit for the process (at EMFILE lws
+         * logged ~150,000 lines a second) */
+        static LogLimit limit;
+        struct timespec ts;
+        unsigned dropped;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (!LogLimit_allow(&limit, (int64_t)ts.tv_sec * 1000, &dropped))
+                return;
+        if (dropped) {
+                char note[96];
+                xsnprintf(note, sizeof note, "(%u more lines in the last second not shown)",
+                          dropped);
+                Log_lws(level, note);
+        }
         Log_lws(level, line); /* prefixed and levelled in capmon's log */
 }
 
@@ -1462,6 +1479,7 @@ Relay *Relay_new(const RelayCfg *cfg, char *err, size_t errlen)
         pthread_mutex_init(&r->mu, NULL);
         pthread_cond_init(&r->cv, NULL);
         r->fd = -1;
+        r->cfg.ingest.guard = &r->guard;
         r->owner = (IngestOwner){.cfg = &r->cfg.ingest,
                                  .accept = on_accept,
                                  .health = on_health,
@@ -1609,6 +1627,7 @@ void Relay_free(Relay *r)
         Rtms_free(r->rtms);
         RelayReconcile_free(r->recon);
         Metrics_free(r->metrics);
+        lws_sul_cancel(&r->guard.resume_sul);
         if (r->cx)
                 lws_context_destroy(r->cx);
         pthread_mutex_destroy(&r->mu);

@@ -19,6 +19,7 @@ typedef struct HookSource {
         char *addr;
         char *secret, *token;
         IngestCfg cfg;
+        IngestGuard guard;
         IngestOwner owner;
         struct lws_vhost *vh;
         struct lws_protocols protocols[2];
@@ -48,6 +49,8 @@ static int callback_hook(struct lws *wsi, enum lws_callback_reasons reason, void
         HookSource *s = p ? p->user : NULL;
         if (reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE)
                 return -1; /* no WebSocket on webhook:// (ws:// is the relay's) */
+        if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION && s)
+                return Ingest_filter_connection(&s->cfg, wsi, (int)(lws_intptr_t)in);
         if (s && user) {
                 int handled;
                 int rc = Ingest_http_callback(&s->owner, user, wsi, reason, in, len, &handled);
@@ -60,6 +63,7 @@ static int callback_hook(struct lws *wsi, enum lws_callback_reasons reason, void
 static void hook_free(Source *base)
 {
         HookSource *s = (HookSource *)base;
+        lws_sul_cancel(&s->guard.resume_sul);
         if (s->vh)
                 lws_vhost_destroy(s->vh);
         free(s->name);
@@ -96,7 +100,11 @@ Source *Source_webhook_new(Live *lv, const char *spec, char *err, size_t errlen)
                 hook_free(&s->base);
                 return NULL;
         }
-        s->cfg = (IngestCfg){.secret = s->secret, .token = s->token, .log = hook_log, .log_ud = s};
+        s->cfg = (IngestCfg){.secret = s->secret,
+                             .token = s->token,
+                             .log = hook_log,
+                             .log_ud = s,
+                             .guard = &s->guard};
         s->owner = (IngestOwner){.cfg = &s->cfg, .accept = hook_accept, .ud = s};
         s->protocols[0] = (struct lws_protocols){
             "capmon-webhook", callback_hook, sizeof(IngestConn), 4096, 0, s, 0};

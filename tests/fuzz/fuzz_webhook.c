@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *p = (const char *)data, *end = p + size;
         IngestReq req;
         memset(&req, 0, sizeof req);
-        IngestCfg cfg = {SECRET, TOKEN, BODY_MAX, 300, NULL, NULL};
+        IngestCfg cfg = {
+            .secret = SECRET, .token = TOKEN, .body_max = BODY_MAX, .ts_window_s = 300};
         int good_sig = 0;
         /* request line */
         const char *nl = memchr(p, '\n', (size_t)(end - p));
