@@ -1453,6 +1453,23 @@ def mode_stress(args, source):
 # Mode 3: many concurrent sessions in one meeting
 # --------------------------------------------------------------------------------
 
+def open_out(path):
+    return open(path, "w", encoding="utf-8") if path != "-" else sys.stdout
+
+
+def flush(out, buf, force=False):
+    """Write the buffered lines once there are enough of them (or when forced)."""
+    if force or len(buf) >= 8192:
+        out.write("".join(buf))
+        buf.clear()
+
+
+def close_out(out, buf):
+    flush(out, buf, True)
+    if out is not sys.stdout:
+        out.close()
+
+
 def mode_sessions(args, source):
     rng = random.Random(args.seed * 1000 + 3)
     countries, _ = load_countries()
@@ -1482,12 +1499,8 @@ def mode_sessions(args, source):
                    % (i + 2, recv, ts, prefix, uid, name,
                       h[:8], h[8:12], h[12:16], h[16:20], h[20:], iso(ts),
                       "%022x" % rng.getrandbits(88)))
-        if len(buf) >= 8192:
-            out.write("".join(buf))
-            buf.clear()
-    out.write("".join(buf))
-    if out is not sys.stdout:
-        out.close()
+        flush(out, buf)
+    close_out(out, buf)
     print(f"sessions: {args.count + 1} records (1 started, {args.count} joins), "
           f"model: {args.count} participants open, video unknown", file=sys.stderr)
 
@@ -1496,8 +1509,6 @@ def mode_sessions(args, source):
 # Mode 4: many one-person meetings; mode 5: a steady account, any length
 # --------------------------------------------------------------------------------
 
-def open_out(path):
-    return open(path, "w", encoding="utf-8") if path != "-" else sys.stdout
 
 
 def mode_meetings(args, source):
@@ -1519,12 +1530,8 @@ def mode_meetings(args, source):
             buf.append('{"seq":%d,"recv":%d,"src":"webhook","body":{"event":"%s",'
                        '"event_ts":%d,"payload":{"object":{%s%s}}}}\n'
                        % (seq, t + k * SEC + 300, ev, t + k * SEC, obj, body))
-        if len(buf) >= 8192:
-            out.write("".join(buf))
-            buf.clear()
-    out.write("".join(buf))
-    if out is not sys.stdout:
-        out.close()
+        flush(out, buf)
+    close_out(out, buf)
     print(f"meetings: {seq} records, {args.count} one-person meetings", file=sys.stderr)
 
 
@@ -1594,12 +1601,8 @@ def mode_churn(args, source):
             join(m)
         else:
             leave(m, rng.randrange(len(m[2])))
-        if len(buf) >= 8192:
-            out.write("".join(buf))
-            buf.clear()
-    out.write("".join(buf))
-    if out is not sys.stdout:
-        out.close()
+        flush(out, buf)
+    close_out(out, buf)
     print(f"churn: {seq} records over {(t - BASE_MS) / 3600000:.1f} h, {nm} live meetings "
           f"of {per} sessions, {serial} meetings in all", file=sys.stderr)
 
