@@ -655,8 +655,15 @@ int ingest_read_secret(const char *path, const char *env, char **out, char *err,
                 return xsnprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
         char *line = NULL;
         size_t cap = 0;
-        ssize_t n = getline(&line, &cap, f);
+        ssize_t n = getline_max(&line, &cap, f, INGEST_SECRET_MAX);
         fclose(f);
+        if (n == -2) {
+                explicit_bzero(line, cap);
+                free(line);
+                return xsnprintf(err, errlen, "%s: secret longer than %d bytes", path,
+                                 INGEST_SECRET_MAX),
+                       -1;
+        }
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
                 line[--n] = '\0';
         if (n <= 0) {

@@ -11,6 +11,7 @@
 
 #define INGEST_BODY_MAX_DEFAULT (256 * 1024)
 #define INGEST_TS_WINDOW_S      300
+#define INGEST_SECRET_MAX       4096 /* bytes of a secret or token file */
 /* A declared body over body_max is read and dropped, then answered 413, up to
  * this many times body_max; a larger one is answered 413 at once and closed. */
 #define INGEST_DRAIN_MAX_FACTOR 16

@@ -42,8 +42,9 @@
 #include "rtms.h"
 #include "util.h"
 
-#define RELAY_FRAME_MAX LOG_LINE_MAX
-#define SUB_BATCH_BYTES (64 * 1024) /* frames per write to a subscriber, at most */
+#define RELAY_LOG_LINE_MAX (8 * 1024 * 1024) /* a log line read at start (records: <= 1.5 MiB) */
+#define RELAY_FRAME_MAX    LOG_LINE_MAX
+#define SUB_BATCH_BYTES    (64 * 1024) /* frames per write to a subscriber, at most */
 
 /* GET /metrics: refusal reasons (IngestResult.reason, plus log_write_failed)
  * and the fsync latency histogram's upper bounds, in seconds. */
@@ -233,8 +234,16 @@ static int log_open(Relay *r, char *err, size_t errlen)
         ssize_t n;
         off_t good = 0;
         long lineno = 0;
-        while ((n = getline(&line, &cap, f)) > 0) {
+        while ((n = getline_max(&line, &cap, f, RELAY_LOG_LINE_MAX)) > 0 || n == -2) {
                 lineno++;
+                if (n == -2) {
+                        free(line);
+                        fclose(f);
+                        return xsnprintf(err, errlen,
+                                         "%s:%ld: line longer than %d MiB: not a capmon relay log",
+                                         path, lineno, RELAY_LOG_LINE_MAX / (1024 * 1024)),
+                               -1;
+                }
                 if (line[n - 1] != '\n')
                         break; /* torn: cut below */
                 good += n;

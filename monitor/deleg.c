@@ -16,6 +16,7 @@ const char DELEG_DIALIN[] = "Dial-in";
 
 #define FOLD_MAX        512
 #define ROSTER_LINE_MAX 4096
+#define ROSTER_FILE_MAX (16 * 1024 * 1024) /* bytes of a roster file */
 
 struct Resolver {
         HMap names;    /* folded name/code/alias -> canonical delegation */
@@ -349,8 +350,22 @@ int Resolver_load_roster_stream(Resolver *r, FILE *f, const char *path, char *er
         int rc = 0;
         char buf[ROSTER_LINE_MAX];
         char *fields[16];
-        while ((n = getline(&line, &cap, f)) >= 0) {
+        size_t total = 0;
+        while ((n = getline_max(&line, &cap, f, ROSTER_LINE_MAX)) != -1) {
                 lineno++;
+                if (n == -2) {
+                        xsnprintf(err, errlen, "%s:%ld: line longer than %d bytes", path, lineno,
+                                  ROSTER_LINE_MAX);
+                        rc = -1;
+                        break;
+                }
+                total += (size_t)n;
+                if (total > ROSTER_FILE_MAX) {
+                        xsnprintf(err, errlen, "%s:%ld: roster larger than %d MiB", path, lineno,
+                                  ROSTER_FILE_MAX / (1024 * 1024));
+                        rc = -1;
+                        break;
+                }
                 while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
                         line[--n] = '\0';
                 char *text = line;

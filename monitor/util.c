@@ -114,6 +114,30 @@ json_t *json_str_or_null(const char *s)
         return s ? json_string(s) : json_null();
 }
 
+ssize_t getline_max(char **line, size_t *cap, FILE *f, size_t max)
+{
+        size_t n = 0;
+        int c;
+        while ((c = getc_unlocked(f)) != EOF) {
+                if (n == max) {
+                        (*line)[n] = '\0';
+                        return -2;
+                }
+                if (n + 2 > *cap) {
+                        size_t nc = *cap ? *cap * 2 : 256;
+                        *cap = nc > max + 1 ? max + 1 : nc;
+                        *line = xrealloc(*line, *cap);
+                }
+                (*line)[n++] = (char)c;
+                if (c == '\n')
+                        break;
+        }
+        if (n == 0)
+                return -1;
+        (*line)[n] = '\0';
+        return (ssize_t)n;
+}
+
 char *text_sanitize(const char *s, size_t max)
 {
         size_t n = strlen(s);

@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #define CAPMON_TEXT_MAX 256       /* bytes kept of any untrusted display text */
 #define TIME_NONE       INT64_MIN /* "no time" marker for event times */
@@ -19,8 +21,15 @@ char *xstrndup(const char *s, size_t n);
 /* snprintf that never overflows; returns 0, or -1 when the text was cut. */
 int xsnprintf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Copy of untrusted text: C0/DEL/C1 control characters removed, invalid UTF-8
- * replaced by U+FFFD, cut at max bytes on a character boundary. */
+/* getline() with a bound, for files capmon is given (a roster, a secret, a relay
+ * log): the line, with its '\n', in *line (NUL-terminated; *cap grows up to
+ * max + 1). -1 at the end of the file or on an error (ferror), -2 when the line
+ * is longer than max bytes (not read further: `--roster /dev/zero` costs max). */
+ssize_t getline_max(char **line, size_t *cap, FILE *f, size_t max);
+
+/* Copy of untrusted text: C0/DEL/C1 control characters and bidirectional
+ * controls removed, invalid UTF-8 replaced by U+FFFD, cut at max bytes on a
+ * character boundary. */
 char *text_sanitize(const char *s, size_t max);
 
 /* One UTF-8 character at s (n bytes left): its code point and byte length, or -1

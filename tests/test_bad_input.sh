@@ -58,5 +58,31 @@ ok $? "missing file: exit 1 and the file is named"
 [ $? -eq 2 ] && grep -q -- "--speed" "$dir/err"
 ok $? "bad --speed: exit 2 naming the option"
 
+# 7. size caps on files capmon is given (issue 11 item 10): an endless roster
+#    (/dev/zero reached 8.8 GB), a huge secret file, a relay log with a huge line;
+#    each stops at its cap with one clear line (ulimit -v: no unbounded growth)
+rec 1 u1 1750000000000 > "$dir/one.jsonl"
+(ulimit -v 400000; "$capmon" replay --json --roster /dev/zero "$dir/one.jsonl") > /dev/null 2> "$dir/err"
+[ $? -ne 0 ] && grep -q "/dev/zero:1: line longer than 4096 bytes" "$dir/err"
+ok $? "--roster /dev/zero: refused at the line cap"
+{ printf 'delegation,name\n'; yes 'France,Jean Dupont' | head -c 17000000; } > "$dir/big.csv"
+"$capmon" replay --json --roster "$dir/big.csv" "$dir/one.jsonl" > /dev/null 2> "$dir/err"
+[ $? -ne 0 ] && grep -q "roster larger than 16 MiB" "$dir/err"
+ok $? "a 17 MB roster: refused at the file cap"
+head -c 100000 /dev/zero | tr '\0' 's' > "$dir/secret"
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+CAPMON_TOKEN=t timeout 10 "$capmon" relay --listen "127.0.0.1:$port" --log "$dir/r1.jsonl" \
+        --secret-file "$dir/secret" > /dev/null 2> "$dir/err"
+rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "secret longer than 4096 bytes" "$dir/err" &&
+        ! grep -q ssss "$dir/err"
+ok $? "a 100 kB secret file: refused, the secret not echoed"
+{ rec 1 u1 1750000000000; head -c 9000000 /dev/zero | tr '\0' 'x'; printf '\n'; } > "$dir/r2.jsonl"
+(ulimit -v 400000; CAPMON_WEBHOOK_SECRET=s CAPMON_TOKEN=t timeout 10 "$capmon" relay \
+        --listen "127.0.0.1:$port" --log "$dir/r2.jsonl") > /dev/null 2> "$dir/err"
+rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "r2.jsonl:2: line longer than 8 MiB" "$dir/err"
+ok $? "a relay log with a 9 MB line: the relay refuses to start, naming the line"
+
 echo "1..$n"
 exit $fail
