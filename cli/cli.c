@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "util.h"
 
 void cli_error(const char *fmt, ...)
@@ -116,6 +117,8 @@ static int set_opt(const CliOpt *o, void *opts, const char *value, char *err, si
                 *(int *)(void *)field = 1;
                 return 0;
         case CLI_STRING:
+                if (o->call && o->call(opts, value, err, errlen))
+                        return -1;
                 *(const char **)(void *)field = value;
                 return 0;
         case CLI_INT:
@@ -205,8 +208,11 @@ static int parse_opt(const CliCommand *c, void *opts, int argc, char **argv, int
                         return cli_usage(c, "%s needs a value (%s)", shown, o->arg);
                 value = argv[++*i];
         }
-        if (set_opt(o, opts, value, err, sizeof err))
-                return cli_usage(c, "%s: %s", shown, err);
+        if (set_opt(o, opts, value, err, sizeof err)) {
+                size_t n = strlen(shown); /* a reason may name the option already */
+                int named = strncmp(err, shown, n) == 0 && err[n] == ':';
+                return cli_usage(c, "%s%s%s", named ? "" : shown, named ? "" : ": ", err);
+        }
         return 0;
 }
 
@@ -238,6 +244,17 @@ int cli_parse(const CliCommand *c, void *opts, int argc, char **argv, char ***op
         *ops = argv;
         *nops = n;
         return CLI_RUN;
+}
+
+int cli_listen_addr(void *opts, const char *value, char *err, size_t errlen)
+{
+        (void)opts;
+        char *addr;
+        int port;
+        if (metrics_parse_listen(value, &addr, &port, err, errlen))
+                return -1;
+        free(addr);
+        return 0;
 }
 
 void cli_free(const CliCommand *c, void *opts)

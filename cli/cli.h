@@ -32,6 +32,7 @@
  *        {"interval", 0, CLI_DOUBLE, offsetof(Watch, interval), "S",
  *         "seconds between two --json snapshots (default 1)", .min = 0.01, .max = 86400},
  *      a CLI_CHOICE row takes one of the words of its arg ("text|json": 0 or 1),
+ *      a CLI_STRING row with a call checks the value with it before keeping it,
  *      a CLI_CALL row runs a function for anything the other kinds do not cover
  *      (an address to check, a repeatable id); the common options have macros
  *      (CLI_OPT_CONFIG(T), ...) for structs that embed CommonOpts as `common`;
@@ -41,7 +42,8 @@
  */
 typedef enum CliKind {
         CLI_FLAG,   /* int field set to 1; takes no value */
-        CLI_STRING, /* const char * field set to the value (the last one given wins) */
+        CLI_STRING, /* const char * field set to the value (the last one given wins),
+                     * once call (when set) accepts it */
         CLI_INT,    /* int field: a whole number in [min, max] */
         CLI_DOUBLE, /* double field: a number in [min, max] */
         CLI_LIST,   /* CliList field: the value appended (repeatable) */
@@ -97,6 +99,9 @@ int cli_usage(const CliCommand *c, const char *fmt, ...) __attribute__((format(p
 /* An operand naming a source: a usage error (status returned) for http:// and
  * https://, with the ws:// address to use instead; CLI_RUN otherwise. */
 int cli_check_source(const CliCommand *c, const char *spec);
+
+/* A CLI_STRING row's call for a listening address "[ADDR]:PORT" (--metrics). */
+int cli_listen_addr(void *opts, const char *value, char *err, size_t errlen);
 
 /* Common options: rows for option structs that embed CommonOpts as `common`. */
 #define CLI_OPT_CONFIG(T)                                                                          \

@@ -88,18 +88,6 @@ static int set_store(void *opts, const char *v, char *err, size_t errlen)
         return 0;
 }
 
-static int set_metrics(void *opts, const char *spec, char *err, size_t errlen)
-{
-        RelayOpts *o = opts;
-        char *addr;
-        int port;
-        if (metrics_parse_listen(spec, &addr, &port, err, errlen))
-                return -1;
-        free(addr);
-        o->cfg.metrics = spec;
-        return 0;
-}
-
 static const CliOpt RELAY_OPTS[] = {
     {"listen", 0, CLI_CALL, 0, "ADDR:PORT",
      "address to bind (default 127.0.0.1:8787; [::1]:PORT for IPv6)", 0, 0, set_listen},
@@ -161,8 +149,8 @@ static const CliOpt RELAY_OPTS[] = {
      "concurrent WebSocket subscribers (default 256)", 1, 100000, NULL},
     {"max-behind", 0, CLI_INT, offsetof(RelayOpts, max_behind), "N",
      "records a subscriber may lag before it is dropped (default 100000)", 1, 1000000000, NULL},
-    {"metrics", 0, CLI_CALL, 0, "ADDR:PORT",
-     "serve Prometheus metrics at GET /metrics (':PORT': 127.0.0.1)", 0, 0, set_metrics},
+    {"metrics", 0, CLI_STRING, offsetof(RelayOpts, cfg.metrics), "ADDR:PORT",
+     "serve Prometheus metrics at GET /metrics (':PORT': 127.0.0.1)", 0, 0, cli_listen_addr},
     CLI_OPT_END,
 };
 

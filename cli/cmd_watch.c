@@ -64,18 +64,6 @@ static int set_meeting(void *opts, const char *id, char *err, size_t errlen)
         return 0;
 }
 
-static int set_metrics(void *opts, const char *spec, char *err, size_t errlen)
-{
-        Watch *w = opts;
-        char *addr;
-        int port;
-        if (metrics_parse_listen(spec, &addr, &port, err, errlen))
-                return -1;
-        free(addr);
-        w->metrics_spec = spec;
-        return 0;
-}
-
 static const CliOpt WATCH_OPTS[] = {
     {"json", 0, CLI_FLAG, offsetof(Watch, json), NULL,
      "no dashboard: print the snapshot as one JSON line every\n--interval seconds and at exit", 0,
@@ -115,8 +103,8 @@ static const CliOpt WATCH_OPTS[] = {
      "pages of 10, so a 1,000-person sweep is 100 requests: below\n"
      "180 s that outruns Zoom's Heavy daily limit (warned)",
      10, 7 * 86400, NULL},
-    {"metrics", 0, CLI_CALL, 0, "ADDR:PORT",
-     "serve Prometheus metrics at GET /metrics (':PORT': 127.0.0.1)", 0, 0, set_metrics},
+    {"metrics", 0, CLI_STRING, offsetof(Watch, metrics_spec), "ADDR:PORT",
+     "serve Prometheus metrics at GET /metrics (':PORT': 127.0.0.1)", 0, 0, cli_listen_addr},
     {"trace", 0, CLI_STRING, offsetof(Watch, tracepath), "FILE",
      "append \"SEQ EPOCH_US\" for each relay record applied (benchmarks)", 0, 0, NULL},
     CLI_OPT_CONFIG(Watch),

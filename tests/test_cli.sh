@@ -119,6 +119,9 @@ ok $? "a flag with a value is refused"
 "$capmon" replay --capacity ten "$dir/twomeet.jsonl" 2> "$dir/err"
 [ $? -eq 2 ] && grep -q '^capmon replay: --capacity: expected a whole number from 1 to 10000000, got "ten"' "$dir/err"
 ok $? "a bad number names the option and what it expects"
+"$capmon" watch --metrics nope x.jsonl 2> "$dir/err"
+[ $? -eq 2 ] && grep -q '^capmon watch: --metrics: expected \[ADDR\]:PORT, got "nope"' "$dir/err"
+ok $? "watch --metrics with a bad address: usage error, the option named once"
 for cmd in replay report watch relay demo; do
         "$capmon" $cmd --frobnicate 2> "$dir/err" > /dev/null
         rc=$?
