@@ -165,6 +165,49 @@ static json_t *jnum(double v)
         return json_real(v);
 }
 
+/* ---- people lists (unidentified, waiting): oldest first, then by name ---- */
+
+typedef struct PeopleList {
+        PersonInfo *v;
+        size_t n, cap;
+        const char *only; /* delegation filter (interned), or NULL */
+} PeopleList;
+
+static void people_add(void *ud, const PersonInfo *p)
+{
+        PeopleList *l = ud;
+        if (l->only && p->delegation != l->only)
+                return;
+        if (l->n == l->cap) {
+                l->cap = l->cap ? l->cap * 2 : 16;
+                l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+        }
+        l->v[l->n++] = *p;
+}
+
+static int people_cmp(const void *x, const void *y)
+{
+        const PersonInfo *a = x, *b = y;
+        if (a->since != b->since)
+                return a->since < b->since ? -1 : 1;
+        return strcmp(a->name, b->name);
+}
+
+static json_t *snap_people(const Meeting *mt, PeopleKind kind, const char *only)
+{
+        PeopleList l = {NULL, 0, 0, only};
+        Meeting_each_person(mt, kind, people_add, &l);
+        if (l.n > 1)
+                qsort(l.v, l.n, sizeof *l.v, people_cmp);
+        json_t *a = json_array();
+        for (size_t i = 0; i < l.n; i++)
+                json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "name", l.v[i].name,
+                                                   "delegation", l.v[i].delegation, "since",
+                                                   json_time_or_null(l.v[i].since)));
+        free(l.v);
+        return a;
+}
+
 static json_t *snap_meeting(const Meeting *mt)
 {
         json_t *o = json_object();
@@ -189,6 +232,11 @@ static json_t *snap_meeting(const Meeting *mt)
         json_object_set_new(o, "peak_video_on", json_integer(mt->peak_video_on));
         json_object_set_new(o, "unidentified", json_integer(mt->unidentified));
         json_object_set_new(o, "join_failures", json_integer(mt->join_failures));
+        json_object_set_new(o, "unidentified_list",
+                            mt->unidentified ? snap_people(mt, PEOPLE_IN, DELEG_UNIDENTIFIED)
+                                             : json_array());
+        json_object_set_new(o, "waiting_list",
+                            mt->waiting ? snap_people(mt, PEOPLE_WAITING, NULL) : json_array());
         json_t *ds = json_array();
         for (size_t i = 0; i < mt->ndelegations; i++) {
                 const Delegation *d = mt->delegations[i];

@@ -120,6 +120,8 @@ struct State {
 
 /* ---- small helpers ---- */
 
+static int counts(const struct Session *x);
+
 static void *intptr(int v)
 {
         return (void *)(intptr_t)v;
@@ -386,6 +388,44 @@ void State_footprint(const State *s, StateFootprint *f)
                 f->persons += p->persons.len;
         }
         f->duplicates = s->seen.len + s->seen_old.len;
+}
+
+void Meeting_each_person(const Meeting *m, PeopleKind kind, PersonFn fn, void *ud)
+{
+        const MeetingPriv *p = m->priv;
+        PersonInfo pi;
+        if (kind == PEOPLE_WAITING) {
+                for (size_t i = 0; i < p->nheap; i++) {
+                        const Wait *w = p->heap[i];
+                        pi.name = w->name;
+                        pi.delegation = w->deleg;
+                        pi.since = w->since;
+                        pi.video = 0;
+                        pi.role = "";
+                        fn(ud, &pi);
+                }
+                return;
+        }
+        for (size_t i = 0; i < p->sessions.cap; i++) {
+                const Session *x = p->sessions.slots[i].value;
+                if (!p->sessions.slots[i].key || !counts(x))
+                        continue;
+                pi.name = x->name;
+                pi.delegation = x->deleg->name;
+                pi.since = x->join_time;
+                pi.video = x->video;
+                pi.role = x->role;
+                fn(ud, &pi);
+        }
+}
+
+const char *State_oldest_waiter(const State *s, const Meeting *m, const char **delegation)
+{
+        (void)s;
+        const Wait *w = m->priv->nheap ? m->priv->heap[0] : NULL;
+        if (delegation)
+                *delegation = w ? w->deleg : NULL;
+        return w ? w->name : NULL;
 }
 
 void State_count(State *s, Outcome o)

@@ -142,4 +142,23 @@ typedef struct VideoOn {
  * most max and returns how many there are. */
 size_t State_video_on(const State *s, const Meeting *m, VideoOn *out, size_t max);
 
+/* One person the operator may act on: a counting session, or an open
+ * waiting-room entry. Strings belong to the state (valid until the next apply). */
+typedef struct PersonInfo {
+        const char *name;       /* sanitised display name */
+        const char *delegation; /* canonical delegation */
+        int64_t since;          /* joined, or started waiting */
+        int video;              /* video on (sessions) */
+        const char *role;       /* "" when none (sessions) */
+} PersonInfo;
+
+typedef enum PeopleKind { PEOPLE_IN, PEOPLE_WAITING } PeopleKind;
+typedef void (*PersonFn)(void *ud, const PersonInfo *p);
+
+/* Call fn for every counting session (PEOPLE_IN) or open waiting-room entry
+ * (PEOPLE_WAITING) of m, in no particular order. */
+void Meeting_each_person(const Meeting *m, PeopleKind kind, PersonFn fn, void *ud);
+/* The longest-waiting open entry's name (and delegation), or NULL when none. */
+const char *State_oldest_waiter(const State *s, const Meeting *m, const char **delegation);
+
 #endif
