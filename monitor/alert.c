@@ -17,6 +17,9 @@ typedef struct Measure {
         double hyst;
         int direct; /* no hysteresis: level given in `level` */
         Severity level;
+        const char *title; /* meeting topic or id, or NULL */
+        const char *who;   /* person the alert is about now, or NULL */
+        int timed;         /* value and thresholds are seconds */
 } Measure;
 
 /* Per identity (rule, meeting, delegation): the live instance and `for` timing. */
@@ -28,7 +31,11 @@ typedef struct Tracker {
         Alert *active;         /* firing instance, or NULL */
         int64_t pending_since; /* TIME_NONE when not pending */
         size_t live_idx;       /* index in live[], or SIZE_MAX */
+        int cond;              /* waiting_room: WR_COUNT or WR_TIME while firing */
+        int64_t clear_since;   /* firing, condition clear since (clear_for); or TIME_NONE */
 } Tracker;
+
+enum { WR_NONE, WR_COUNT, WR_TIME };
 
 struct Alerts {
         const Config *cfg;
@@ -93,8 +100,11 @@ void Alerts_free(Alerts *a)
                 free(a->all[i]->deleg);
                 free(a->all[i]);
         }
-        for (size_t i = 0; i < a->nlist; i++)
+        for (size_t i = 0; i < a->nlist; i++) {
+                free(a->list[i]->title);
+                free(a->list[i]->who);
                 free(a->list[i]);
+        }
         for (size_t i = 0; i < a->by_meeting.cap; i++) {
                 if (a->by_meeting.slots[i].key)
                         meeting_trackers_free(a, a->by_meeting.slots[i].value, 0);
@@ -154,6 +164,7 @@ static Tracker *tracker_get(Alerts *a, Rule rule, const char *meeting, const cha
         t->meeting = meeting ? xstrdup(meeting) : NULL;
         t->deleg = deleg ? xstrdup(deleg) : NULL;
         t->pending_since = TIME_NONE;
+        t->clear_since = TIME_NONE;
         t->live_idx = SIZE_MAX;
         HMap_put(&a->trackers, t->fp, t);
         a->all = grow(a->all, &a->capall, a->nall, sizeof(Tracker *));
@@ -216,6 +227,8 @@ static void prune_resolved(Alerts *a, const Tracker *t)
                 if (al->status != AL_RESOLVED || strcmp(al->fingerprint, t->fp) != 0)
                         continue;
                 if (++kept > ALERTS_SOURCE_RESOLVED_KEEP) {
+                        free(al->title);
+                        free(al->who);
                         free(al);
                         a->list[i] = NULL;
                         o = i;
@@ -229,6 +242,17 @@ static void prune_resolved(Alerts *a, const Tracker *t)
                         a->list[w++] = a->list[i];
         }
         a->nlist = w;
+}
+
+static void set_who(Alert *al, const char *who)
+{
+        if (!who) {
+                free(al->who);
+                al->who = NULL;
+        } else if (!al->who || strcmp(al->who, who) != 0) {
+                free(al->who);
+                al->who = xstrdup(who);
+        }
 }
 
 static void step(Alerts *a, Tracker *t, const Measure *m, int64_t clock)
@@ -258,6 +282,9 @@ static void step(Alerts *a, Tracker *t, const Measure *m, int64_t clock)
                 al->threshold = al->cur_threshold = m->thr[lvl];
                 al->starts_at = al->last_notified = clock;
                 al->ends_at = TIME_NONE;
+                al->title = m->title ? xstrdup(m->title) : NULL;
+                al->timed = al->cur_timed = (unsigned char)m->timed;
+                set_who(al, m->who);
                 a->list = grow(a->list, &a->caplist, a->nlist, sizeof(Alert *));
                 a->list[a->nlist++] = al;
                 a->nfiring++;
@@ -266,6 +293,16 @@ static void step(Alerts *a, Tracker *t, const Measure *m, int64_t clock)
                 return;
         }
         al->cur_value = m->value;
+        if (lvl == SEV_NONE && ro->clear_ms > 0) {
+                if (t->clear_since == TIME_NONE)
+                        t->clear_since = clock;
+                if (clock - t->clear_since < ro->clear_ms) {
+                        al->cur_timed = (unsigned char)m->timed; /* still firing: clear_for */
+                        set_who(al, m->who);
+                        return;
+                }
+        }
+        t->clear_since = TIME_NONE;
         if (lvl == SEV_NONE) {
                 al->status = AL_RESOLVED;
                 al->level = SEV_NONE;
@@ -278,12 +315,15 @@ static void step(Alerts *a, Tracker *t, const Measure *m, int64_t clock)
                 return;
         }
         al->cur_threshold = m->thr[lvl];
+        al->cur_timed = (unsigned char)m->timed;
+        set_who(al, m->who);
         if (lvl != al->level) {
                 al->level = lvl;
                 if (lvl > al->severity) {
                         al->severity = lvl;
                         al->value = m->value;
                         al->threshold = m->thr[lvl];
+                        al->timed = (unsigned char)m->timed;
                 }
                 al->last_notified = clock;
                 notify(a, al, NOTIFY_CHANGED);
@@ -332,6 +372,7 @@ static void eval(Alerts *a, MeetingTrackers *mts, Rule rule, const Measure *m, i
                 t->rule = rule;
                 t->meeting = mts->uuid;
                 t->pending_since = TIME_NONE;
+                t->clear_since = TIME_NONE;
                 t->live_idx = SIZE_MAX;
         }
         step(a, t, m, clock);
@@ -341,8 +382,47 @@ static void eval(Alerts *a, MeetingTrackers *mts, Rule rule, const Measure *m, i
 
 static Measure measure(double value, double warn, double crit, double hyst)
 {
-        Measure m = {value, {NAN, warn, crit}, hyst, 0, SEV_NONE};
+        Measure m = {value, {NAN, warn, crit}, hyst, 0, SEV_NONE, NULL, NULL, 0};
         return m;
+}
+
+static const char *meeting_title(const Meeting *mt)
+{
+        return mt->topic && *mt->topic ? mt->topic : mt->id && *mt->id ? mt->id : mt->uuid;
+}
+
+/* waiting_room: the count condition (max_waiting entries) wins over the time
+ * condition (a wait over max_wait). Each clears with its own hysteresis, so a count
+ * going 20, 19, 20 or a queue of long waits admitted one by one does not flap. */
+static void eval_waiting(Alerts *a, const State *s, const Meeting *mt, MeetingTrackers *mts,
+                         int64_t clock)
+{
+        const Config *c = a->cfg;
+        const Tracker *t0 = mts->t[RULE_WAITING_ROOM];
+        int cond = t0 && t0->active ? t0->cond : WR_NONE;
+        int64_t since = State_oldest_wait(s, mt);
+        double longest = since == TIME_NONE ? 0 : ((double)clock - (double)since) / 1000.0;
+        Measure m = measure(mt->waiting, c->wait_max_count, NAN, 0);
+        m.direct = 1;
+        m.title = meeting_title(mt);
+        int count_on = mt->waiting >= c->wait_max_count ||
+                       (cond == WR_COUNT && mt->waiting >= c->wait_max_count - c->wait_hyst);
+        int time_on =
+            since != TIME_NONE && (longest > c->wait_max_s ||
+                                   (cond == WR_TIME && longest > c->wait_max_s - c->wait_hyst_s));
+        if (count_on || time_on) {
+                m.level = SEV_WARNING;
+                cond = count_on ? WR_COUNT : WR_TIME;
+        }
+        if (cond == WR_TIME) { /* also while clearing: said in the same terms */
+                m.value = longest;
+                m.thr[SEV_WARNING] = c->wait_max_s;
+                m.who = State_oldest_waiter(s, mt, NULL);
+                m.timed = 1;
+        }
+        eval(a, mts, RULE_WAITING_ROOM, &m, clock);
+        Tracker *t = mts->t[RULE_WAITING_ROOM];
+        t->cond = t->active ? cond : WR_NONE;
 }
 
 static void eval_meeting(Alerts *a, const State *s, MeetingTrackers *mts, int64_t clock)
@@ -353,36 +433,31 @@ static void eval_meeting(Alerts *a, const State *s, MeetingTrackers *mts, int64_
         double cap = mt->capacity;
         Measure m = measure(mt->participants, cap * c->cap_warn_pct / 100,
                             cap * c->cap_crit_pct / 100, cap * c->cap_hyst_pct / 100);
+        m.title = meeting_title(mt);
         eval(a, mts, RULE_CAPACITY, &m, clock);
 
         if (mt->video_known) {
                 m = measure(mt->video_on, mt->video_limit - c->video_margin, mt->video_limit + 1,
                             c->video_hyst);
+                m.title = meeting_title(mt);
                 eval(a, mts, RULE_VIDEO, &m, clock);
         }
 
         m = measure(mt->unidentified, c->unident_threshold, NAN, 0);
+        m.title = meeting_title(mt);
         eval(a, mts, RULE_UNIDENTIFIED, &m, clock);
 
-        int64_t since = State_oldest_wait(s, mt);
-        double longest = since == TIME_NONE ? 0 : ((double)clock - (double)since) / 1000.0;
-        m = measure(mt->waiting, c->wait_max_count, NAN, 0);
-        m.direct = 1;
-        if (mt->waiting >= c->wait_max_count) {
-                m.level = SEV_WARNING;
-        } else if (since != TIME_NONE && longest > c->wait_max_s) {
-                m.level = SEV_WARNING;
-                m.value = longest;
-                m.thr[SEV_WARNING] = c->wait_max_s;
-        }
-        eval(a, mts, RULE_WAITING_ROOM, &m, clock);
+        eval_waiting(a, s, mt, mts, clock);
 
         int64_t window = (int64_t)(c->jf_window_s * 1000);
-        m = measure(State_failures_since(s, mt, time_add(clock, -window)), c->jf_count, NAN, 0);
+        m = measure(State_failures_since(s, mt, time_add(clock, -window)), c->jf_count, NAN,
+                    c->jf_hyst);
+        m.title = meeting_title(mt);
         eval(a, mts, RULE_JOIN_FAILURES, &m, clock);
 
         if (mt->reconciles > 0) { /* more than drift_max corrections in the last one */
                 m = measure(mt->reconcile_opened + mt->reconcile_closed, c->drift_max + 1, NAN, 0);
+                m.title = meeting_title(mt);
                 eval(a, mts, RULE_DRIFT, &m, clock);
         }
 }
@@ -391,6 +466,7 @@ static void eval_quota(Alerts *a, const Delegation *d, int64_t clock)
 {
         Tracker *t = tracker_get(a, RULE_DELEGATION_QUOTA, d->meeting->uuid, d->name);
         Measure m = measure(d->participants, d->quota < 0 ? NAN : d->quota + 1, NAN, 0);
+        m.title = meeting_title(d->meeting);
         step(a, t, &m, clock);
         live_set(a, t, t->active || t->pending_since != TIME_NONE);
 }
@@ -479,6 +555,8 @@ static int64_t meeting_due(const Alerts *a, const State *s, const MeetingTracker
         int64_t due = TIME_NONE;
         for (int r = 0; r < RULE_COUNT; r++) {
                 const Tracker *t = mts->t[r];
+                if (t && t->active && t->clear_since != TIME_NONE)
+                        due = earlier(due, time_add(t->clear_since, c->rules[r].clear_ms));
                 if (t && t->active)
                         due =
                             earlier(due, time_add(t->active->last_notified, c->rules[r].repeat_ms));
@@ -606,45 +684,111 @@ void Alerts_external(Alerts *a, Rule rule, const char *subject, Severity level, 
         m.direct = 1;
         m.level = level;
         m.thr[level] = threshold;
+        m.timed = rule == RULE_LAG;
         step(a, t, &m, clock);
+}
+
+void format_duration(double seconds, char *buf, size_t len)
+{
+        if (!(seconds > 0)) /* also NAN */
+                seconds = 0;
+        if (seconds > 1e12)
+                seconds = 1e12;
+        long long t = (long long)seconds; /* whole seconds: no milliseconds for people */
+        long long d = t / 86400, h = t / 3600 % 24, mi = t / 60 % 60, se = t % 60;
+        if (d > 0)
+                xsnprintf(buf, len, h ? "%lld d %lld h" : "%lld d", d, h);
+        else if (h > 0)
+                xsnprintf(buf, len, mi ? "%lld h %lld min" : "%lld h", h, mi);
+        else if (mi > 0)
+                xsnprintf(buf, len, se ? "%lld min %lld s" : "%lld min", mi, se);
+        else
+                xsnprintf(buf, len, "%lld s", se);
+}
+
+/* A count or threshold: whole numbers as such, else one decimal (never %g). */
+static const char *num(double v, char *buf, size_t len)
+{
+        if (isnan(v) || isinf(v))
+                xsnprintf(buf, len, "?");
+        else if (fabs(v) < 1e15 && v == floor(v))
+                xsnprintf(buf, len, "%.0f", v);
+        else
+                xsnprintf(buf, len, "%.1f", v);
+        return buf;
+}
+
+static const char *plural(double v, const char *one, const char *many)
+{
+        return v == 1 ? one : many;
+}
+
+void Alert_describe(const Alert *al, char *buf, size_t len)
+{
+        int firing = al->status == AL_FIRING;
+        double val = firing ? al->cur_value : al->value;
+        double thr = firing ? al->cur_threshold : al->threshold;
+        Severity lvl = firing ? al->level : al->severity;
+        const char *subj = al->delegation ? al->delegation : "";
+        char v[48], t[48], d1[48], d2[48];
+        num(val, v, sizeof v);
+        num(thr, t, sizeof t);
+        switch (al->rule) {
+        case RULE_CAPACITY:
+                xsnprintf(buf, len, "%s %s (%s %s)", v, plural(val, "participant", "participants"),
+                          lvl == SEV_CRITICAL ? "limit" : "warning at", t);
+                break;
+        case RULE_VIDEO:
+                if (lvl == SEV_CRITICAL)
+                        xsnprintf(buf, len, "%s videos on, more than the gallery shows (%s)", v,
+                                  num(thr - 1, d1, sizeof d1));
+                else
+                        xsnprintf(buf, len, "%s %s on (warning at %s)", v,
+                                  plural(val, "video", "videos"), t);
+                break;
+        case RULE_DELEGATION_QUOTA:
+                xsnprintf(buf, len, "%s has %s %s (quota %s)", subj, v,
+                          plural(val, "participant", "participants"), num(thr - 1, d1, sizeof d1));
+                break;
+        case RULE_UNIDENTIFIED:
+                xsnprintf(buf, len, "%s unidentified %s", v,
+                          plural(val, "participant", "participants"));
+                break;
+        case RULE_WAITING_ROOM:
+                format_duration(val, d1, sizeof d1);
+                format_duration(thr, d2, sizeof d2);
+                if (!(firing ? al->cur_timed : al->timed))
+                        xsnprintf(buf, len, "%s %s waiting (limit %s)", v,
+                                  plural(val, "person", "people"), t);
+                else if (firing && al->who && *al->who)
+                        xsnprintf(buf, len, "%s has waited %s (limit %s)", al->who, d1, d2);
+                else
+                        xsnprintf(buf, len, "a wait of %s (limit %s)", d1, d2);
+                break;
+        case RULE_JOIN_FAILURES:
+                xsnprintf(buf, len, "%s join %s in the window (limit %s)", v,
+                          plural(val, "failure", "failures"), t);
+                break;
+        case RULE_FEED:
+                xsnprintf(buf, len, firing ? "feed %s is down" : "feed %s was down", subj);
+                break;
+        case RULE_DRIFT:
+                xsnprintf(buf, len, "Zoom's list corrected %s %s (limit %s)", v,
+                          plural(val, "session", "sessions"), t);
+                break;
+        default:
+                format_duration(val, d1, sizeof d1);
+                format_duration(thr, d2, sizeof d2);
+                xsnprintf(buf, len, "events from %s arrive %s late (limit %s)", subj, d1, d2);
+                break;
+        }
 }
 
 void Alert_summary(const Alert *al, char *buf, size_t len)
 {
-        const char *what;
-        switch (al->rule) {
-        case RULE_CAPACITY:
-                what = "participants";
-                break;
-        case RULE_VIDEO:
-                what = "videos on";
-                break;
-        case RULE_DELEGATION_QUOTA:
-                what = "participants in the delegation";
-                break;
-        case RULE_UNIDENTIFIED:
-                what = "unidentified participants";
-                break;
-        case RULE_WAITING_ROOM:
-                what = "waiting (or longest wait, s)";
-                break;
-        case RULE_JOIN_FAILURES:
-                what = "join failures in the window";
-                break;
-        case RULE_FEED:
-                what = "feed";
-                break;
-        case RULE_DRIFT:
-                what = "sessions corrected by Zoom's list";
-                break;
-        default:
-                what = "lag (s)";
-                break;
-        }
-        Severity sev = al->status == AL_FIRING ? al->level : al->severity;
-        xsnprintf(buf, len, "%s %s%s%s: %g %s (threshold %g)", RULE_NAMES[al->rule],
-                  al->status == AL_FIRING ? SEVERITY_NAMES[sev] : "resolved",
-                  al->delegation ? " " : "", al->delegation ? al->delegation : "",
-                  al->status == AL_FIRING ? al->cur_value : al->value, what,
-                  al->status == AL_FIRING ? al->cur_threshold : al->threshold);
+        char what[CAPMON_TEXT_MAX * 2];
+        Alert_describe(al, what, sizeof what);
+        xsnprintf(buf, len, "%s%s%s%s",
+                  al->status == AL_FIRING ? "" : "resolved: ", al->title ? al->title : "",
+                  al->title ? ": " : "", what);
 }

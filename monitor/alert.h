@@ -32,6 +32,9 @@ typedef struct Alert {
         int64_t starts_at, ends_at;      /* ends_at TIME_NONE while firing */
         int64_t last_notified;
         char fingerprint[17];
+        char *title; /* the meeting's topic (else its id) when it fired; NULL: none */
+        char *who;   /* waiting_room on time: the longest waiter now; else NULL */
+        unsigned char timed, cur_timed; /* value/threshold (cur_...) are seconds */
 } Alert;
 
 typedef void (*AlertNotifyFn)(void *ud, const Alert *a, NotifyKind kind);
@@ -65,8 +68,13 @@ size_t Alerts_count(const Alerts *a);
 const Alert *Alerts_get(const Alerts *a, size_t i);
 size_t Alerts_firing(const Alerts *a);
 
-/* One line describing the alert, e.g. "capacity critical: 1003 participants >= 1000". */
+/* One line in plain words naming the meeting, for hooks and reports, e.g.
+ * "Council, 4th sitting: 23 people waiting (limit 20)", or "resolved: ..." */
 void Alert_summary(const Alert *al, char *buf, size_t len);
+/* The same without the meeting and status (the dashboard's alerts pane). */
+void Alert_describe(const Alert *al, char *buf, size_t len);
+/* A human duration, whole seconds: "45 s", "2 min 13 s", "6 h 32 min", "3 d 4 h". */
+void format_duration(double seconds, char *buf, size_t len);
 void alert_fingerprint(Rule rule, const char *meeting, const char *deleg, char out[17]);
 
 #endif

@@ -24,6 +24,9 @@ void Config_init(Config *c)
                 c->rules[i].for_ms = 0;
                 c->rules[i].repeat_ms = 30 * 60 * 1000;
         }
+        /* queues and failures come in waves: one alert per wave, not one per dip */
+        c->rules[RULE_WAITING_ROOM].clear_ms = 60 * 1000;
+        c->rules[RULE_JOIN_FAILURES].clear_ms = 60 * 1000;
         c->cap_warn_pct = 90;
         c->cap_crit_pct = 100;
         c->cap_hyst_pct = 2;
@@ -32,6 +35,9 @@ void Config_init(Config *c)
         c->unident_threshold = 1;
         c->wait_max_s = 120;
         c->wait_max_count = 20;
+        c->wait_hyst = 2;
+        c->wait_hyst_s = 30;
+        c->jf_hyst = 1;
         c->jf_count = 5;
         c->jf_window_s = 300;
         c->lag_s = 30;
@@ -176,6 +182,10 @@ static int load_rule(Ctx *x, Config *c, Rule r, json_t *obj)
                         if (get_number(x, v, sub, 0, 86400 * 30, &d))
                                 return -1;
                         c->rules[r].for_ms = (int64_t)(d * 1000);
+                } else if (strcmp(k, "clear_for") == 0) {
+                        if (get_number(x, v, sub, 0, 86400, &d))
+                                return -1;
+                        c->rules[r].clear_ms = (int64_t)(d * 1000);
                 } else if (strcmp(k, "repeat") == 0) {
                         if (get_number(x, v, sub, 1, 86400 * 30, &d))
                                 return -1;
@@ -203,6 +213,15 @@ static int load_rule(Ctx *x, Config *c, Rule r, json_t *obj)
                                 return -1;
                 } else if (r == RULE_WAITING_ROOM && strcmp(k, "max_waiting") == 0) {
                         if (get_int(x, v, sub, 1, 1000000, &c->wait_max_count))
+                                return -1;
+                } else if (r == RULE_WAITING_ROOM && strcmp(k, "hysteresis") == 0) {
+                        if (get_number(x, v, sub, 0, 1000000, &c->wait_hyst))
+                                return -1;
+                } else if (r == RULE_WAITING_ROOM && strcmp(k, "wait_hysteresis") == 0) {
+                        if (get_number(x, v, sub, 0, 86400, &c->wait_hyst_s))
+                                return -1;
+                } else if (r == RULE_JOIN_FAILURES && strcmp(k, "hysteresis") == 0) {
+                        if (get_number(x, v, sub, 0, 1000000, &c->jf_hyst))
                                 return -1;
                 } else if (r == RULE_JOIN_FAILURES && strcmp(k, "count") == 0) {
                         if (get_int(x, v, sub, 1, 1000000, &c->jf_count))
@@ -492,6 +511,7 @@ static json_t *rule_json(const Config *c, Rule r)
         json_object_set_new(o, "enabled", json_boolean(c->rules[r].enabled));
         json_object_set_new(o, "for", seconds_json((double)c->rules[r].for_ms / 1000));
         json_object_set_new(o, "repeat", seconds_json((double)c->rules[r].repeat_ms / 1000));
+        json_object_set_new(o, "clear_for", seconds_json((double)c->rules[r].clear_ms / 1000));
         switch (r) {
         case RULE_CAPACITY:
                 json_object_set_new(o, "warning", seconds_json(c->cap_warn_pct));
@@ -508,10 +528,13 @@ static json_t *rule_json(const Config *c, Rule r)
         case RULE_WAITING_ROOM:
                 json_object_set_new(o, "max_wait", seconds_json(c->wait_max_s));
                 json_object_set_new(o, "max_waiting", json_integer(c->wait_max_count));
+                json_object_set_new(o, "hysteresis", seconds_json(c->wait_hyst));
+                json_object_set_new(o, "wait_hysteresis", seconds_json(c->wait_hyst_s));
                 break;
         case RULE_JOIN_FAILURES:
                 json_object_set_new(o, "count", json_integer(c->jf_count));
                 json_object_set_new(o, "window", seconds_json(c->jf_window_s));
+                json_object_set_new(o, "hysteresis", seconds_json(c->jf_hyst));
                 break;
         case RULE_LAG:
                 json_object_set_new(o, "threshold", seconds_json(c->lag_s));

@@ -24,6 +24,7 @@ typedef struct RuleOpts {
         int enabled;
         int64_t for_ms;
         int64_t repeat_ms;
+        int64_t clear_ms; /* a firing alert resolves once clear this long */
 } RuleOpts;
 
 typedef struct NameInt {
@@ -54,7 +55,10 @@ typedef struct Config {
         double unident_threshold;
         double wait_max_s;
         int wait_max_count;
+        double wait_hyst;   /* entries; the count condition clears below max - this */
+        double wait_hyst_s; /* seconds; the time condition clears at max_wait - this */
         int jf_count;
+        double jf_hyst;
         double jf_window_s;
         double lag_s;          /* lag rule: event time behind arrival */
         double feed_silence_s; /* feed rule: silence of a live source */

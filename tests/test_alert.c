@@ -404,7 +404,12 @@ static void test_other_rules(void)
 {
         Config cfg;
         Notes ns = {.n = 0};
-        Monitor *m = small(&cfg, "\"capacity\": {\"enabled\": false}", &ns);
+        /* the bare conditions: no hysteresis, resolved at once (test_flaps has the defaults) */
+        Monitor *m = small(&cfg,
+                           "\"capacity\": {\"enabled\": false}, \"waiting_room\": {\"hysteresis\": "
+                           "0, \"clear_for\": 0}, \"join_failures\": {\"hysteresis\": 0, "
+                           "\"clear_for\": 0}",
+                           &ns);
         Crowd c = {m, "o", 0, 1000, 0};
         crowd_to(&c, 10);
         is_int(instances(m, RULE_CAPACITY), 0, "a disabled rule never fires");
@@ -485,6 +490,78 @@ static void test_flapping_source(void)
         Config_done(&cfg);
 }
 
+/* The anti-flap defaults: waiting_room holds down to max_waiting - 2 and both
+ * waiting_room and join_failures resolve only after 60 s clear. */
+static void test_flaps(void)
+{
+        Config cfg;
+        Notes ns = {.n = 0};
+        Monitor *m = small(&cfg, "\"waiting_room\": {\"max_waiting\": 5}", &ns);
+        for (int i = 0; i < 5; i++)
+                pev(m, "participant_joined_waiting_room", 1000 + i, "w", "'user_id':'w%d'", i);
+        is_int(instances(m, RULE_WAITING_ROOM), 1, "5 waiting: fires");
+        /* 20 dips to 4 and back, 3 and back: the bare rule would fire 21 times */
+        for (int i = 0; i < 20; i++) {
+                int64_t t = 2000 + i * 1000;
+                pev(m, "participant_admitted", t, "w", "'user_id':'w%d'", i);
+                pev(m, "participant_joined_waiting_room", t + 500, "w", "'user_id':'w%d'", i + 5);
+        }
+        is_int(instances(m, RULE_WAITING_ROOM), 1, "20 dips to 4: still one instance");
+        is_int(notes(&ns, RULE_WAITING_ROOM, -1), 1, "and one notification");
+        pev(m, "participant_admitted", 30000, "w", "'user_id':'w20'");
+        pev(m, "participant_admitted", 30001, "w", "'user_id':'w21'");
+        const Alert *al = instance(m, RULE_WAITING_ROOM, 0, NULL);
+        ok(al && al->status == AL_FIRING, "3 waiting (5 - hysteresis 2): still firing");
+        pev(m, "participant_admitted", 30002, "w", "'user_id':'w22'");
+        /* another meeting's events move the clock (the timer queue wakes "w") */
+        pev(m, "participant_joined", 90001, "other", "'user_id':'o1'");
+        ok(al && al->status == AL_FIRING, "2 waiting, clear for 59.999 s: still firing");
+        pev(m, "participant_joined", 90002, "other", "'user_id':'o2'");
+        ok(al && al->status == AL_RESOLVED, "clear for 60 s (another meeting's event): resolved");
+        is_int(notes(&ns, RULE_WAITING_ROOM, NOTIFY_RESOLVED), 1, "one resolution");
+        char buf[256];
+        Alert_summary(al, buf, sizeof buf);
+        is_str(buf, "resolved: w: 5 people waiting (limit 5)", "resolved summary, plain words");
+
+        /* the time condition names the person; no milliseconds */
+        pev(m, "participant_admitted", 95000, "w", "'user_id':'w23'");
+        pev(m, "participant_admitted", 95001, "w", "'user_id':'w24'");
+        pev(m, "participant_joined_waiting_room", 100000, "w",
+            "'user_id':'ann','user_name':'Ann B.'");
+        Monitor_tick(m, 100000 + 133250);
+        al = instance(m, RULE_WAITING_ROOM, 1, NULL);
+        Alert_summary(al, buf, sizeof buf);
+        is_str(buf, "w: Ann B. has waited 2 min 13 s (limit 2 min)", "a wait: who and how long");
+        Alert_describe(al, buf, sizeof buf);
+        is_str(buf, "Ann B. has waited 2 min 13 s (limit 2 min)", "described without the meeting");
+        Monitor_free(m);
+        Config_done(&cfg);
+
+        m = small(&cfg, "", &ns);
+        pev(m, "participant_joined", 1000, "u", "'user_id':'g','user_name':'Guest'");
+        al = instance(m, RULE_UNIDENTIFIED, 0, NULL);
+        Alert_summary(al, buf, sizeof buf);
+        is_str(buf, "u: 1 unidentified participant", "one unidentified: singular");
+        Monitor_free(m);
+        Config_done(&cfg);
+
+        static const struct {
+                double s;
+                const char *want;
+        } d[] = {{0, "0 s"},
+                 {0.999, "0 s"},
+                 {45.5, "45 s"},
+                 {60, "1 min"},
+                 {133.9, "2 min 13 s"},
+                 {3600, "1 h"},
+                 {23539700, "272 d 10 h"},
+                 {6 * 3600 + 32 * 60 + 5, "6 h 32 min"}};
+        for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+                format_duration(d[i].s, buf, sizeof buf);
+                is_str(buf, d[i].want, "duration %g s", d[i].s);
+        }
+}
+
 int main(void)
 {
         test_flapping_source();
@@ -495,5 +572,6 @@ int main(void)
         test_for();
         test_repeat();
         test_other_rules();
+        test_flaps();
         return done_testing();
 }

@@ -148,7 +148,7 @@ ok $? "a firing alert is notified again every repeat"
         "$dir/cap.jsonl" > /dev/null
 grep -q '^CAPMON_STATUS=firing$' "$dir/env" && grep -q '^CAPMON_ALERTNAME=capacity$' "$dir/env" &&
         grep -q '^CAPMON_SEVERITY=critical$' "$dir/env" &&
-        grep -q '^CAPMON_SUMMARY=capacity critical: 10 participants (threshold 10)$' "$dir/env" &&
+        grep -q '^CAPMON_SUMMARY=Council, 3rd sitting: 10 participants (limit 10)$' "$dir/env" &&
         grep -q '^CAPMON_STATUS=resolved$' "$dir/env" && grep -q "^CAPMON_FINGERPRINT=$fp\$" "$dir/env"
 ok $? "CAPMON_* environment variables; quoted arguments split without a shell"
 

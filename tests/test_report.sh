@@ -91,7 +91,7 @@ $py "$data/gen_check_log.py" "$dir/crit.jsonl" 1000 49
 [ $? -eq 0 ] && grep -q '^CAPMON OK - 500/1000 participants, video 20/49, .* | participants=500;900;1000;0;1000 video=20;45;49;0;49 waiting=0;20;;0; unidentified=0;1;;0; join_failures=0;5;;0; people=500;;;0;$' "$dir/out"
 ok $? "check: OK, exit 0, with performance data"
 "$capmon" check "$dir/warn.jsonl" > "$dir/out"
-[ $? -eq 1 ] && grep -q '^CAPMON WARNING - 948/1000 participants, video 47/49, .*; capacity warning: 948 participants (threshold 900) (and 1 more alert) | participants=948;900;1000;0;1000 video=47;45;49;0;49 ' "$dir/out"
+[ $? -eq 1 ] && grep -q '^CAPMON WARNING - 948/1000 participants, video 47/49, .*; Council, 3rd sitting: 948 participants (warning at 900) (and 1 more alert) | participants=948;900;1000;0;1000 video=47;45;49;0;49 ' "$dir/out"
 ok $? "check: WARNING, exit 1"
 "$capmon" check "$dir/crit.jsonl" > "$dir/out"
 [ $? -eq 2 ] && grep -q '^CAPMON CRITICAL - 1000/1000 participants, .* | participants=1000;900;1000;0;1000 video=49;45;49;0;49 ' "$dir/out"

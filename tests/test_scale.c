@@ -45,8 +45,10 @@ static void count_repeats(void *ud, const Alert *a, NotifyKind kind)
 static void test_time_rules_from_other_meetings(void)
 {
         Config cfg;
-        Monitor *m = with_config(&cfg, "{\"capacity\": 10, \"rules\": {"
-                                       "\"capacity\": {\"for\": 10, \"repeat\": 60}}}");
+        Monitor *m =
+            with_config(&cfg, "{\"capacity\": 10, \"rules\": {"
+                              "\"capacity\": {\"for\": 10, \"repeat\": 60}, "
+                              "\"join_failures\": {\"hysteresis\": 0, \"clear_for\": 0}}}");
         Alerts_set_notify(Monitor_alerts(m), count_repeats, NULL);
         repeats = 0;
         /* A: someone waits from t = 10 s */

@@ -224,49 +224,7 @@ static void build_rows(View *v, const Meeting *mt, const char *filter)
         qsort(v->rows, v->nrows, sizeof *v->rows, cmps[v->sort]);
 }
 
-/* One short line for the alerts pane (Alert_summary is longer, for hooks). */
-static void alert_text(const Alert *a, const Config *c, char *buf, size_t len)
-{
-        int firing = a->status == AL_FIRING;
-        double val = firing ? a->cur_value : a->value;
-        double thr = firing ? a->cur_threshold : a->threshold;
-        const char *subj = a->delegation ? a->delegation : "";
-        switch (a->rule) {
-        case RULE_CAPACITY:
-                xsnprintf(buf, len, "participants %g \xE2\x89\xA5 %g", val, thr);
-                break;
-        case RULE_VIDEO:
-                xsnprintf(buf, len, "videos on %g \xE2\x89\xA5 %g", val, thr);
-                break;
-        case RULE_DELEGATION_QUOTA:
-                xsnprintf(buf, len, "%s over quota: %g in, quota %g", subj, val, thr - 1);
-                break;
-        case RULE_UNIDENTIFIED:
-                xsnprintf(buf, len, "%g unidentified participant%s", val, val == 1 ? "" : "s");
-                break;
-        case RULE_WAITING_ROOM:
-                if (c && thr == c->wait_max_count)
-                        xsnprintf(buf, len, "%g waiting \xE2\x89\xA5 %g", val, thr);
-                else
-                        xsnprintf(buf, len, "waiting for %gs \xE2\x89\xA5 %gs", val, thr);
-                break;
-        case RULE_JOIN_FAILURES:
-                xsnprintf(buf, len, "%g join failures in %g min", val, c ? c->jf_window_s / 60 : 5);
-                break;
-        case RULE_LAG:
-                xsnprintf(buf, len, "lag %s %gs \xE2\x89\xA5 %gs", subj, val, thr);
-                break;
-        case RULE_DRIFT:
-                xsnprintf(buf, len, "Zoom's list corrected %g sessions (> %g)", val, thr - 1);
-                break;
-        default:
-                xsnprintf(buf, len, "%s %s: %g (threshold %g)", RULE_NAMES[a->rule], subj, val,
-                          thr);
-                break;
-        }
-}
-
-static void build_alerts(View *v, const Alerts *al, const Config *cfg, const char *uuid)
+static void build_alerts(View *v, const Alerts *al, const char *uuid)
 {
         /* Keep the VIEW_ALERTS most important: firing ones always win. */
         v->nalerts = v->nfiring = 0;
@@ -289,7 +247,7 @@ static void build_alerts(View *v, const Alerts *al, const Config *cfg, const cha
                                 continue;
                         v->nalerts--;
                 }
-                alert_text(a, cfg, line, sizeof line);
+                Alert_describe(a, line, sizeof line);
                 view_sanitize(line, va.text, sizeof va.text);
                 v->alerts[v->nalerts++] = va;
         }
@@ -399,7 +357,7 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         v->unidentified = mt->unidentified;
         v->join_failures = mt->join_failures;
         build_rows(v, mt, o->filter);
-        build_alerts(v, al, Monitor_config(m), mt->uuid);
+        build_alerts(v, al, mt->uuid);
         build_failures(v, s, mt);
 }
 
