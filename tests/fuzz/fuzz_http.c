@@ -14,7 +14,8 @@
  * returns is the fuzzer's -timeout); every accepted body is bytes of the input,
  * taken in order and never twice (a request is taken once); every answer is an
  * HTTP/1.1 status line with a known code; no log line holds a control
- * character. */
+ * character; once the connection is closed, no request is counted in progress
+ * (the cap of requests in progress never leaks). */
 #define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct lws_context *cx;
 static int port;
 static IngestCfg cfg;
+static IngestGuard guard;
 static IngestOwner owner;
 static const uint8_t *in_cur, *in_end; /* where the next accepted body may start */
 
@@ -85,7 +87,11 @@ static const struct lws_protocols protocols[] = {
 static void setup(void)
 {
         lws_set_log_level(0, NULL);
-        cfg = (IngestCfg){.secret = "fuzz-secret", .token = "t", .body_max = 4096, .log = fz_log};
+        cfg = (IngestCfg){.secret = "fuzz-secret",
+                          .token = "t",
+                          .body_max = 4096,
+                          .log = fz_log,
+                          .guard = &guard};
         owner = (IngestOwner){.cfg = &cfg, .accept = fz_accept};
         struct lws_context_creation_info info;
         memset(&info, 0, sizeof info);
@@ -186,5 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* let lws finish closing its side before the next input */
         for (int i = 0; i < 4; i++)
                 lws_service(cx, -1);
+        if (guard.active != 0)
+                abort(); /* a request counted in progress after its connection closed */
         return 0;
 }
