@@ -115,7 +115,11 @@ void log_linef(LogLineFn fn, void *ud, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(line, sizeof line, fmt, ap);
         va_end(ap);
-        fn(ud, line);
+        /* parts come from the network (Zoom's error bodies): no control or bidi
+         * character reaches a log (issue 11 item 8) */
+        char *clean = text_sanitize(line, sizeof line);
+        fn(ud, clean);
+        free(clean);
 }
 
 int64_t ws_backoff_us(unsigned tries)

@@ -67,18 +67,19 @@ def main():
     stuck = stuck_subscriber(port)
     got, done = [], threading.Event()
     threading.Thread(target=reader, args=(port, got, done), daemon=True).start()
-    L.wait_for(lambda: (L.healthz(port) or {}).get("subscribers") == 2, 10, "two subscribers")
+    L.wait_for(lambda: (L.healthz(port) or {}).get("subscribers") == 2, 60, "two subscribers")
     pad = "x" * 4000
     items = [(str(i), L.join_body(7000 + i, name="Switzerland - %d %s" % (i, pad)))
              for i in range(N)]
     codes = L.curl_post_all(d, "slow", port, items, parallel=8)
     if sorted(set(codes.values())) != [200]:
         L.fail("not every webhook acknowledged: %s" % sorted(set(codes.values())))
-    L.wait_for(lambda: "dropped subscriber" in open(errpath).read(), 20,
+    # deadlines are generous: a loaded machine (stress --cpu 2) is slow, not wrong
+    L.wait_for(lambda: "dropped subscriber" in open(errpath).read(), 90,
                "the relay to drop the stuck subscriber")
-    L.wait_for(lambda: (L.healthz(port) or {}).get("subscribers") == 1, 20,
+    L.wait_for(lambda: (L.healthz(port) or {}).get("subscribers") == 1, 90,
                "the stuck subscriber to be gone")
-    if not done.wait(30) or len(got) != N or got[-1].startswith("ERROR"):
+    if not done.wait(90) or len(got) != N or got[-1].startswith("ERROR"):
         L.fail("the reading subscriber got %d of %d records" % (len(got), N))
     rss = rss_kb(relay.pid)
     asan = "libasan" in open("/proc/%d/maps" % relay.pid).read()  # shadow memory, quarantine
