@@ -189,6 +189,21 @@ static void failure_words(WsSource *s, struct lws *wsi, const char *in, int err,
                 xsnprintf(out, len, "cannot connect (%s)", *msg ? msg : "unknown error");
 }
 
+/* An attempt ended before the upgrade: say why, then the backoff. */
+static void attempt_failed(WsSource *s, const char *words)
+{
+        if (s->naddr > 1)
+                Live_logf(s->lv, "%s: connection to %s failed: %s", s->name, s->addr[s->cur].shown,
+                          words);
+        else
+                Live_logf(s->lv, "%s: connection failed: %s", s->name, words);
+        Live_set_error(s->lv, s->id, words);
+        s->wsi = NULL;
+        s->ends++;
+        Live_connected(s->lv, s->id, 0);
+        schedule_retry(s, 0);
+}
+
 static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len)
 {
@@ -234,16 +249,7 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
 
                 char words[200];
                 failure_words(s, wsi, in, err, words, sizeof words);
-                if (s->naddr > 1)
-                        Live_logf(s->lv, "%s: connection to %s failed: %s", s->name,
-                                  s->addr[s->cur].shown, words);
-                else
-                        Live_logf(s->lv, "%s: connection failed: %s", s->name, words);
-                Live_set_error(s->lv, s->id, words);
-                s->wsi = NULL;
-                s->ends++;
-                Live_connected(s->lv, s->id, 0);
-                schedule_retry(s, 0);
+                attempt_failed(s, words);
                 return 0;
         }
         case LWS_CALLBACK_CLIENT_CLOSED:
@@ -358,12 +364,7 @@ static void on_deadline(void *ud)
         /* closed without a callback: the same steps here */
         char words[80];
         failure_words(s, NULL, NULL, 0, words, sizeof words);
-        Live_logf(s->lv, "%s: connection failed: %s", s->name, words);
-        Live_set_error(s->lv, s->id, words);
-        s->wsi = NULL;
-        s->ends++;
-        Live_connected(s->lv, s->id, 0);
-        schedule_retry(s, 0);
+        attempt_failed(s, words);
 }
 
 /* The dashboard's r: a source waiting to retry tries now, backoff reset. */
