@@ -52,7 +52,7 @@ def main():
         s = status(st)
         c = s and s["connections"]
         return c and len(c) > DROPS and c[DROPS]["events"] == EVENTS
-    L.wait_for(stable, 60, "the connection after %d drops" % DROPS)
+    L.wait_for(stable, 120, "the connection after %d drops" % DROPS)
     L.wait_for(lambda: (L.last_json_line(out) or {}).get("events", {}).get("applied")
                == DROPS + EVENTS, 10, "watch to apply every event")
     time.sleep(1)  # connected and idle a while: heartbeats only

@@ -78,7 +78,14 @@ def free_port():
     return port
 
 
+# Deadlines are generous and only cost time when something is wrong: each wait
+# is on a condition. tools/test.sh scales them on a slow run (the sanitizers,
+# a loaded machine) with CAPMON_TEST_TIMEOUT_SCALE.
+TIMEOUT_SCALE = max(1.0, float(os.environ.get("CAPMON_TEST_TIMEOUT_SCALE", "1") or 1))
+
+
 def wait_for(pred, timeout, what):
+    timeout *= TIMEOUT_SCALE
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         v = pred()

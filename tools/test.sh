@@ -17,9 +17,12 @@ run_suite() { # run_suite NAME BUILDDIR MESON-OPTIONS...
                 meson setup "$dir" "$@" > "$dir.setup.log" 2>&1
         fi || { cat "$dir.setup.log"; echo "$name: meson setup failed"; status=1; return; }
         ninja -C "$dir" || { echo "$name: build failed"; status=1; return; }
-        meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
+        # waits are on conditions; a slow build (sanitizers) gets longer deadlines
+        CAPMON_TEST_TIMEOUT_SCALE=$scale meson test -C "$dir" --print-errorlogs --num-processes 2 \
+                --timeout-multiplier "$scale" || status=1
         summary="$summary $dir/meson-logs/testlog.json"
 }
+scale=2
 run_suite build build -Dwerror=true
 # the unit tests again under valgrind memcheck (any error or leak fails)
 case "$summary" in *build/meson-logs/testlog.json*) # the build above succeeded
@@ -28,6 +31,7 @@ case "$summary" in *build/meson-logs/testlog.json*) # the build above succeeded
         summary="$summary build/meson-logs/testlog-valgrind.json"
         ;;
 esac
+scale=4
 run_suite sanitize build-sanitize -Dwerror=true -Db_sanitize=address,undefined -Dbuildtype=debug
 # a short fuzz smoke with clang's libFuzzer (about a minute in all): each target
 # mutates a copy of its committed corpus for a few seconds

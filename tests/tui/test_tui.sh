@@ -35,7 +35,7 @@ ok() {
 snap() { T capture-pane -p -t cap > "$dir/screen" 2> /dev/null; }
 # wait_for REGEX [SECONDS]: poll the screen until a line matches
 wait_for() {
-        i=0 limit=$((${2:-10} * 10))
+        i=0 limit=$((${2:-10} * 10 * ${CAPMON_TEST_TIMEOUT_SCALE:-1}))
         while [ $i -lt $limit ]; do
                 snap
                 grep -Eq -- "$1" "$dir/screen" && return 0
@@ -46,7 +46,7 @@ wait_for() {
 }
 # wait_gone REGEX [SECONDS]: poll until no line matches
 wait_gone() {
-        i=0 limit=$((${2:-10} * 10))
+        i=0 limit=$((${2:-10} * 10 * ${CAPMON_TEST_TIMEOUT_SCALE:-1}))
         while [ $i -lt $limit ]; do
                 snap
                 grep -Eq -- "$1" "$dir/screen" || return 0
