@@ -11,7 +11,8 @@
 # configuration, one relay on the stream, separates the cost of Redis from that
 # of a second relay (--no-redis1 skips it). Load generator and subscribers:
 # bench/live_drive (C, epoll); --subs-kind watch uses `capmon watch --trace`
-# subscribers instead (the whole chain, with parsing and applying), --sender
+# subscribers instead (the whole chain, with parsing and applying; the rate runs
+# are then repeated with light subscribers for the ratio), --sender
 # python the asyncio sender of bench/live_load.py.
 # usage: bench/bench_redis.sh [BUILDDIR] [--rate R] [--seconds S] [--subs N]
 #        [--conns C] [--total T] [--no-redis1] [--appendfsync always|everysec]
@@ -20,11 +21,13 @@ set -eu
 cd "$(dirname "$0")/.."
 b=build
 case "${1:-}" in ""|-*) ;; *) b=$1; shift ;; esac
-[ -x "$b/capmon" ] && [ -x "$b/bench/live_drive" ] || {
+capmon=$b/capmon
+[ -x "$capmon" ] || capmon=$b/cli/capmon # the executable's place since the cli/ move
+[ -x "$capmon" ] && [ -x "$b/bench/live_drive" ] || {
         echo "build first: meson setup $b && ninja -C $b" >&2; exit 1; }
 redis=/usr/bin/redis-server
 [ -x "$redis" ] || { echo "needs $redis (apt-get install redis-server)" >&2; exit 1; }
 out=bench/out/redis   # on disk, not tmpfs: fdatasync and Redis's AOF fsync are real
 mkdir -p "$out"
-echo "capmon $("$b/capmon" --version | cut -d' ' -f2), redis $("$redis" --version | cut -d' ' -f3 | cut -d= -f2), $(nproc) CPUs, data on $(df -P "$out" | awk 'NR==2 {print $1}'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-exec /usr/bin/python3 bench/redis_load.py "$b/capmon" "$b/bench/live_drive" "$redis" "$out" "$@"
+echo "capmon $("$capmon" --version | cut -d' ' -f2), redis $("$redis" --version | cut -d' ' -f3 | cut -d= -f2), $(nproc) CPUs, data on $(df -P "$out" | awk 'NR==2 {print $1}'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+exec /usr/bin/python3 bench/redis_load.py "$capmon" "$b/bench/live_drive" "$redis" "$out" "$@"

@@ -320,33 +320,33 @@ static int resume_from(Watch *w, const char *path, int64_t *last_seq)
                 cli_error("%s", err);
                 return -1;
         }
+        Extractor *x = Extractor_new();
         while ((st = LineReader_next(&r, &flags)) == LINE_OK) {
                 if (r.len == 0 && !(flags & LINE_TOO_LONG))
                         continue;
                 n++;
-                json_error_t jerr;
-                json_t *root = flags & LINE_TOO_LONG
-                                   ? NULL
-                                   : json_loadb(r.buf, r.len, JSON_REJECT_DUPLICATES, &jerr);
-                if (!root) {
+                if (flags & LINE_TOO_LONG) {
+                        if (!w->filter.n)
+                                Monitor_count_invalid(w->m);
+                        continue;
+                }
+                Msg msg;
+                Event_extract(x, r.buf, r.len, &msg);
+                if (msg.kind == MSG_NOT_JSON) {
                         if (!w->filter.n)
                                 Monitor_count_invalid(w->m);
                         continue;
                 }
                 if (w->filter.n) { /* recorded under another filter, or none */
-                        char id[MEETING_ID_MAX + 1];
-                        int k = Message_meeting(root, id, sizeof id);
-                        if (k == 0 || (k == 1 && !MeetingFilter_has(&w->filter, id))) {
-                                json_decref(root);
+                        int k = msg.has_meeting;
+                        if (k == 0 || (k == 1 && !MeetingFilter_has(&w->filter, msg.mid)))
                                 continue;
-                        }
                 }
-                Monitor_feed_json(w->m, root, TIME_NONE, err, sizeof err);
-                json_t *sq = json_object_get(root, "seq");
-                if (json_is_integer(sq) && json_integer_value(sq) > *last_seq)
-                        *last_seq = (int64_t)json_integer_value(sq);
-                json_decref(root);
+                Monitor_feed_msg(w->m, &msg, TIME_NONE, err, sizeof err);
+                if (msg.has_seq && msg.seq > *last_seq)
+                        *last_seq = msg.seq;
         }
+        Extractor_free(x);
         int rerr = st == LINE_ERROR ? errno : 0;
         LineReader_close(&r);
         if (rerr) {

@@ -47,6 +47,7 @@ typedef struct LiveSrc {
 
 struct Live {
         Monitor *m;
+        Extractor *x; /* each message is read once, here */
         Loop *loop;
         FILE *record;
         FILE *trace;
@@ -174,6 +175,7 @@ Live *Live_new(Monitor *m, Loop *loop, FILE *record, LiveLogFn log, void *ud)
 {
         Live *lv = xcalloc(1, sizeof *lv);
         lv->m = m;
+        lv->x = Extractor_new();
         lv->loop = loop;
         lv->record = record;
         lv->log = log;
@@ -197,6 +199,7 @@ void Live_free(Live *lv)
                 free(lv->src[i].gap_name);
                 free(lv->src[i].store_name);
         }
+        Extractor_free(lv->x);
         free(lv);
 }
 
@@ -406,16 +409,14 @@ uint64_t Live_filtered(const Live *lv)
         return lv->filtered;
 }
 
-/* Under a meeting filter: is this message (root: parsed, or NULL) applied? */
-static int wanted(const Live *lv, json_t *root)
+/* Under a meeting filter: is this message applied? Messages that are no event
+ * are; events of another meeting, without one, invalid or not JSON are not. */
+static int wanted(const Live *lv, const Msg *msg)
 {
         if (!lv->filter)
                 return 1;
-        if (!root)
-                return 0;
-        char id[MEETING_ID_MAX + 1]; /* longer ids are cut to a length no filter id has */
-        int k = Message_meeting(root, id, sizeof id);
-        return k < 0 || (k == 1 && MeetingFilter_has(lv->filter, id));
+        return msg->has_meeting < 0 ||
+               (msg->has_meeting == 1 && MeetingFilter_has(lv->filter, msg->mid));
 }
 
 void Live_on_all_done(Live *lv, void (*fn)(void *ud), void *ud)
@@ -442,14 +443,13 @@ static void record_line(Live *lv, const char *src, const char *text, size_t len,
                 Live_logf(lv, "--record: %s", strerror(errno));
 }
 
-static void measure_lag(Live *lv, LiveSrc *s, json_t *body, int64_t arrival)
+static void measure_lag(Live *lv, LiveSrc *s, int64_t event_ts, int64_t arrival)
 {
-        json_t *ts = json_object_get(body, "event_ts");
-        if (!json_is_integer(ts) || arrival == TIME_NONE)
+        if (event_ts == TIME_NONE || arrival == TIME_NONE)
                 return;
         const Config *cfg = Monitor_config(lv->m);
         /* event_ts is any int64 a peer sent: subtract as reals, never overflow */
-        double lag = ((double)arrival - (double)json_integer_value(ts)) / 1000.0;
+        double lag = ((double)arrival - (double)event_ts) / 1000.0;
         s->lag_s = lag;
         s->lag_known = 1;
         int level = lag > cfg->lag_s ? SEV_WARNING : SEV_NONE;
@@ -466,41 +466,32 @@ Outcome Live_message(Live *lv, int id, const char *src, const char *text, size_t
         int64_t now = wall_ms();
         *seq = -1;
         s->alive_ms = now;
-        json_error_t jerr;
-        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!wanted(lv, root)) {
+        Msg msg;
+        Event_extract(lv->x, text, len, &msg);
+        if (msg.has_seq)
+                *seq = msg.seq;
+        if (!wanted(lv, &msg)) {
                 lv->filtered++;
-                json_t *sq = json_object_get(root, "seq");
-                if (json_is_integer(sq))
-                        *seq = (int64_t)json_integer_value(sq);
-                json_decref(root);
                 if (s->state == 1 && (!s->proven || s->feed_level != SEV_NONE))
                         prove(lv, id);
                 return OUT_NONE;
         }
-        json_t *body = json_object_get(root, "body");
-        json_t *recv = json_object_get(root, "recv");
-        int is_record = json_is_object(body) && json_is_integer(recv);
-        if (!json_object_get(root, "capmon_log")) /* a log file's header is no message */
-                record_line(lv, src, text, len, is_record, now);
+        if (!msg.is_header) /* a log file's header is no message */
+                record_line(lv, src, text, len, msg.is_record, now);
         Outcome out;
-        if (!root) {
+        if (msg.kind == MSG_NOT_JSON) {
                 Monitor_count_invalid(lv->m);
-                Live_logf(lv, "%s: invalid message: not JSON: %s", s->name, jerr.text);
+                Live_logf(lv, "%s: invalid message: %s", s->name, msg.err);
                 out = OUT_INVALID;
         } else {
-                out = Monitor_feed_json(lv->m, root, is_record ? TIME_NONE : now, lv->err,
-                                        sizeof lv->err);
+                out = Monitor_feed_msg(lv->m, &msg, msg.is_record ? TIME_NONE : now, lv->err,
+                                       sizeof lv->err);
                 if (out == OUT_INVALID)
                         Live_logf(lv, "%s: invalid message: %s", s->name, lv->err);
-                json_t *sq = json_object_get(root, "seq");
-                if (json_is_integer(sq))
-                        *seq = (int64_t)json_integer_value(sq);
+                /* a record's recv is its pacing time (msg.at) */
                 if (out != OUT_INVALID && out != OUT_NONE)
-                        measure_lag(lv, s, is_record ? body : root,
-                                    is_record ? (int64_t)json_integer_value(recv) : now);
+                        measure_lag(lv, s, msg.event_ts, msg.is_record ? msg.at : now);
         }
-        json_decref(root);
         if (lv->trace && *seq >= 0) {
                 struct timespec ts;
                 clock_gettime(CLOCK_REALTIME, &ts);

@@ -247,12 +247,12 @@ size_t Record_format(char **out, int64_t seq, int64_t recv, const char *src, con
                      size_t len, const char *invalid_reason)
 {
         json_t *root = NULL;
-        json_error_t jerr;
-        if (!invalid_reason) {
-                root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-                if (!root)
+        if (!invalid_reason) { /* one fast read to judge it */
+                Msg msg;
+                Event_extract(Extractor_thread(), text, len, &msg);
+                if (msg.kind == MSG_NOT_JSON)
                         invalid_reason = "not JSON";
-                else if (!json_is_object(root))
+                else if (!msg.is_object)
                         invalid_reason = "not a JSON object";
         }
         json_t *rec = json_object();
@@ -294,7 +294,8 @@ size_t Record_format(char **out, int64_t seq, int64_t recv, const char *src, con
         char *body = NULL;
         size_t bn = len;
         const char *b = text;
-        if (!body_verbatim(text, len)) {
+        if (!body_verbatim(text, len)) { /* rare: the tree, written on one line */
+                root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
                 body = json_dumps(root, JSON_COMPACT);
                 b = body;
                 bn = strlen(body);
@@ -410,10 +411,18 @@ int Message_meeting(json_t *root, char *id, size_t idlen)
 
 int Record_meeting(const char *line, size_t len, char *id, size_t idlen)
 {
-        json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
-        int k = root ? Message_meeting(root, id, idlen) : 0;
-        json_decref(root);
-        return k == 1;
+        Msg msg;
+        Event_extract(Extractor_thread(), line, len, &msg);
+        if (msg.has_meeting != 1)
+                return 0;
+        if (idlen > 0) {
+                size_t n = strlen(msg.mid);
+                if (n >= idlen)
+                        n = idlen - 1;
+                memcpy(id, msg.mid, n);
+                id[n] = '\0';
+        }
+        return 1;
 }
 
 int MeetingFilter_add(MeetingFilter *f, const char *id)

@@ -576,6 +576,7 @@ int fast(Extractor *x, const char *text, size_t len, Msg *msg)
         }
         msg->is_record = has_rbody && rbody.is_object() && r.integer(R_RECV);
         msg->is_header = r.in(R_CAPMON_LOG);
+        msg->is_object = root.is_object();
         if (msg->is_record ? rb.integer(B_TS) : r.integer(R_TS))
                 msg->event_ts = msg->is_record ? rb.int64(B_TS) : r.int64(R_TS);
 
@@ -685,6 +686,22 @@ void Event_extract(Extractor *x, const char *text, size_t len, Msg *msg)
         x->hold = msg->hold;
         x->hold_root = msg->hold_root;
         msg->hold = msg->hold_root = nullptr;
+}
+
+Extractor *Extractor_thread(void)
+{
+        // freed when its thread ends (C++ runs thread_local destructors)
+        struct Owner {
+                Extractor *x = nullptr;
+                ~Owner()
+                {
+                        Extractor_free(x);
+                }
+        };
+        static thread_local Owner owner;
+        if (!owner.x)
+                owner.x = Extractor_new();
+        return owner.x;
 }
 
 unsigned long Extractor_fallbacks(const Extractor *x)

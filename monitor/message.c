@@ -19,6 +19,7 @@ void Msg_from_json(json_t *root, Msg *msg)
 {
         msg_init(msg);
         msg->at = record_time(root);
+        msg->is_object = json_is_object(root);
         json_t *v = json_object_get(root, "seq");
         if (json_is_integer(v)) {
                 msg->has_seq = 1;

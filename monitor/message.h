@@ -36,6 +36,7 @@ typedef struct Msg {
         int64_t seq;
         int is_record;    /* a capmon record: "body" an object and "recv" an integer */
         int is_header;    /* a log header: has "capmon_log" */
+        int is_object;    /* the text is a JSON object */
         int64_t event_ts; /* "event_ts" integer of the record's body, else of the top;
                            * TIME_NONE when absent (lag measurement) */
         Event ev;         /* kind == MSG_EVENT */
@@ -62,6 +63,9 @@ void Extractor_free(Extractor *x);
  * the reference for what the fast parser does not take as jansson would (parse
  * errors, duplicate keys, \u0000, integers beyond int64, very large objects). */
 void Event_extract(Extractor *x, const char *text, size_t len, Msg *msg);
+/* This thread's own extractor (freed when the thread ends), for code that reads
+ * one message at a time and keeps nothing of it past the next call. */
+Extractor *Extractor_thread(void);
 /* How many messages this extractor handed to the reference (for tests, bench). */
 unsigned long Extractor_fallbacks(const Extractor *x);
 

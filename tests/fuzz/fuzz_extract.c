@@ -60,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         same_int("seq", a.seq, b.seq);
         same_int("is_record", a.is_record, b.is_record);
         same_int("is_header", a.is_header, b.is_header);
+        same_int("is_object", a.is_object, b.is_object);
         same_int("event_ts", a.event_ts, b.event_ts);
         if (a.kind == MSG_EVENT) {
                 const Event *e = &a.ev, *f = &b.ev;
