@@ -292,6 +292,8 @@ static void test_layout(void)
         View_layout(&l, 24, 80);
         is_int(l.mode, VIEW_FULL, "80x24: full");
         ok(l.failures.h > 0 && l.alerts.h > 0 && l.table.h >= 4, "80x24: stacked panes");
+        ok(l.table.h - 2 >= VIEW_TABLE_MIN, "80x24: at least 10 delegation rows");
+        ok(l.alerts.h >= 2 && l.failures.h >= 2, "80x24: alerts and failures keep a line each");
         ok(l.table.y + l.table.h <= l.alerts.y && l.alerts.y + l.alerts.h <= l.failures.y &&
                l.failures.y + l.failures.h <= l.footer.y,
            "80x24: panes do not overlap");
@@ -342,6 +344,25 @@ static void test_layout(void)
                 }
         }
         is_int(bad, 0, "collapse is monotonic and every pane fits");
+}
+
+static void test_person_label(void)
+{
+        char b[64];
+        view_person_label("Farhan Reddy (India)", "India", b, sizeof b);
+        is_str(b, "Farhan Reddy (India)", "name already naming its delegation: not doubled");
+        view_person_label("Ann Berg", "Sweden", b, sizeof b);
+        is_str(b, "Ann Berg (Sweden)", "delegation added after the name");
+        view_person_label("Ann Berg", "", b, sizeof b);
+        is_str(b, "Ann Berg", "no delegation: the name alone");
+        view_person_label("Ann (Indiana)", "India", b, sizeof b);
+        is_str(b, "Ann (Indiana) (India)", "a longer word in brackets is not the delegation");
+        view_person_label("Dominica - Ann Long", "Dominica", b, sizeof b);
+        is_str(b, "Dominica - Ann Long", "name starting with its delegation: not doubled");
+        view_person_label("Indiana Jones", "India", b, sizeof b);
+        is_str(b, "Indiana Jones (India)", "a longer first word is not the delegation");
+        view_person_label("(India)", "India", b, sizeof b);
+        is_str(b, "(India)", "name that is only the delegation");
 }
 
 static void test_text(void)
@@ -496,6 +517,7 @@ int main(void)
         test_table();
         test_quota_and_failures();
         test_layout();
+        test_person_label();
         test_text();
         test_confirmed();
         test_video_note();

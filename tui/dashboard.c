@@ -389,8 +389,9 @@ static void draw_header(const Dashboard *d, const Rect *r)
                 x += Term_put(r->y, x, " MEETING FULL: joiners are being refused ", r->w, TC_CRIT);
         }
         if (v->has_meeting)
-                xsnprintf(line, sizeof line, " %s  (id %s)  %s  %s%s%s%s", v->topic, v->id,
-                          v->status, v->clock, meet, v->confirmed[0] ? "  " : "", v->confirmed);
+                /* the clock first: a narrow terminal cuts the topic, not the time */
+                xsnprintf(line, sizeof line, " %s  %s  (id %s)  %s%s%s%s", v->clock, v->topic,
+                          v->id, v->status, meet, v->confirmed[0] ? "  " : "", v->confirmed);
         else
                 xsnprintf(line, sizeof line, " capmon  %s", v->status);
         int feedw = v->feed[0] ? view_width(v->feed) + 8 : 0;
@@ -626,12 +627,13 @@ static void draw_failures(const Dashboard *d, const Rect *r)
                 int y = r->y + 1 + i, x = r->x + 1, w = r->w - 1;
                 hms(f->time, t, sizeof t);
                 x += Term_put(y, x, t, w, TC_DIM) + 1;
-                xsnprintf(line, sizeof line, "%-20s", f->reason);
-                x += put_fit(y, x, r->x + r->w - x < 21 ? r->x + r->w - x : 21, line, TC_WARN);
-                if (f->delegation[0])
-                        xsnprintf(line, sizeof line, "%s (%s)", f->name, f->delegation);
-                else
-                        xsnprintf(line, sizeof line, "%s", f->name);
+                /* the reason in 20 columns, then one blank before the name */
+                int rw = r->x + r->w - x < 20 ? r->x + r->w - x : 20;
+                put_fit(y, x, rw, f->reason, TC_WARN);
+                x += rw + 1;
+                if (x >= r->x + r->w)
+                        continue;
+                view_person_label(f->name, f->delegation, line, sizeof line);
                 put_fit(y, x, r->x + r->w - x, line, TC_NORMAL);
         }
 }

@@ -127,6 +127,20 @@ int view_fit(const char *s, int cols, char *out, size_t outlen)
         return width;
 }
 
+void view_person_label(const char *name, const char *delegation, char *out, size_t len)
+{
+        size_t n = strlen(name), dl = delegation ? strlen(delegation) : 0;
+        /* "Farhan Reddy (India)" and "India - Farhan Reddy" already say it */
+        int ends = n >= dl + 2 && name[n - 1] == ')' && name[n - dl - 2] == '(' &&
+                   memcmp(name + n - dl - 1, delegation, dl) == 0;
+        int starts = n > dl && memcmp(name, delegation, dl) == 0 &&
+                     (name[dl] == ' ' || name[dl] == '-' || name[dl] == ':');
+        if (dl == 0 || ends || starts)
+                xsnprintf(out, len, "%s", name);
+        else
+                xsnprintf(out, len, "%s (%s)", name, delegation);
+}
+
 /* ---- model ---- */
 
 void View_init(View *v)
@@ -419,7 +433,16 @@ void View_layout(Layout *lay, int rows, int cols)
                         lay->alerts = rect(y, cols - right, h / 2, right);
                         lay->failures = rect(y + h / 2, cols - right, h - h / 2, right);
                 } else {
+                        /* the table keeps its title, heads and VIEW_TABLE_MIN rows; the
+                         * spacer line and the panes below give way first */
                         int fh = 5, ah = 6;
+                        if (h - fh - ah < VIEW_TABLE_MIN + 2) {
+                                y = 4;
+                                h = rows - 1 - y;
+                                int rest = h - (VIEW_TABLE_MIN + 2);
+                                ah = rest - rest / 2;
+                                fh = rest / 2;
+                        }
                         lay->table = rect(y, 0, h - fh - ah, cols);
                         lay->alerts = rect(y + h - fh - ah, 0, ah, cols);
                         lay->failures = rect(y + h - fh, 0, fh, cols);

@@ -101,6 +101,7 @@ extern const char *const VIEW_MODE_NAMES[4];
 #define VIEW_FULL_COLS    80
 #define VIEW_REDUCED_ROWS 16
 #define VIEW_REDUCED_COLS 60
+#define VIEW_TABLE_MIN    10 /* delegation rows the full layout keeps (80x24) */
 
 typedef struct Rect {
         int y, x, h, w; /* h == 0: not shown */
@@ -137,5 +138,9 @@ int view_sanitize(const char *in, char *out, size_t outlen);
 int view_width(const char *s);
 /* Copy s cut to at most cols columns, ending with "…" when cut. Returns the width. */
 int view_fit(const char *s, int cols, char *out, size_t outlen);
+
+/* "name (delegation)", or name alone when it already ends with "(delegation)",
+ * starts with "delegation -", or the delegation is empty. */
+void view_person_label(const char *name, const char *delegation, char *out, size_t len);
 
 #endif

@@ -170,6 +170,48 @@ wait_for "^-?icanon" 5
 [ "$(T display -p -t cap '#{alternate_on}')" = 0 ] && grep -Eq "^icanon echo" "$dir/screen"
 ok $? "terminal restored (main screen, canonical mode, echo)"
 
+# 3b. 80x24 (issue 15 item 8): the clock before the topic, at least 10 delegation
+# rows, a long failure reason cut before the name, no doubled delegation
+/usr/bin/python3 - "$dir/many.jsonl" << 'PY'
+import json, sys
+t = 1750000000000
+out = []
+def ev(name, part=None):
+    global t
+    t += 100
+    obj = {"uuid": "m==", "id": "81234567890",
+           "topic": "A very long council sitting topic that cannot fit in eighty columns"}
+    if part is not None:
+        obj["participant"] = part
+    out.append({"seq": len(out) + 1, "recv": t, "src": "file",
+                "body": {"event": name, "event_ts": t, "payload": {"object": obj}}})
+ev("meeting.started")
+countries = ["Austria", "Belgium", "Chile", "Denmark", "Estonia", "Finland", "Greece",
+             "Hungary", "Iceland", "Jamaica", "Kenya", "Latvia", "Malta"]
+for i, c in enumerate(countries):
+    ev("meeting.participant_joined", {"user_id": "u%d" % i, "user_name": c + " - Person %d" % i})
+ev("capmon.participant_join_failed",
+   {"user_name": "Dominica - Ann Long", "reason": "waiting_room_abandoned_after_timeout"})
+ev("capmon.participant_join_failed", {"user_name": "Farhan Reddy (India)", "reason": "meeting_full"})
+with open(sys.argv[1], "w") as f:
+    for r in out:
+        f.write(json.dumps(r) + "\n")
+PY
+start 80 24 -- replay --tui --max "$dir/many.jsonl"
+wait_for "feed: replay finished" 10
+sed -n 1p "$dir/screen" | grep -Eq "^ 20[0-9-]+ [0-9:]+ UTC  A very long"
+ok $? "80x24: the clock comes before the topic"
+rows=$(grep -cE "^  [A-Z][a-z]+ +1 " "$dir/screen")
+[ "$rows" -ge 10 ]
+ok $? "80x24: at least 10 delegation rows ($rows)"
+grep -Eq "waiting_room_aband[^ ]*… Dominica" "$dir/screen" && ! grep -q "…Dominica" "$dir/screen"
+ok $? "80x24: a long failure reason is cut before the name, with a blank"
+grep -q "Farhan Reddy (India)" "$dir/screen" && ! grep -q "(India) (India)" "$dir/screen" &&
+        grep -q "Dominica - Ann Long *$" "$dir/screen"
+ok $? "80x24: no doubled delegation"
+T send-keys -t cap q
+wait_for "^EXIT=0" 5
+
 # 5. colours: present by default, absent with NO_COLOR=1 and --no-color
 has_color() { # exit 0 when the capture holds a colour SGR other than the default (39/49)
         /usr/bin/python3 - "$1" << 'PY'
@@ -244,7 +286,7 @@ if [ -n "$demo" ]; then
         # shellcheck disable=SC2086
         start 120 40 -- $demo
         wait_for "feed: replay [0-9.]+x" 20 && wait_for "Participants \[" 5 &&
-                grep -q "^ Video " "$dir/screen" && grep -Eq "live  20[0-9-]+ [0-9:]+ UTC" "$dir/screen"
+                grep -q "^ Video " "$dir/screen" && grep -Eq "^ 20[0-9-]+ [0-9:]+ UTC  .*  live" "$dir/screen"
         ok $? "demo: header and both gauges"
         T send-keys -t cap + + +
         wait_for "^[ !] [A-Z][A-Za-z ,.()'-]+ +[0-9]+ " 60
