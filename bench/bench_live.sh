@@ -9,9 +9,9 @@ set -eu
 cd "$(dirname "$0")/.."
 b=${1:-build}
 [ $# -gt 0 ] && shift
-[ -x "$b/capmon" ] && [ -x "$b/bench/floor_http" ] || {
+[ -x "$b/cli/capmon" ] && [ -x "$b/bench/floor_http" ] || {
         echo "build first: meson setup $b && ninja -C $b" >&2; exit 1; }
 out=bench/out/live   # on disk, not tmpfs: the relay's fdatasync is real
 mkdir -p "$out"
-echo "capmon $("$b/capmon" --version | cut -d' ' -f2), $(nproc) CPUs, log on $(df -P "$out" | awk 'NR==2 {print $1}')"
-exec /usr/bin/python3 bench/live_load.py "$b/capmon" "$b/bench/floor_http" "$out" "$@"
+echo "capmon $("$b/cli/capmon" --version | cut -d' ' -f2), $(nproc) CPUs, log on $(df -P "$out" | awk 'NR==2 {print $1}')"
+exec /usr/bin/python3 bench/live_load.py "$b/cli/capmon" "$b/bench/floor_http" "$out" "$@"

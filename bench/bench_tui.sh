@@ -9,7 +9,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 b=${1:-build}
-[ -x "$b/capmon" ] && [ -x "$b/bench/bench_tui" ] || {
+[ -x "$b/cli/capmon" ] && [ -x "$b/bench/bench_tui" ] || {
         echo "build first: meson setup $b && ninja -C $b" >&2
         exit 1
 }
@@ -22,10 +22,10 @@ T() { tmux -L "$sock" -f /dev/null "$@"; }
 trap 'T kill-server > /dev/null 2>&1; rm -rf "$dir"' EXIT
 hz=$(getconf CLK_TCK)
 if [ -f examples/council-sitting.jsonl ]; then
-        cmd="$b/capmon demo"
+        cmd="$b/cli/capmon demo"
 else
         /usr/bin/python3 tests/tui/make_log.py "$dir/log.jsonl"
-        cmd="$b/capmon replay --tui --speed 0.5 $dir/log.jsonl"
+        cmd="$b/cli/capmon replay --tui --speed 0.5 $dir/log.jsonl"
 fi
 T new-session -d -s b -x 120 -y 40 "exec env LANG=C.UTF-8 $cmd"
 sleep 2
