@@ -29,7 +29,7 @@ static const struct {
     {"participant_qos", EV_QOS},
 };
 
-static EventType event_type(const char *name)
+EventType Event_type(const char *name)
 {
         const char *suffix = NULL;
         if (strncmp(name, "meeting.", 8) == 0)
@@ -212,7 +212,7 @@ int Event_parse(json_t *body, Event *ev, char *err, size_t errlen)
                 return -1;
         }
         ev->name = json_string_value(jname);
-        ev->type = event_type(ev->name);
+        ev->type = Event_type(ev->name);
         if (ev->type == EV_UNKNOWN)
                 return 0;
 

@@ -31,6 +31,10 @@ typedef enum EventType {
         EV_JOIN_FAILED,
 } EventType;
 
+/* The type of an event name ("meeting.participant_joined", "webinar.…",
+ * "capmon.…"); EV_UNKNOWN for any other. One table for both parsers. */
+EventType Event_type(const char *name);
+
 typedef struct Event {
         EventType type;
         const char *name;    /* full event name, e.g. "meeting.participant_joined" */

@@ -282,49 +282,6 @@ int qos_video(element qos)
         return found;
 }
 
-EventType event_type(const char *name)
-{
-        static const struct {
-                const char *suffix;
-                EventType type;
-        } zoom_events[] = {
-            {"started", EV_STARTED},
-            {"ended", EV_ENDED},
-            {"alert", EV_ALERT},
-            {"participant_joined", EV_JOINED},
-            {"participant_left", EV_LEFT},
-            {"participant_joined_waiting_room", EV_WR_JOINED},
-            {"participant_left_waiting_room", EV_WR_LEFT},
-            {"participant_admitted", EV_ADMITTED},
-            {"participant_put_in_waiting_room", EV_PUT_IN_WR},
-            {"participant_jbh_waiting", EV_JBH_WAITING},
-            {"participant_jbh_waiting_left", EV_JBH_WAITING_LEFT},
-            {"participant_jbh_joined", EV_JBH_JOINED},
-            {"participant_role_changed", EV_ROLE},
-            {"participant_bind", EV_BIND},
-            {"participant_joined_breakout_room", EV_BO_JOINED},
-            {"participant_left_breakout_room", EV_BO_LEFT},
-            {"participant_qos", EV_QOS},
-        };
-        const char *suffix;
-        if (strncmp(name, "meeting.", 8) == 0 || strncmp(name, "webinar.", 8) == 0)
-                suffix = name + 8;
-        else if (strcmp(name, "capmon.participant_video") == 0)
-                return EV_VIDEO;
-        else if (strcmp(name, "capmon.participant_join_failed") == 0)
-                return EV_JOIN_FAILED;
-        else if (strcmp(name, "capmon.reconcile") == 0)
-                return EV_RECONCILE;
-        else if (strcmp(name, "capmon.video_sync") == 0)
-                return EV_VIDEO_SYNC;
-        else
-                return EV_UNKNOWN;
-        for (const auto &z : zoom_events)
-                if (strcmp(suffix, z.suffix) == 0)
-                        return z.type;
-        return EV_UNKNOWN;
-}
-
 // video_source of event.c
 const char *video_source(const char *s)
 {
@@ -394,7 +351,7 @@ int event_parse(const Members<B_N> &b, bool body_is_object, const Members<O_N> &
         if (!b.str(B_EVENT))
                 return xsnprintf(err, errlen, "no \"event\" name"), -1;
         ev->name = b.c_str(B_EVENT);
-        ev->type = event_type(ev->name);
+        ev->type = Event_type(ev->name);
         if (ev->type == EV_UNKNOWN)
                 return 0;
 
