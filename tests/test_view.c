@@ -53,6 +53,15 @@ static void video(Monitor *m, const char *uid, int on)
              (long long)now + 1000, uid, on ? "on" : "off");
 }
 
+/* A join failure; name goes into the JSON as given (JSON escapes allowed). */
+static void fail_join(Monitor *m, const char *name, const char *reason)
+{
+        feed(m,
+             "{\"event\":\"capmon.participant_join_failed\",\"event_ts\":%lld,\"payload\":{"
+             "\"object\":{" OBJ ",\"participant\":{\"user_name\":\"%s\",\"reason\":\"%s\"}}}}",
+             (long long)now + 1000, name, reason);
+}
+
 /* Bring the meeting to exactly n open sessions named cap<i>. */
 static int cap_open;
 static void set_participants(Monitor *m, int n)
@@ -73,7 +82,7 @@ static void set_participants(Monitor *m, int n)
 
 static Severity cap_level(Monitor *m, View *v)
 {
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL};
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
         View_build(v, m, &o);
         return v->cap.level;
 }
@@ -179,7 +188,7 @@ static void test_table(void)
         video(m, "w2", 1);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, "replay 2x", SEV_NONE, NULL};
+        ViewOpts o = {0, SORT_NAME, NULL, "replay 2x", SEV_NONE, NULL, PANEL_NONE};
         View_build(&v, m, &o);
         names(&v, got, sizeof got);
         is_str(got, "France,Sweden,Switzerland,Unidentified", "sort by name");
@@ -237,19 +246,11 @@ static void test_quota_and_failures(void)
         Monitor *m = Monitor_new(&cfg, err, sizeof err);
         join(m, "f1", "France - A B");
         join(m, "f2", "France - C D");
-        feed(m,
-             "{\"event\":\"capmon.participant_join_failed\",\"event_ts\":%lld,\"payload\":{"
-             "\"object\":{" OBJ ",\"participant\":{\"user_name\":\"Evil\\u001b[2J\\u0007 One\","
-             "\"reason\":\"locked\"}}}}",
-             (long long)now + 1000);
-        feed(m,
-             "{\"event\":\"capmon.participant_join_failed\",\"event_ts\":%lld,\"payload\":{"
-             "\"object\":{" OBJ ",\"participant\":{\"user_name\":\"Chile - Second\","
-             "\"reason\":\"meeting_full\"}}}}",
-             (long long)now + 1000);
+        fail_join(m, "Evil\\u001b[2J\\u0007 One", "locked");
+        fail_join(m, "Chile - Second", "meeting_full");
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL};
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
         View_build(&v, m, &o);
         ok(v.nrows == 1 && (v.rows[0].flags & ROW_OVER_QUOTA), "France over its quota: marked");
         is_int(v.rows[0].quota, 1, "quota shown");
@@ -274,6 +275,56 @@ static void test_quota_and_failures(void)
                         order_ok = 0;
         }
         ok(order_ok, "no firing alert after a resolved one");
+        View_done(&v);
+        Monitor_free(m);
+        Config_done(&cfg);
+}
+
+static void test_panels(void)
+{
+        Config cfg;
+        char err[256];
+        Config_init(&cfg);
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        join(m, "p1", "Unknown iPhone");
+        join(m, "p2", "Sweden - Eva Lind");
+        join(m, "p3", "Evil\\u001b[2J Pad");
+        video(m, "p2", 1);
+        feed(m,
+             "{\"event\":\"meeting.participant_joined_waiting_room\",\"event_ts\":%lld,"
+             "\"payload\":{\"object\":{" OBJ ",\"participant\":{\"user_id\":\"w1\","
+             "\"user_name\":\"Kenya - Wanjiru Kamau\"}}}}",
+             (long long)now + 1000);
+        fail_join(m, "Chile - Pedro Rojas", "meeting_full");
+        View v;
+        View_init(&v);
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
+        View_build(&v, m, &o);
+        ok(v.panel == PANEL_NONE && v.npersons == 0, "no panel: no people built");
+        o.panel = PANEL_UNIDENTIFIED;
+        View_build(&v, m, &o);
+        ok(v.npersons == 2 && strcmp(v.persons[0].name, "Unknown iPhone") == 0 &&
+               strcmp(v.persons[1].name, "Evil[2J Pad") == 0 &&
+               strcmp(v.persons[0].delegation, "Unidentified") == 0,
+           "u: the unidentified, oldest first, names sanitised");
+        o.panel = PANEL_WAITING;
+        View_build(&v, m, &o);
+        ok(v.npersons == 1 && strcmp(v.persons[0].name, "Kenya - Wanjiru Kamau") == 0 &&
+               strcmp(v.persons[0].delegation, "Kenya") == 0 && v.persons[0].since != TIME_NONE,
+           "w: the waiting room with delegation and since");
+        o.panel = PANEL_VIDEO;
+        View_build(&v, m, &o);
+        ok(v.npersons == 1 && strcmp(v.persons[0].name, "Sweden - Eva Lind") == 0,
+           "v: the one with video on");
+        o.panel = PANEL_FAILURES;
+        View_build(&v, m, &o);
+        ok(v.npersons == 1 && strcmp(v.persons[0].reason, "meeting_full") == 0 &&
+               strcmp(v.persons[0].delegation, "Chile") == 0,
+           "f: the join failure with its reason");
+        leave(m, "p1");
+        o.panel = PANEL_UNIDENTIFIED;
+        View_build(&v, m, &o);
+        ok(v.npersons == 1 && strcmp(v.persons[0].name, "Evil[2J Pad") == 0, "u: who left is gone");
         View_done(&v);
         Monitor_free(m);
         Config_done(&cfg);
@@ -441,7 +492,7 @@ static void test_confirmed(void)
         Monitor *m = Monitor_new(&cfg, err, sizeof err);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL};
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
         join(m, "1", "France - A");
         join(m, "2", "France - B");
         View_build(&v, m, &o);
@@ -478,7 +529,7 @@ static void test_video_note(void)
         Monitor *m = Monitor_new(&cfg, err, sizeof err);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL};
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
         join(m, "1", "France - A");
         View_build(&v, m, &o);
         is_str(v.video_note, "", "no video fact: no note");
@@ -518,6 +569,7 @@ int main(void)
         test_quota_and_failures();
         test_layout();
         test_person_label();
+        test_panels();
         test_text();
         test_confirmed();
         test_video_note();

@@ -27,6 +27,9 @@ struct Dashboard {
         int editing; /* typing into the filter */
         int help;
         int scroll;
+        ViewPanel panel; /* people panel open (u w v f), PANEL_NONE: none */
+        int pscroll;     /* its first row shown */
+        int panel_body;  /* its rows on screen at the last draw */
         char feed[128];
         Severity feed_level;
         char zoom_off[200];
@@ -246,6 +249,63 @@ static void key_editing(Dashboard *d, int key)
         d->scroll = 0;
 }
 
+/* The scrolling keys, shared by the table and the people panels: 1 if key was one. */
+static int scroll_key(int *scroll, int page, int key)
+{
+        switch (key) {
+        case TK_UP:
+        case 'k':
+                (*scroll)--;
+                break;
+        case TK_DOWN:
+        case 'j':
+                (*scroll)++;
+                break;
+        case TK_PGUP:
+                *scroll -= page;
+                break;
+        case TK_PGDN:
+        case ' ':
+                *scroll += page;
+                break;
+        case TK_HOME:
+                *scroll = 0;
+                break;
+        case TK_END:
+                *scroll = 1 << 30;
+                break;
+        default:
+                return 0;
+        }
+        return 1;
+}
+
+/* Keys while a people panel is open: scroll it; Esc or q closes it. */
+static int key_panel(Dashboard *d, int key)
+{
+        if (key == TK_ESC || key == 'q' || key == 'Q') {
+                d->panel = PANEL_NONE;
+                return 1;
+        }
+        return scroll_key(&d->pscroll, d->panel_body > 1 ? d->panel_body : 1, key);
+}
+
+static ViewPanel panel_of_key(int key)
+{
+        switch (key) {
+        case 'u':
+                return PANEL_UNIDENTIFIED;
+        case 'w':
+                return PANEL_WAITING;
+        case 'v':
+                return PANEL_VIDEO;
+        case 'f':
+                return PANEL_FAILURES;
+        default:
+                return PANEL_NONE;
+        }
+}
+
 void Dashboard_key(Dashboard *d, int key)
 {
         if (d->editing) {
@@ -255,6 +315,18 @@ void Dashboard_key(Dashboard *d, int key)
         }
         if (d->help && key != 'q' && key != 'Q' && key != TK_RESIZE) {
                 d->help = 0; /* any key closes the help */
+                Dashboard_changed(d);
+                return;
+        }
+        ViewPanel p = panel_of_key(key);
+        if (p != PANEL_NONE) {
+                d->panel = d->panel == p ? PANEL_NONE : p; /* the same key closes it */
+                d->pscroll = 0;
+                Dashboard_changed(d);
+                return;
+        }
+        if (d->panel != PANEL_NONE ? key_panel(d, key)
+                                   : scroll_key(&d->scroll, table_page(d), key)) {
                 Dashboard_changed(d);
                 return;
         }
@@ -287,27 +359,6 @@ void Dashboard_key(Dashboard *d, int key)
         case TK_ESC:
                 d->filter[0] = 0;
                 d->scroll = 0;
-                break;
-        case TK_UP:
-        case 'k':
-                d->scroll--;
-                break;
-        case TK_DOWN:
-        case 'j':
-                d->scroll++;
-                break;
-        case TK_PGUP:
-                d->scroll -= table_page(d);
-                break;
-        case TK_PGDN:
-        case ' ':
-                d->scroll += table_page(d);
-                break;
-        case TK_HOME:
-                d->scroll = 0;
-                break;
-        case TK_END:
-                d->scroll = 1 << 30;
                 break;
         case 'p':
                 if (d->hooks.pause)
@@ -490,26 +541,29 @@ static void draw_gauges(const Dashboard *d, const Rect *r)
                    v->video_note);
 }
 
+/* Keep *scroll within n rows shown body at a time; range gets "  rows 3-12 of 40
+ * (PgUp/PgDn)" when they do not all fit, else "". */
+static void scroll_clamp(int *scroll, size_t n, int body, char *range, size_t len)
+{
+        int max = (int)n - (body > 0 ? body : 0);
+        if (*scroll > max)
+                *scroll = max;
+        if (*scroll < 0)
+                *scroll = 0;
+        range[0] = 0;
+        if ((int)n > body && body > 0)
+                xsnprintf(range, len, "  rows %d-%d of %zu (PgUp/PgDn)", *scroll + 1,
+                          *scroll + body < (int)n ? *scroll + body : (int)n, n);
+}
+
 static void draw_table(Dashboard *d, const Rect *r)
 {
         View *v = &d->view;
         const Layout *lay = &d->lay;
         char line[512];
         int body = r->h - 2;
-        if (body < 0)
-                body = 0;
-        int maxscroll = (int)v->nrows - body;
-        if (maxscroll < 0)
-                maxscroll = 0;
-        if (d->scroll > maxscroll)
-                d->scroll = maxscroll;
-        if (d->scroll < 0)
-                d->scroll = 0;
-        char range[64] = "";
-        if ((int)v->nrows > body && body > 0)
-                xsnprintf(range, sizeof range, "  rows %d-%d of %zu (PgUp/PgDn)", d->scroll + 1,
-                          d->scroll + body < (int)v->nrows ? d->scroll + body : (int)v->nrows,
-                          v->nrows);
+        char range[64];
+        scroll_clamp(&d->scroll, v->nrows, body, range, sizeof range);
         char filt[VIEW_TEXT_MAX + 16] = "";
         if (v->filter[0])
                 xsnprintf(filt, sizeof filt, "  filter \"%s\"", v->filter);
@@ -638,6 +692,55 @@ static void draw_failures(const Dashboard *d, const Rect *r)
         }
 }
 
+/* A people panel over the table and the panes below it: since, name, delegation
+ * (and reason for join failures), each in its own columns. */
+static void draw_panel(Dashboard *d, const Rect *r)
+{
+        const View *v = &d->view;
+        char line[VIEW_TEXT_MAX + 96];
+        int body = r->h - 2;
+        if (body < 0)
+                body = 0;
+        d->panel_body = body;
+        char range[64];
+        scroll_clamp(&d->pscroll, v->npersons, body, range, sizeof range);
+        xsnprintf(line, sizeof line, "%s  %zu %s%s  (Esc closes)", VIEW_PANEL_NAMES[v->panel],
+                  v->npersons, v->panel == PANEL_FAILURES ? "newest first" : "oldest first", range);
+        for (int i = 0; i < r->h; i++)
+                Term_fill(r->y + i, r->x, r->w, TC_NORMAL);
+        draw_title(r->y, r->x, r->w, line);
+        if (r->h < 2)
+                return;
+        /* columns: since(8) name delegation [reason(20)], one blank between */
+        int reasonw = v->panel == PANEL_FAILURES ? 20 : 0;
+        int rest = r->w - 2 - 9 - (reasonw ? reasonw + 1 : 0);
+        int delegw = rest / 3 > 24 ? 24 : rest / 3;
+        int namew = rest - delegw - 1;
+        if (namew < 1 || delegw < 1)
+                return;
+        int y = r->y + 1, x = r->x + 1;
+        Term_put(y, x, "since", 8, TC_LABEL);
+        Term_put(y, x + 9, "name", namew, TC_LABEL);
+        Term_put(y, x + 10 + namew, "delegation", delegw, TC_LABEL);
+        if (reasonw)
+                Term_put(y, x + 11 + namew + delegw, "reason", reasonw, TC_LABEL);
+        if (v->npersons == 0 && body > 0) {
+                put_fit(y + 1, x, r->w - 2, "nobody", TC_DIM);
+                return;
+        }
+        for (int i = 0; i < body && d->pscroll + i < (int)v->npersons; i++) {
+                const ViewPerson *p = &v->persons[d->pscroll + i];
+                char t[16];
+                y = r->y + 2 + i;
+                hms(p->since, t, sizeof t);
+                Term_put(y, x, t, 8, TC_DIM);
+                put_fit(y, x + 9, namew, p->name, TC_NORMAL);
+                put_fit(y, x + 10 + namew, delegw, p->delegation, TC_NORMAL);
+                if (reasonw)
+                        put_fit(y, x + 11 + namew + delegw, reasonw, p->reason, TC_WARN);
+        }
+}
+
 static int put_key(int y, int x, int xmax, const char *key, const char *what)
 {
         int x0 = x;
@@ -659,6 +762,12 @@ static void draw_footer(const Dashboard *d, const Rect *r)
                 x += put_fit(y, x, xmax - x, line, TC_SELECT) + 2;
                 x += put_key(y, x, xmax, "Enter", "keep");
                 put_key(y, x, xmax, "Esc", "clear");
+                return;
+        }
+        if (d->panel != PANEL_NONE) {
+                x += put_key(y, x, xmax, "Esc", "close");
+                x += put_key(y, x, xmax, "\xE2\x86\x91\xE2\x86\x93 PgUp PgDn", "scroll");
+                put_key(y, x, xmax, "u w v f", "panels");
                 return;
         }
         char sortw[32];
@@ -730,6 +839,8 @@ static void draw_help(const Dashboard *d, int rows, int cols)
             "p            pause or resume the replay",
             "+ -          replay faster or slower",
             "r            live sources: reconnect now",
+            "u w v f      people: unidentified, waiting room,",
+            "             video on, join failures (Esc closes)",
             "",
             "! / OVER     delegation over its quota",
             "! / UNID     participants not identified",
@@ -760,7 +871,8 @@ void Dashboard_draw(Dashboard *d)
         Term_size(&rows, &cols);
         View_layout(&d->lay, rows, cols);
         ViewOpts o = {d->meeting, d->sort,       d->filter,
-                      d->feed,    d->feed_level, d->zoom_off[0] ? d->zoom_off : NULL};
+                      d->feed,    d->feed_level, d->zoom_off[0] ? d->zoom_off : NULL,
+                      d->panel};
         View_build(&d->view, d->m, &o);
         if (d->view.nmeetings > 0)
                 d->meeting = d->view.meeting;
@@ -787,6 +899,11 @@ void Dashboard_draw(Dashboard *d)
                         draw_failures(d, &d->lay.failures);
                 draw_footer(d, &d->lay.footer);
                 break;
+        }
+        if (d->panel != PANEL_NONE && d->lay.mode != VIEW_TOO_SMALL) {
+                int top = d->lay.mode == VIEW_MINIMAL ? 1 : d->lay.table.y;
+                Rect pr = {top, 0, rows - 1 - top, cols};
+                draw_panel(d, &pr);
         }
         if (d->help && d->lay.mode != VIEW_TOO_SMALL)
                 draw_help(d, rows, cols);

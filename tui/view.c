@@ -9,6 +9,8 @@
 #include "util.h"
 
 const char *const VIEW_SORT_NAMES[SORT_COUNT] = {"name", "participants", "video", "peak"};
+const char *const VIEW_PANEL_NAMES[PANEL_COUNT] = {"", "Unidentified", "Waiting room", "Video on",
+                                                   "Join failures"};
 const char *const VIEW_MODE_NAMES[4] = {"full", "reduced", "minimal", "too small"};
 
 /* ---- text ---- */
@@ -151,6 +153,7 @@ void View_init(View *v)
 void View_done(View *v)
 {
         free(v->rows);
+        free(v->persons);
         memset(v, 0, sizeof *v);
 }
 
@@ -284,6 +287,84 @@ static void build_failures(View *v, const State *s, const Meeting *mt)
         }
 }
 
+/* ---- people panels ---- */
+
+static ViewPerson *person_add(View *v)
+{
+        if (v->npersons == v->persons_cap) {
+                v->persons_cap = v->persons_cap ? v->persons_cap * 2 : 64;
+                v->persons = xrealloc(v->persons, v->persons_cap * sizeof *v->persons);
+        }
+        ViewPerson *p = &v->persons[v->npersons++];
+        p->reason[0] = 0;
+        return p;
+}
+
+static void person_set(ViewPerson *p, const char *name, const char *delegation, int64_t since)
+{
+        p->since = since;
+        view_sanitize(name ? name : "", p->name, sizeof p->name);
+        view_sanitize(delegation ? delegation : "", p->delegation, sizeof p->delegation);
+}
+
+typedef struct PanelCollect {
+        View *v;
+        int unidentified_only;
+} PanelCollect;
+
+static void panel_person(void *ud, const PersonInfo *pi)
+{
+        PanelCollect *c = ud;
+        if (c->unidentified_only &&
+            (!pi->delegation || strcmp(pi->delegation, DELEG_UNIDENTIFIED) != 0))
+                return;
+        person_set(person_add(c->v), pi->name, pi->delegation, pi->since);
+}
+
+static int cmp_people(const void *x, const void *y)
+{
+        const ViewPerson *a = x, *b = y;
+        if (a->since != b->since)
+                return a->since < b->since ? -1 : 1; /* oldest first */
+        return strcmp(a->name, b->name);
+}
+
+static void build_panel(View *v, const State *s, const Meeting *mt)
+{
+        v->npersons = 0;
+        switch (v->panel) {
+        case PANEL_UNIDENTIFIED:
+        case PANEL_WAITING: {
+                PanelCollect c = {v, v->panel == PANEL_UNIDENTIFIED};
+                Meeting_each_person(mt, v->panel == PANEL_WAITING ? PEOPLE_WAITING : PEOPLE_IN,
+                                    panel_person, &c);
+                qsort(v->persons, v->npersons, sizeof *v->persons, cmp_people);
+                break;
+        }
+        case PANEL_VIDEO: {
+                size_t n = State_video_on(s, mt, NULL, 0);
+                VideoOn *on = xcalloc(n ? n : 1, sizeof *on);
+                n = State_video_on(s, mt, on, n);
+                for (size_t i = 0; i < n; i++)
+                        person_set(person_add(v), on[i].name, on[i].delegation, on[i].since);
+                free(on);
+                break; /* already oldest first */
+        }
+        case PANEL_FAILURES:
+                for (size_t i = State_failure_count(s); i > 0; i--) {
+                        const JoinFailure *f = State_failure(s, i - 1);
+                        if (f->meeting != mt || f->cancelled)
+                                continue;
+                        ViewPerson *p = person_add(v);
+                        person_set(p, f->name, f->delegation, f->time);
+                        view_sanitize(f->reason, p->reason, sizeof p->reason);
+                }
+                break;
+        default:
+                break;
+        }
+}
+
 /* The header's "last confirmed by Zoom" (docs/dashboard.md). */
 static void build_confirmed(View *v, const Meeting *mt, const ViewOpts *o)
 {
@@ -337,7 +418,8 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
                 xsnprintf(v->clock, sizeof v->clock, "%s UTC", t);
         }
         v->has_meeting = v->nmeetings > 0;
-        v->nrows = v->ndelegations = v->nalerts = v->nfiring = v->nfailures = 0;
+        v->nrows = v->ndelegations = v->nalerts = v->nfiring = v->nfailures = v->npersons = 0;
+        v->panel = o->panel < PANEL_COUNT ? o->panel : PANEL_NONE;
         memset(&v->cap, 0, sizeof v->cap);
         memset(&v->video, 0, sizeof v->video);
         v->video_note[0] = 0;
@@ -373,6 +455,7 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         build_rows(v, mt, o->filter);
         build_alerts(v, al, mt->uuid);
         build_failures(v, s, mt);
+        build_panel(v, s, mt);
 }
 
 /* ---- layout ---- */

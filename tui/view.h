@@ -46,6 +46,24 @@ typedef struct ViewFailure {
         char reason[VIEW_TEXT_MAX];
 } ViewFailure;
 
+/* The people panels (keys u, w, v, f): the people an operator must act on. */
+typedef enum ViewPanel {
+        PANEL_NONE,
+        PANEL_UNIDENTIFIED, /* counting sessions in the Unidentified delegation */
+        PANEL_WAITING,      /* open waiting-room entries */
+        PANEL_VIDEO,        /* counting sessions with video on */
+        PANEL_FAILURES,     /* join failures (not cancelled), newest first */
+        PANEL_COUNT
+} ViewPanel;
+extern const char *const VIEW_PANEL_NAMES[PANEL_COUNT];
+
+typedef struct ViewPerson {
+        int64_t since; /* joined, started waiting, video on, or failed */
+        char name[VIEW_TEXT_MAX];
+        char delegation[VIEW_TEXT_MAX];
+        char reason[VIEW_TEXT_MAX]; /* join failures only */
+} ViewPerson;
+
 typedef struct ViewOpts {
         size_t meeting; /* index of the meeting shown (wraps) */
         ViewSort sort;
@@ -53,6 +71,7 @@ typedef struct ViewOpts {
         const char *feed;   /* feed state, e.g. "replay 12x" */
         Severity feed_level;
         const char *zoom_off; /* why reconciling with Zoom's list is off, or NULL */
+        ViewPanel panel;      /* people panel to build, PANEL_NONE: none */
 } ViewOpts;
 
 typedef struct View {
@@ -80,6 +99,9 @@ typedef struct View {
         size_t nalerts, nfiring;
         ViewFailure failures[VIEW_FAILURES]; /* newest first */
         size_t nfailures;
+        ViewPanel panel;
+        ViewPerson *persons; /* the panel's people: oldest first (failures newest first) */
+        size_t npersons, persons_cap;
 } View;
 
 void View_init(View *v);

@@ -212,6 +212,90 @@ ok $? "80x24: no doubled delegation"
 T send-keys -t cap q
 wait_for "^EXIT=0" 5
 
+# 3c. people panels (issue 15 item 5): u w v f list exactly the people the snapshot
+# (replay --max --json) lists for the same recording; Esc and q close a panel
+/usr/bin/python3 - "$dir/people.jsonl" << 'PY'
+import json, sys
+t = 1750000000000
+out = []
+def ev(name, part):
+    global t
+    t += 1000
+    obj = {"uuid": "p==", "id": "85555555555", "topic": "People sitting", "participant": part}
+    out.append({"seq": len(out) + 1, "recv": t, "src": "file",
+                "body": {"event": name, "event_ts": t, "payload": {"object": obj}}})
+J, W = "meeting.participant_joined", "meeting.participant_joined_waiting_room"
+for i, n in enumerate(["Unknown iPhone", "Galaxy S21", "Sweden - Eva Lind", "Kenya - Jo Kamau",
+                       "iPad Pro", "Chile - Ana Rojas"]):
+    ev(J, {"user_id": "u%d" % i, "user_name": n})
+ev("meeting.participant_left", {"user_id": "u4", "leave_reason": "left"})
+for i, n in enumerate(["Peru - Rosa Quispe", "Malta - Joe Borg", "Evil\u001b[2J Waiter"]):
+    ev(W, {"user_id": "w%d" % i, "user_name": n})
+ev("meeting.participant_left_waiting_room", {"user_id": "w1"})
+for u in ["u2", "u5"]:
+    ev("capmon.participant_video", {"user_id": u, "video": "on"})
+ev("capmon.participant_join_failed", {"user_name": "Fiji - Sam Rae", "reason": "wrong_passcode"})
+ev("capmon.participant_join_failed", {"user_name": "Farhan Reddy (India)", "reason": "meeting_full"})
+with open(sys.argv[1], "w") as f:
+    for r in out:
+        f.write(json.dumps(r) + "\n")
+PY
+"$capmon" replay --max --json "$dir/people.jsonl" > "$dir/people.json" 2> /dev/null
+# names the snapshot lists, one a line: $1 is the list's field
+listed() {
+        /usr/bin/python3 - "$dir/people.json" "$1" << 'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ms = d["meetings"] if isinstance(d, dict) and "meetings" in d else d
+for m in ms:
+    for p in m[sys.argv[2]]:
+        print(p["name"])
+PY
+}
+# names shown in the panel (the name column: after the time, before the delegation)
+shown() { sed -n '/^ since /,$p' "$dir/screen" | grep -E "^ ([0-9:]{8}) " | cut -c11-50 | sed 's/ *$//'; }
+start 120 40 -- replay --tui --max "$dir/people.jsonl"
+wait_for "feed: replay finished" 10
+panel_check() { # KEY TITLE LIST-FIELD-or-"" EXPECTED-NAMES (one a line, sorted)
+        T send-keys -t cap "$1"
+        wait_for "^ $2 " 5 || return 1
+        shown | sort > "$dir/shown"
+        printf '%s\n' "$4" | sort > "$dir/want"
+        if [ -n "$3" ]; then
+                listed "$3" | sort > "$dir/listed"
+                cmp -s "$dir/listed" "$dir/want" || {
+                        echo "# the snapshot lists:"; sed 's/^/#   /' "$dir/listed"; return 1; }
+        fi
+        cmp -s "$dir/shown" "$dir/want" || { echo "# the panel shows:"; sed 's/^/#   /' "$dir/shown"; return 1; }
+}
+panel_check u "Unidentified" unidentified_list "Unknown iPhone
+Galaxy S21"
+ok $? "u: the unidentified the snapshot lists"
+T send-keys -t cap Escape
+wait_for "^ Delegations " 5
+ok $? "Esc closes the panel"
+panel_check w "Waiting room" waiting_list "Peru - Rosa Quispe
+Evil[2J Waiter"
+ok $? "w: the waiting room the snapshot lists, the name without its escape"
+grep -q "Peru - Rosa Quispe *Peru" "$dir/screen"
+ok $? "w: name and delegation in their own columns"
+panel_check v "Video on" "" "Sweden - Eva Lind
+Chile - Ana Rojas"
+ok $? "v: the people with video on"
+# Malta left the waiting room without being admitted: the core counts that a failure
+panel_check f "Join failures" "" "Fiji - Sam Rae
+Farhan Reddy (India)
+Malta - Joe Borg" && grep -q "join failures 3" "$dir/screen"
+ok $? "f: the join failures, as many as the header counts"
+grep -Eq "Farhan Reddy \(India\) +India +meeting_full" "$dir/screen"
+ok $? "f: name, delegation and reason in columns"
+T send-keys -t cap q
+wait_for "^ Delegations " 5 && [ "$(T display -p -t cap '#{pane_dead}')" = 0 ] && ! grep -q "^EXIT=" "$dir/screen"
+ok $? "q closes the panel, not the dashboard"
+T send-keys -t cap q
+wait_for "^EXIT=0" 5
+ok $? "q again quits"
+
 # 5. colours: present by default, absent with NO_COLOR=1 and --no-color
 has_color() { # exit 0 when the capture holds a colour SGR other than the default (39/49)
         /usr/bin/python3 - "$1" << 'PY'
