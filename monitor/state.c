@@ -1495,6 +1495,8 @@ static Outcome apply(State *s, const Event *ev, uint64_t dk)
         if (m->ended && (Event_is_participant(ev->type) || ev->type == EV_RECONCILE) &&
             ev->time <= m->ended_at)
                 return OUT_STALE;
+        if (ev->time > m->last_event)
+                m->last_event = ev->time; /* the dashboard opens on the latest meeting */
         Outcome o;
         switch (ev->type) {
         case EV_STARTED:

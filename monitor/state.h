@@ -89,8 +89,9 @@ struct Meeting {
         int64_t reconciled_at;                  /* its fetch start; TIME_NONE before the first */
         int reconcile_opened, reconcile_closed; /* what it corrected */
         int reconciles;                         /* how many were applied */
-        size_t index; /* position in State_meeting order (never changes) */
-        int retired;  /* ended long ago: summary and failure times only */
+        int64_t last_event; /* event time of its latest record applied; 0 before */
+        size_t index;       /* position in State_meeting order (never changes) */
+        int retired;        /* ended long ago: summary and failure times only */
         struct MeetingPriv *priv;
 };
 

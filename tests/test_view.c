@@ -330,6 +330,31 @@ static void test_panels(void)
         Config_done(&cfg);
 }
 
+static void test_follow_meeting(void)
+{
+        Config cfg;
+        char err[256];
+        Config_init(&cfg);
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        is_int((int)view_follow_meeting(m, SIZE_MAX), 0, "no meeting: 0");
+        join(m, "a1", "Kenya - A");
+        feed(m,
+             "{\"event\":\"meeting.started\",\"event_ts\":%lld,\"payload\":{\"object\":"
+             "{\"uuid\":\"m2\",\"id\":\"43\",\"topic\":\"Other\"}}}",
+             (long long)now + 1000);
+        is_int((int)view_follow_meeting(m, SIZE_MAX), 1, "opens on the latest, not the first");
+        join(m, "a2", "Kenya - B");
+        is_int((int)view_follow_meeting(m, SIZE_MAX), 0, "opening now: the first is the latest");
+        is_int((int)view_follow_meeting(m, 1), 1,
+               "showing the second: stays while it is not quiet");
+        now += VIEW_QUIET_MS + 5000;
+        join(m, "a3", "Kenya - C");
+        is_int((int)view_follow_meeting(m, 1), 0,
+               "the shown one quiet for a minute: follows the latest");
+        Monitor_free(m);
+        Config_done(&cfg);
+}
+
 static void test_layout(void)
 {
         Layout l;
@@ -570,6 +595,7 @@ int main(void)
         test_layout();
         test_person_label();
         test_panels();
+        test_follow_meeting();
         test_text();
         test_confirmed();
         test_video_note();

@@ -22,6 +22,7 @@ struct Dashboard {
         View view;
         Layout lay;
         size_t meeting;
+        int picked; /* the operator chose a meeting (Tab); until then: the latest */
         ViewSort sort;
         char filter[FILTER_MAX + 8];
         int editing; /* typing into the filter */
@@ -340,6 +341,7 @@ void Dashboard_key(Dashboard *d, int key)
                 d->help = 1;
                 break;
         case TK_TAB:
+                d->picked = 1;
                 d->meeting++;
                 d->scroll = 0;
                 break;
@@ -870,6 +872,8 @@ void Dashboard_draw(Dashboard *d)
         int rows, cols;
         Term_size(&rows, &cols);
         View_layout(&d->lay, rows, cols);
+        if (!d->picked)
+                d->meeting = view_follow_meeting(d->m, d->view.nmeetings ? d->meeting : SIZE_MAX);
         ViewOpts o = {d->meeting, d->sort,       d->filter,
                       d->feed,    d->feed_level, d->zoom_off[0] ? d->zoom_off : NULL,
                       d->panel};

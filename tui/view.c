@@ -157,6 +157,23 @@ void View_done(View *v)
         memset(v, 0, sizeof *v);
 }
 
+size_t view_follow_meeting(const Monitor *m, size_t current)
+{
+        const State *s = Monitor_state(m);
+        size_t n = State_meeting_count(s), best = 0;
+        if (n == 0)
+                return 0;
+        for (size_t i = 1; i < n; i++)
+                if (State_meeting(s, i)->last_event >= State_meeting(s, best)->last_event)
+                        best = i;
+        if (current >= n)
+                return best;
+        const Meeting *cur = State_meeting(s, current);
+        if (cur->ended || cur->last_event + VIEW_QUIET_MS < State_meeting(s, best)->last_event)
+                return best;
+        return current;
+}
+
 Severity view_alert_level(const Alerts *al, Rule rule, const char *meeting)
 {
         for (size_t i = 0; i < Alerts_count(al); i++) {

@@ -109,6 +109,13 @@ void View_done(View *v);
 /* Rebuild v from the monitor (reusing its memory). */
 void View_build(View *v, const Monitor *m, const ViewOpts *o);
 
+/* Which meeting the dashboard shows while the operator has not chosen one (Tab):
+ * at first (current == SIZE_MAX) the one with the most recent event (ties: the
+ * one seen later); after that it stays on current unless current has ended or had
+ * no event for VIEW_QUIET_MS while the latest one had. 0 when there is none. */
+#define VIEW_QUIET_MS 60000
+size_t view_follow_meeting(const Monitor *m, size_t current);
+
 /* The gauge level: severity of the rule's firing alert for the meeting, else none. */
 Severity view_alert_level(const Alerts *al, Rule rule, const char *meeting);
 

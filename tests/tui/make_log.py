@@ -25,6 +25,11 @@ def ev(name, uuid, mid, topic, part=None, dt=100):
 A = ("a==", "81234567890", "Council sitting")
 B = ("b==", "89999999999", "Informal meeting")
 ev("meeting.started", *A)
+# the second meeting early: the first one has the latest event, so the dashboard
+# opens on it
+ev("meeting.started", *B)
+ev("meeting.participant_joined", *B, {"user_id": "b1", "user_name": "Italy - Mario Rossi"})
+ev("meeting.participant_joined", *B, {"user_id": "b2", "user_name": "Italy - Giulia Bianchi"})
 names = [
     "Switzerland - Anna Muster", "Suisse - Jean Dupont", "CHE - Lea Frei",
     "Sweden - Karl Berg", "Sweden - Eva Lind", "France - Marie Curie",
@@ -43,9 +48,6 @@ ev("capmon.participant_join_failed", *A,
    {"user_name": "Peru - Rosa Quispe", "reason": "wrong_passcode"})
 ev("capmon.participant_join_failed", *A,
    {"user_name": "Evil\u001b[2J\u0007 Caller", "reason": "locked"})
-ev("meeting.started", *B)
-ev("meeting.participant_joined", *B, {"user_id": "b1", "user_name": "Italy - Mario Rossi"})
-ev("meeting.participant_joined", *B, {"user_id": "b2", "user_name": "Italy - Giulia Bianchi"})
 with open(sys.argv[1], "w", encoding="utf-8") as f:
     for r in lines:
         f.write(json.dumps(r) + "\n")

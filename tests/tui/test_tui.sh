@@ -296,6 +296,29 @@ T send-keys -t cap q
 wait_for "^EXIT=0" 5
 ok $? "q again quits"
 
+# 3d. several meetings (issue 15 item 11): the dashboard opens on the meeting with the
+# most recent event, not the first one seen
+cp "$log" "$dir/later.jsonl"
+/usr/bin/python3 - "$dir/later.jsonl" << 'PY'
+import json, sys
+last = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+t = last["recv"] + 1000
+obj = {"uuid": "b==", "id": "89999999999", "topic": "Informal meeting",
+       "participant": {"user_id": "b3", "user_name": "Italy - Luca Verdi"}}
+rec = {"seq": last["seq"] + 1, "recv": t, "src": "file",
+       "body": {"event": "meeting.participant_joined", "event_ts": t, "payload": {"object": obj}}}
+open(sys.argv[1], "a").write(json.dumps(rec) + "\n")
+PY
+start 120 40 -- replay --tui --max "$dir/later.jsonl"
+wait_for "feed: replay finished" 10
+grep -q "Informal meeting  (id 89999999999)  live  \[meeting 2/2\]" "$dir/screen"
+ok $? "opens on the meeting with the latest event (the second one seen)"
+T send-keys -t cap Tab
+wait_for "Council sitting  \(id 81234567890\)  live  \[meeting 1/2\]" 5
+ok $? "Tab still goes to the next meeting, and stays there"
+T send-keys -t cap q
+wait_for "^EXIT=0" 5
+
 # 5. colours: present by default, absent with NO_COLOR=1 and --no-color
 has_color() { # exit 0 when the capture holds a colour SGR other than the default (39/49)
         /usr/bin/python3 - "$1" << 'PY'
