@@ -191,23 +191,24 @@ static void test_table(void)
         ViewOpts o = {0, SORT_NAME, NULL, "replay 2x", SEV_NONE, NULL, PANEL_NONE};
         View_build(&v, m, &o);
         names(&v, got, sizeof got);
-        is_str(got, "France,Sweden,Switzerland,Unidentified", "sort by name");
-        ok(v.rows[3].flags & ROW_UNIDENTIFIED, "Unidentified row marked");
-        ok(!(v.rows[0].flags & ROW_UNIDENTIFIED), "France not marked");
+        is_str(got, "Unidentified,France,Sweden,Switzerland",
+               "sort by name, Unidentified pinned on top");
+        ok(v.rows[0].flags & ROW_UNIDENTIFIED, "Unidentified row marked");
+        ok(!(v.rows[1].flags & ROW_UNIDENTIFIED), "France not marked");
         is_str(v.feed, "replay 2x", "feed text");
         o.sort = SORT_PARTICIPANTS;
         View_build(&v, m, &o);
         names(&v, got, sizeof got);
-        is_str(got, "Switzerland,Sweden,France,Unidentified",
+        is_str(got, "Unidentified,Switzerland,Sweden,France",
                "sort by participants (ties by name)");
         o.sort = SORT_VIDEO;
         View_build(&v, m, &o);
         names(&v, got, sizeof got);
-        is_str(got, "Sweden,Switzerland,France,Unidentified", "sort by video");
+        is_str(got, "Unidentified,Sweden,Switzerland,France", "sort by video");
         o.sort = SORT_PEAK;
         View_build(&v, m, &o);
         names(&v, got, sizeof got);
-        is_str(got, "France,Switzerland,Sweden,Unidentified", "sort by peak");
+        is_str(got, "Unidentified,France,Switzerland,Sweden", "sort by peak");
 
         o.sort = SORT_NAME;
         o.filter = "swi";

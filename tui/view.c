@@ -256,6 +256,18 @@ static void build_rows(View *v, const Meeting *mt, const char *filter)
         static int (*const cmps[SORT_COUNT])(const void *, const void *) = {
             cmp_rows_name, cmp_rows_participants, cmp_rows_video_on, cmp_rows_peak};
         qsort(v->rows, v->nrows, sizeof *v->rows, cmps[v->sort]);
+        /* Unidentified, Dial-in and over-quota rows on top, in the sort order */
+        ViewRow tmp;
+        for (size_t i = 0, top = 0; i < v->nrows; i++) {
+                if (!(v->rows[i].flags & (ROW_UNIDENTIFIED | ROW_DIALIN | ROW_OVER_QUOTA)))
+                        continue;
+                if (i > top) {
+                        tmp = v->rows[i];
+                        memmove(&v->rows[top + 1], &v->rows[top], (i - top) * sizeof *v->rows);
+                        v->rows[top] = tmp;
+                }
+                top++;
+        }
 }
 
 static void build_alerts(View *v, const Alerts *al, const char *uuid)

@@ -93,7 +93,7 @@ typedef struct View {
         int people, waiting, unidentified, join_failures;
         ViewSort sort;
         char filter[VIEW_TEXT_MAX];
-        ViewRow *rows; /* sorted, filtered */
+        ViewRow *rows; /* sorted, filtered; Unidentified, Dial-in, over-quota rows first */
         size_t nrows, ndelegations, rows_cap;
         ViewAlert alerts[VIEW_ALERTS]; /* firing first (critical first), then resolved */
         size_t nalerts, nfiring;

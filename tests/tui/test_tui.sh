@@ -125,7 +125,8 @@ ok $? "/Swi Enter narrows the table"
 T send-keys -t cap Escape
 wait_for "Delegations 9/9" 5 && grep -q "^  Sweden" "$dir/screen"
 ok $? "Esc clears the filter"
-first_row() { sed -n '/^  delegation/{n;p;q}' "$dir/screen" | awk '{print $1}'; }
+# the first row not pinned on top (Unidentified, Dial-in and over-quota rows are)
+first_row() { sed -n '/^  delegation/,$p' "$dir/screen" | sed 1d | grep -v '^!' | head -1 | awk '{print $1}'; }
 snap
 before=$(first_row)
 T send-keys -t cap s
@@ -133,6 +134,8 @@ wait_for "sort: participants" 5
 after=$(first_row)
 [ "$before" = "Brazil" ] && [ "$after" = "Switzerland" ]
 ok $? "s sorts by participants (first row $before -> $after)"
+sed -n '/^  delegation/{n;p;q}' "$dir/screen" | grep -Eq "^! Unidentified +3 "
+ok $? "the Unidentified row stays pinned on top"
 T send-keys -t cap Tab
 wait_for "Informal meeting  \(id 89999999999\)" 5 && grep -q "meeting 2/2" "$dir/screen" &&
         grep -q "^  Italy" "$dir/screen"
