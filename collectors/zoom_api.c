@@ -38,6 +38,7 @@ struct ZoomGet {
         LoopTimer *timer;
         int tries429, renewed, pages, requests, http;
         int in_page, cancelled;
+        int in_token, freed_in_token; /* ZoomToken_get may answer at once */
 };
 
 struct ZoomApi {
@@ -134,7 +135,10 @@ static void done(ZoomGet *g, ZoomApiCode code, const char *message, int64_t retr
         r.requests = g->requests;
         ZoomDoneFn fn = g->on_done;
         void *ud = g->ud;
-        get_free(g);
+        if (g->in_token) /* inside send_page's ZoomToken_get: it frees g after */
+                g->freed_in_token = 1;
+        else
+                get_free(g);
         fn(ud, &r);
 }
 
@@ -308,7 +312,18 @@ static void send_page(void *ud)
                 return;
         }
         a->next_slot_us = now + gap;
-        g->tw = ZoomToken_get(a->tok, 0, on_token, g);
+        /* the token may be at hand: on_token then runs (and may end g) before
+         * ZoomToken_get returns */
+        g->in_token = 1;
+        ZoomTokenWait *tw = ZoomToken_get(a->tok, 0, on_token, g);
+        g->in_token = 0;
+        if (g->freed_in_token) {
+                ZoomTokenWait_cancel(tw);
+                g->tw = NULL;
+                get_free(g);
+                return;
+        }
+        g->tw = tw;
 }
 
 ZoomGet *ZoomApi_get(ZoomApi *a, const char *endpoint, const char *path, const char *items,
