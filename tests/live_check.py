@@ -33,11 +33,6 @@ def check(capmon, source, token=L.TOKEN, extra=(), env=None, limit=20):
     return r.returncode, out.strip(), time.monotonic() - t0
 
 
-def openssl(*args):
-    subprocess.run(["openssl"] + list(args), check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, timeout=60)
-
-
 def main():
     capmon = sys.argv[1]
     d = L.workdir()
@@ -104,14 +99,7 @@ def main():
         L.fail("silent peer: exit %d in %.1f s: %r" % (rc, took, line))
 
     # wss:// with a relay that has its own certificate (a test CA)
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p("ca.key"), "-out",
-            p("ca.pem"), "-days", "2", "-subj", "/CN=capmon test CA")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", p("srv.key"), "-out",
-            p("srv.csr"), "-subj", "/CN=localhost")
-    with open(p("ext.cnf"), "w") as f:
-        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    openssl("x509", "-req", "-in", p("srv.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
-            "-CAcreateserial", "-out", p("srv.pem"), "-days", "2", "-extfile", p("ext.cnf"))
+    L.tls_files(d)  # ca.pem, srv.pem, srv.key in d
     if L.stop(relays["critical"][0]) != 0:  # its log is served again, over TLS
         L.fail("relay exited")
     tport = L.free_port()
