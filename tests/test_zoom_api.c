@@ -9,7 +9,7 @@ static void path_id(const char *meeting, const char *want, const char *what)
 {
         char out[256];
         ZoomApi_meeting_path_id(meeting, out, sizeof out);
-        is_str(out, want, what);
+        is_str(out, want, "%s", what);
 }
 
 int main(void)
