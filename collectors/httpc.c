@@ -157,6 +157,11 @@ static int callback_httpc(struct lws *wsi, enum lws_callback_reasons reason, voi
                 return 0;
         case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
                 h->wsi = NULL;
+                if (h->starting) { /* Httpc_request reports it (h must live on) */
+                        if (!h->sync_err[0])
+                                xsnprintf(h->sync_err, sizeof h->sync_err, "connection closed");
+                        return 0;
+                }
                 /* closed before COMPLETED: an answer without a length ends here */
                 finish(h, h->status && !h->over ? NULL : "connection closed");
                 return 0;
@@ -216,11 +221,13 @@ Httpc *Httpc_request(Loop *loop, const char *method, const char *url, const char
         i.pwsi = &h->wsi;
         h->timeout = Loop_timer_new(loop, on_timeout, h);
         h->starting = 1;
-        struct lws *w = vh ? lws_client_connect_via_info(&i) : NULL;
+        struct lws *w = ws_client_connect(&i);
         h->starting = 0;
         if (!w || h->sync_err[0]) {
                 xsnprintf(err, errlen, "cannot reach %s: %s", h->url.host,
-                          h->sync_err[0] ? h->sync_err : "connection not started");
+                          h->sync_err[0]
+                              ? h->sync_err
+                              : "the name does not resolve (or no connection could start)");
                 if (h->wsi)
                         lws_set_wsi_user(h->wsi, NULL);
                 httpc_free(h);
