@@ -49,11 +49,13 @@ def ms():
 
 
 def save():
+    """The status file, whole (the OAuth thread and the event loop both save:
+    one at a time, or one's rename finds the other's temporary file gone)."""
     with lock:
         text = json.dumps(state)
-    with open(args.status + ".tmp", "w") as f:
-        f.write(text)
-    os.replace(args.status + ".tmp", args.status)
+        with open(args.status + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(args.status + ".tmp", args.status)
 
 
 def wire_uid(uid):

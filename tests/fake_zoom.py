@@ -16,6 +16,7 @@ import asyncio
 import base64
 import http.server
 import json
+import os
 import threading
 import time
 import urllib.parse
@@ -32,12 +33,13 @@ down_until = [0.0]
 
 
 def save():
+    """The status file, whole (the OAuth thread and the event loop both save:
+    one at a time, or one's rename finds the other's temporary file gone)."""
     with lock:
         text = json.dumps(state)
-    with open(args.status + ".tmp", "w") as f:
-        f.write(text)
-    import os
-    os.replace(args.status + ".tmp", args.status)
+        with open(args.status + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(args.status + ".tmp", args.status)
 
 
 class OAuth(http.server.BaseHTTPRequestHandler):

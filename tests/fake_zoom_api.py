@@ -77,11 +77,13 @@ def iso(t):
 
 
 def save():
+    """The status file, whole (the OAuth thread and the event loop both save:
+    one at a time, or one's rename finds the other's temporary file gone)."""
     with lock:
         text = json.dumps(status)
-    with open(args.status + ".tmp", "w") as f:
-        f.write(text)
-    os.replace(args.status + ".tmp", args.status)
+        with open(args.status + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(args.status + ".tmp", args.status)
 
 
 def meeting_object(extra=None):
