@@ -45,6 +45,7 @@
 #define RELAY_LOG_LINE_MAX (8 * 1024 * 1024) /* a log line read at start (records: <= 1.5 MiB) */
 #define RELAY_FRAME_MAX    LOG_LINE_MAX
 #define SUB_BATCH_BYTES    (64 * 1024) /* frames per write to a subscriber, at most */
+#define SUB_CLOSE_MAX_MS   10000       /* a dropped subscriber is gone by then */
 
 /* GET /metrics: refusal reasons (IngestResult.reason, plus log_write_failed)
  * and the fsync latency histogram's upper bounds, in seconds. */
@@ -88,6 +89,7 @@ typedef struct Sub {
         int at_end;             /* caught up: waiting for new records */
         int mark, marked;       /* caught_up=1: say so once, at the first end */
         int closing;            /* being dropped */
+        int64_t closing_ms;     /* since when (wall clock) */
         int64_t progress_ms;    /* last time it took a frame */
         int store_told;         /* the store state last sent in a feed frame */
         MeetingFilter meetings; /* meeting=ID (none: every record) */
@@ -1045,6 +1047,7 @@ static void sub_close(Relay *r, Sub *s, const char *why)
         if (s->closing)
                 return;
         s->closing = 1;
+        s->closing_ms = wall_ms();
         relay_log(r, "dropped subscriber %s at seq %lld: %s", s->peer, (long long)s->sent, why);
         char reason[120];
         xsnprintf(reason, sizeof reason, "%s; resume with since=%lld", why, (long long)s->sent);
@@ -1190,6 +1193,14 @@ static void check_subs(lws_sorted_usec_list_t *sul)
         int64_t max_behind = r->cfg.max_behind > 0 ? r->cfg.max_behind : 100000;
         int stall = r->cfg.stall_s > 0 ? r->cfg.stall_s : 30;
         for (Sub *s = r->subs; s; s = s->next) {
+                /* the polite close (close frame, then lws's flush and TCP
+                 * shutdown) can wait on a peer that reads nothing for far
+                 * longer than its 5 s: seen 3 minutes under load, the socket in
+                 * FIN-WAIT-1 and the subscriber still counted. Past
+                 * SUB_CLOSE_MAX_MS it is killed (lws then closes the socket
+                 * at once and tells us, LWS_CALLBACK_CLOSED). */
+                if (s->closing && now - s->closing_ms > SUB_CLOSE_MAX_MS)
+                        lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
                 if (s->closing || s->at_end)
                         continue;
                 int64_t behind = r->last_seq - s->sent;
