@@ -120,7 +120,10 @@ def zoom_env(oauth_port, ws_port):
             "ZOOM_CLIENT_SECRET": "csecret-1", "ZOOM_SUBSCRIPTION_ID": "sub-1",
             "CAPMON_ZOOM_OAUTH_URL": "http://127.0.0.1:%d/oauth/token" % oauth_port,
             "CAPMON_ZOOM_WS_URL": "ws://127.0.0.1:%d/ws" % ws_port,
-            "CAPMON_ZOOM_HEARTBEAT_MS": "300"}
+            "CAPMON_ZOOM_HEARTBEAT_MS": "300",
+            # the reconciler runs too: never towards the real api.zoom.us (a
+            # resolver that hangs would stall the loop); port 9 refuses at once
+            "CAPMON_ZOOM_API_URL": "http://127.0.0.1:9/v2"}
 
 
 def openssl(*args):
