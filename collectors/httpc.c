@@ -147,6 +147,8 @@ static int callback_httpc(struct lws *wsi, enum lws_callback_reasons reason, voi
                 finish(h, NULL);
                 return 0;
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+                /* lws may still call this wsi back (closing it): not with h */
+                lws_set_wsi_user(wsi, NULL);
                 h->wsi = NULL;
                 if (h->starting) { /* Httpc_request reports it */
                         xsnprintf(h->sync_err, sizeof h->sync_err, "%s",
@@ -156,6 +158,7 @@ static int callback_httpc(struct lws *wsi, enum lws_callback_reasons reason, voi
                 finish(h, in ? (const char *)in : "connection failed");
                 return 0;
         case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+                lws_set_wsi_user(wsi, NULL);
                 h->wsi = NULL;
                 if (h->starting) { /* Httpc_request reports it (h must live on) */
                         if (!h->sync_err[0])
