@@ -177,7 +177,7 @@ int Stream_catch_up(Monitor *m, const char *url, double timeout_s, char *err, si
         i.local_protocol_name = "capmon-check";
         i.userdata = &c;
         i.pwsi = &c.wsi;
-        if (!ws_client_connect(&i)) {
+        if (!vh || !lws_client_connect_via_info(&i)) {
                 if (!c.failed)
                         xsnprintf(err, errlen, "%s: cannot connect", url);
                 goto out;

@@ -412,7 +412,7 @@ static struct lws *conn_open(RtmsStream *st, RtmsConn *c, const char *url)
         i.pwsi = &c->wsi;
         c->st = st;
         conn_reset(c);
-        struct lws *wsi = ws_client_connect(&i);
+        struct lws *wsi = lws_client_connect_via_info(&i);
         free(full);
         ws_url_done(&u);
         return wsi;

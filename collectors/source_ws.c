@@ -336,7 +336,7 @@ static void ws_connect(void *ud)
         s->timed_out = 0;
         unsigned ends = s->ends;
         Loop_timer_start(s->deadline, WS_ANSWER_DEADLINE);
-        if (!ws_client_connect(&i) && s->ends == ends) {
+        if ((!vh || !lws_client_connect_via_info(&i)) && s->ends == ends) {
                 s->wsi = NULL;
                 /* lws 4.1 resolves the name before it returns: mostly that */
                 Live_logf(s->lv, "%s: connection failed: cannot resolve the relay's host name",

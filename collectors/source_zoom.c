@@ -218,7 +218,7 @@ static int connect_ws(ZoomSource *s, const char *path)
         i.userdata = s;
         i.pwsi = &s->ws_wsi;
         i.retry_and_idle_policy = &zoom_idle;
-        return ws_client_connect(&i) ? 0 : -1;
+        return vh && lws_client_connect_via_info(&i) ? 0 : -1;
 }
 
 static void fetch_token(ZoomSource *s, int fresh)

@@ -1,7 +1,6 @@
 /* Helpers shared by the WebSocket sources. */
 #include "wsutil.h"
 
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -198,19 +197,4 @@ int WsMsg_add(WsMsg *m, struct lws *wsi, const void *in, size_t len)
         int done = !m->skipping;
         m->skipping = 0;
         return done ? WSMSG_DONE : WSMSG_MORE;
-}
-
-struct lws *ws_client_connect(const struct lws_client_connect_info *i)
-{
-        struct addrinfo hints, *res = NULL;
-        memset(&hints, 0, sizeof hints);
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        int bad = !i->vhost || !i->address || getaddrinfo(i->address, NULL, &hints, &res) != 0;
-        if (res)
-                freeaddrinfo(res);
-        struct lws *w = bad ? NULL : lws_client_connect_via_info(i);
-        if (!w && i->pwsi)
-                *i->pwsi = NULL;
-        return w;
 }

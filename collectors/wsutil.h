@@ -31,16 +31,6 @@ void log_linef(LogLineFn fn, void *ud, const char *fmt, ...) __attribute__((form
 #define WS_BACKOFF_MAX_US 10000000
 int64_t ws_backoff_us(unsigned tries);
 
-/* lws_client_connect_via_info for every client connection. The host name is
- * resolved here first, and NULL returned without calling lws when it does not
- * resolve: lws 4.1.6's failure path for that case frees a new wsi whose
- * position_in_fds_table is still 0 (never set to LWS_NO_FDS_POS) through the
- * code for a wsi in the poll table, which would take slot 0 of the table with
- * it (read in its source, client-handshake.c oom4; not seen failing). *i->pwsi
- * is NULL whenever NULL is returned. The cost is a second lookup per
- * connection (lws 4.1 resolves synchronously too). */
-struct lws *ws_client_connect(const struct lws_client_connect_info *i);
-
 /* A non-listening vhost named `name` on the loop's context, created once. */
 struct lws_vhost *ws_vhost(Loop *loop, const char *name, const struct lws_protocols *protocols);
 /* The same on any lws context (the relay's). */

@@ -138,29 +138,6 @@ int main(void)
         is_str(w.host, "::1", "v6 host");
         ws_url_done(&w);
         ok(ws_url_parse("ws://h:99999", &w, err, sizeof err) != 0, "bad port refused");
-        /* a client connection to a name that does not resolve: NULL, and
-         * *pwsi cleared */
-        Loop *loop = Loop_new(NULL, err, sizeof err);
-        static const struct lws_protocols protos[] = {
-            {"capmon-test", lws_callback_http_dummy, 0, 0, 0, NULL, 0},
-            {NULL, NULL, 0, 0, 0, NULL, 0}};
-        struct lws_client_connect_info ci;
-        memset(&ci, 0, sizeof ci);
-        ci.context = Loop_lws(loop);
-        ci.vhost = ws_vhost(loop, "capmon-test", protos);
-        ci.address = ".."; /* refused by getaddrinfo without a lookup */
-        ci.port = 9;
-        ci.path = "/";
-        ci.host = ci.origin = "x";
-        ci.local_protocol_name = "capmon-test";
-        struct lws *stale = (struct lws *)&ci, *cw = stale;
-        ci.pwsi = &cw;
-        ok(ws_client_connect(&ci) == NULL, "no connection to a name that does not resolve");
-        ok(cw == NULL, "and *pwsi is cleared");
-        ci.address = "127.0.0.1"; /* resolves: lws starts it (port 9 then refuses) */
-        cw = stale;
-        ok(ws_client_connect(&ci) != NULL && cw != stale, "a numeric address starts a connection");
-        Loop_free(loop);
         for (unsigned i = 0; i < 20; i++) {
                 int64_t b = ws_backoff_us(i);
                 if (b < 375000 || b > 37500000) {
