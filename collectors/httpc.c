@@ -147,27 +147,24 @@ static int callback_httpc(struct lws *wsi, enum lws_callback_reasons reason, voi
                 finish(h, NULL);
                 return 0;
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-                /* lws may still call this wsi back (closing it): not with h */
-                lws_set_wsi_user(wsi, NULL);
-                h->wsi = NULL;
-                if (h->starting) { /* Httpc_request reports it */
-                        xsnprintf(h->sync_err, sizeof h->sync_err, "%s",
-                                  in ? (const char *)in : "connection failed");
-                        return 0;
-                }
-                finish(h, in ? (const char *)in : "connection failed");
-                return 0;
-        case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
-                lws_set_wsi_user(wsi, NULL);
-                h->wsi = NULL;
+        case LWS_CALLBACK_CLOSED_CLIENT_HTTP: {
+                const char *why = reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR
+                                      ? (in ? (const char *)in : "connection failed")
+                                  /* closed before COMPLETED: an answer without
+                                   * a length ends here */
+                                  : h->status && !h->over ? NULL
+                                                          : "connection closed";
                 if (h->starting) { /* Httpc_request reports it (h must live on) */
+                        lws_set_wsi_user(wsi, NULL);
+                        h->wsi = NULL;
                         if (!h->sync_err[0])
-                                xsnprintf(h->sync_err, sizeof h->sync_err, "connection closed");
+                                xsnprintf(h->sync_err, sizeof h->sync_err, "%s",
+                                          why ? why : "connection closed");
                         return 0;
                 }
-                /* closed before COMPLETED: an answer without a length ends here */
-                finish(h, h->status && !h->over ? NULL : "connection closed");
+                finish(h, why); /* detaches: lws may call this wsi back while closing it */
                 return 0;
+        }
         default:
                 break;
         }
@@ -224,7 +221,7 @@ Httpc *Httpc_request(Loop *loop, const char *method, const char *url, const char
         i.pwsi = &h->wsi;
         h->timeout = Loop_timer_new(loop, on_timeout, h);
         h->starting = 1;
-        struct lws *w = ws_client_connect(&i);
+        struct lws *w = vh ? lws_client_connect_via_info(&i) : NULL;
         h->starting = 0;
         if (!w || h->sync_err[0]) {
                 xsnprintf(err, errlen, "cannot reach %s: %s", h->url.host,
