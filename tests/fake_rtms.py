@@ -27,11 +27,12 @@ import hashlib
 import hmac
 import http.server
 import json
-import os
 import threading
 import time
 
 import websockets
+
+import livelib as L  # tests/ is the script's folder
 
 CLIENT_ID, CLIENT_SECRET = "rtms-cid", "rtms-secret"
 MEETING, STREAM = "mtg-uuid-1==", "stream-0001"
@@ -49,13 +50,7 @@ def ms():
 
 
 def save():
-    """The status file, whole (the OAuth thread and the event loop both save:
-    one at a time, or one's rename finds the other's temporary file gone)."""
-    with lock:
-        text = json.dumps(state)
-        with open(args.status + ".tmp", "w") as f:
-            f.write(text)
-        os.replace(args.status + ".tmp", args.status)
+    L.save_json(args.status, state, lock)
 
 
 def wire_uid(uid):

@@ -16,12 +16,13 @@ import asyncio
 import base64
 import http.server
 import json
-import os
 import threading
 import time
 import urllib.parse
 
 import websockets
+
+import livelib as L  # tests/ is the script's folder
 
 ACCOUNT, CLIENT_ID, CLIENT_SECRET, SUBSCRIPTION = "acc-1", "cid-1", "csecret-1", "sub-1"
 
@@ -33,13 +34,7 @@ down_until = [0.0]
 
 
 def save():
-    """The status file, whole (the OAuth thread and the event loop both save:
-    one at a time, or one's rename finds the other's temporary file gone)."""
-    with lock:
-        text = json.dumps(state)
-        with open(args.status + ".tmp", "w") as f:
-            f.write(text)
-        os.replace(args.status + ".tmp", args.status)
+    L.save_json(args.status, state, lock)
 
 
 class OAuth(http.server.BaseHTTPRequestHandler):

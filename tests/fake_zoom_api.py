@@ -48,10 +48,11 @@ import asyncio
 import base64
 import http.server
 import json
-import os
 import threading
 import time
 import urllib.parse
+
+import livelib as L  # tests/ is the script's folder
 
 ACCOUNT, CLIENT_ID, CLIENT_SECRET, SUBSCRIPTION = "acc-1", "cid-1", "csecret-1", "sub-1"
 DISABLED_MSG = ("This API is only available for ZMP and Business or higher accounts "
@@ -77,13 +78,7 @@ def iso(t):
 
 
 def save():
-    """The status file, whole (the OAuth thread and the event loop both save:
-    one at a time, or one's rename finds the other's temporary file gone)."""
-    with lock:
-        text = json.dumps(status)
-        with open(args.status + ".tmp", "w") as f:
-            f.write(text)
-        os.replace(args.status + ".tmp", args.status)
+    L.save_json(args.status, status, lock)
 
 
 def meeting_object(extra=None):

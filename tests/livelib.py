@@ -114,6 +114,17 @@ def post_signed(port, body):
     return post_signed_seq(port, body)[0]
 
 
+def save_json(path, obj, lock):
+    """Write obj to path whole (a temporary file renamed over it), holding lock:
+    the fakes save from an HTTP thread and from their event loop, and two
+    renames of one temporary file lose one (the other finds it gone)."""
+    with lock:
+        text = json.dumps(obj)
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+
+
 def zoom_env(oauth_port, ws_port):
     """The environment of a `capmon watch zoom` pointed at tests/fake_zoom.py."""
     return {"ZOOM_ACCOUNT_ID": "acc-1", "ZOOM_CLIENT_ID": "cid-1",
