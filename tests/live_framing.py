@@ -13,7 +13,6 @@ usage: live_framing.py CAPMON"""
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -21,34 +20,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import livelib as L  # noqa: E402
-from live_pipeline import parse_responses  # noqa: E402
+from live_pipeline import exchange  # noqa: E402
 
 import websockets  # noqa: E402
-
-
-def raw(port, data, timeout=8):
-    """Send data on one connection, read until the server closes: (responses,
-    closed)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    got, closed = b"", False
-    try:
-        s.sendall(data)
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            try:
-                b = s.recv(65536)
-            except socket.timeout:
-                break
-            except OSError:
-                closed = True
-                break
-            if not b:
-                closed = True
-                break
-            got += b
-    finally:
-        s.close()
-    return parse_responses(got), closed
 
 
 def post(headers, body):
@@ -95,7 +69,7 @@ def relay_checks(capmon, d):
     errpath = os.path.join(d, "relay.err")
     relay = L.start_relay(capmon, port, logpath, errpath)
     for name, data, want in framing_cases():
-        got, closed = raw(port, data)
+        got, closed = exchange(port, [data])
         if [st for st, _ in got] != [want] or not closed:
             L.fail("relay: %s: %s (closed: %s), expected [%d] and a close" %
                    (name, got, closed, want))
@@ -108,8 +82,8 @@ def relay_checks(capmon, d):
             L.fail("relay log lacks %r:\n%s" % (want, err))
     # the control: equal duplicates delimit the body exactly
     body = L.join_body(8)
-    got, _ = raw(port, post(b"Content-Length: %d\r\nContent-Length: %d\r\n"
-                            b"Connection: close\r\n" % (len(body), len(body)), body))
+    got, _ = exchange(port, [post(b"Content-Length: %d\r\nContent-Length: %d\r\n"
+                                  b"Connection: close\r\n" % (len(body), len(body)), body)])
     if [st for st, _ in got] != [200] or len(L.log_records(logpath)) != 1:
         L.fail("relay: equal duplicate Content-Length refused: %s" % got)
     # since=: at most 63 characters
