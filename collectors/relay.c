@@ -88,8 +88,7 @@ typedef struct Sub {
         ssize_t line_len;       /* < 0: none */
         int at_end;             /* caught up: waiting for new records */
         int mark, marked;       /* caught_up=1: say so once, at the first end */
-        int closing;            /* being dropped */
-        int64_t closing_ms;     /* since when (wall clock) */
+        int64_t closing_ms;     /* dropped at (wall clock ms; 0: not being dropped) */
         int64_t progress_ms;    /* last time it took a frame */
         int store_told;         /* the store state last sent in a feed frame */
         MeetingFilter meetings; /* meeting=ID (none: every record) */
@@ -294,7 +293,7 @@ static int log_open(Relay *r, char *err, size_t errlen)
 static void sub_wake_all(Relay *r)
 {
         for (Sub *s = r->subs; s; s = s->next) {
-                if (s->at_end && !s->closing) {
+                if (s->at_end && !s->closing_ms) {
                         s->at_end = 0;
                         lws_callback_on_writable(s->wsi);
                 }
@@ -812,7 +811,7 @@ static void redis_done(Relay *r)
                 r->store_up = up;
                 xsnprintf(r->store_why, sizeof r->store_why, "%s", up ? "" : why);
                 for (Sub *s = r->subs; s; s = s->next)
-                        if (!s->closing)
+                        if (!s->closing_ms)
                                 lws_callback_on_writable(s->wsi);
         }
         if (fatal && !r->fatal) {
@@ -1044,9 +1043,8 @@ static int64_t query_since(struct lws *wsi, int *bad)
 
 static void sub_close(Relay *r, Sub *s, const char *why)
 {
-        if (s->closing)
+        if (s->closing_ms)
                 return;
-        s->closing = 1;
         s->closing_ms = wall_ms();
         relay_log(r, "dropped subscriber %s at seq %lld: %s", s->peer, (long long)s->sent, why);
         char reason[120];
@@ -1069,7 +1067,7 @@ static int sub_send(Sub *s, const char *text, size_t len)
 
 static int sub_writeable(Relay *r, Sub *s)
 {
-        if (s->closing)
+        if (s->closing_ms)
                 return -1;
         if (r->redis && s->store_told != r->store_up) {
                 /* the relay cannot take events: monitors raise `feed` */
@@ -1199,9 +1197,9 @@ static void check_subs(lws_sorted_usec_list_t *sul)
                  * FIN-WAIT-1 and the subscriber still counted. Past
                  * SUB_CLOSE_MAX_MS it is killed (lws then closes the socket
                  * at once and tells us, LWS_CALLBACK_CLOSED). */
-                if (s->closing && now - s->closing_ms > SUB_CLOSE_MAX_MS)
+                if (s->closing_ms && now - s->closing_ms > SUB_CLOSE_MAX_MS)
                         lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-                if (s->closing || s->at_end)
+                if (s->closing_ms || s->at_end)
                         continue;
                 int64_t behind = r->last_seq - s->sent;
                 if (s->sent > s->since && behind > max_behind) {
