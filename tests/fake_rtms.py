@@ -62,6 +62,22 @@ def signature(meeting, stream):
     return hmac.new(CLIENT_SECRET.encode(), msg, hashlib.sha256).hexdigest()
 
 
+def signed(m):
+    """A handshake m carries the signature of its meeting and stream."""
+    return hmac.compare_digest(m.get("signature", ""),
+                               signature(m.get("meeting_uuid", ""), m.get("rtms_stream_id", "")))
+
+
+def connection(kind, **fields):
+    """A new connection's record in state[kind] (saved), keep-alive counters at 0."""
+    rec = dict(handshake=None, ka_sent=0, ka_answered=0, ka_bad=0, ka_pending=0,
+               dropped_for_keepalive=False, closed=None, **fields)
+    with lock:
+        state[kind].append(rec)
+    save()
+    return rec
+
+
 async def keepalives(ws, rec):
     """Send 12 every --keepalive s; three unanswered: drop the connection."""
     while True:
@@ -98,12 +114,7 @@ def event(etype, uids, names=None):
 
 
 async def signaling(ws, path):
-    rec = {"path": path, "start": time.time(), "handshake": None, "subscribed": [],
-           "ka_sent": 0, "ka_answered": 0, "ka_bad": 0, "ka_pending": 0,
-           "dropped_for_keepalive": False, "closed": None}
-    with lock:
-        state["signaling"].append(rec)
-    save()
+    rec = connection("signaling", path=path, start=time.time(), subscribed=[])
     ka = None
     try:
         async for text in ws:
@@ -111,9 +122,7 @@ async def signaling(ws, path):
             t = m.get("msg_type")
             if t == 1:
                 rec["handshake"] = m
-                ok_sig = hmac.compare_digest(m.get("signature", ""),
-                                             signature(m.get("meeting_uuid", ""),
-                                                       m.get("rtms_stream_id", "")))
+                ok_sig = signed(m)
                 others = [r for r in state["signaling"] if r is not rec and r["closed"] is None
                           and r.get("status") == 0]
                 if not ok_sig:
@@ -163,11 +172,7 @@ async def signaling(ws, path):
 
 
 async def media(ws, path):
-    rec = {"handshake": None, "ka_sent": 0, "ka_answered": 0, "ka_bad": 0, "ka_pending": 0,
-           "dropped_for_keepalive": False, "closed": None}
-    with lock:
-        state["media"].append(rec)
-    save()
+    rec = connection("media")
     ka = None
     try:
         async for text in ws:
@@ -175,9 +180,7 @@ async def media(ws, path):
             t = m.get("msg_type")
             if t == 3:
                 rec["handshake"] = m
-                ok = (hmac.compare_digest(m.get("signature", ""),
-                                          signature(m.get("meeting_uuid", ""),
-                                                    m.get("rtms_stream_id", "")))
+                ok = (signed(m)
                       and m.get("media_params", {}).get("video", {}).get("data_opt") == 4)
                 await ws.send(json.dumps({"msg_type": 4, "protocol_version": 1,
                                           "status_code": 0 if ok else 4, "reason": "",
