@@ -107,7 +107,8 @@ struct State {
         size_t ntouched, captouched, ntouched_taken;
         Counters counters;
         int64_t clock;
-        int64_t cur_recv; /* arrival time of the record being applied, or TIME_NONE */
+        int64_t cur_recv;  /* arrival time of the record being applied, or TIME_NONE */
+        Meeting *applying; /* the meeting of the record being applied, or NULL */
         JoinFailure **failures;
         size_t nfailures, capfailures;
         HMap quotas; /* canonical delegation -> quota + 1 */
@@ -561,6 +562,7 @@ static Meeting *meeting_get(State *s, const Event *ev)
                 m->uuid = xstrdup(ev->meeting); /* an identity: kept exact */
                 m->started_at = m->ended_at = m->peak_at = m->video_since = TIME_NONE;
                 m->reconciled_at = TIME_NONE;
+                History_init(&m->history);
                 HMap_init(&m->priv->sessions);
                 HMap_init(&m->priv->waits);
                 HMap_init(&m->priv->jbh);
@@ -577,6 +579,7 @@ static Meeting *meeting_get(State *s, const Event *ev)
                 meeting_set_limits(s, m);
         }
         touch(s, m);
+        s->applying = m;
         if (*ev->id && (!m->id || strcmp(m->id, ev->id) != 0)) {
                 free(m->id);
                 m->id = text_sanitize(ev->id, CAPMON_TEXT_MAX);
@@ -598,6 +601,7 @@ static Delegation *deleg_get(State *s, Meeting *m, const char *name)
         Delegation *d = xcalloc(1, sizeof *d);
         d->name = name;
         d->meeting = m;
+        d->changed_at = TIME_NONE;
         d->quota = quota_for(s, m, name);
         if (m->ndelegations == p->capdelegs) {
                 p->capdelegs = p->capdelegs ? p->capdelegs * 2 : 4;
@@ -1561,6 +1565,28 @@ static Outcome apply(State *s, const Event *ev, uint64_t dk)
         return o;
 }
 
+/* After a record: the history of its meeting, and when and which way the
+ * delegations it changed moved (the dirty list holds them, and maybe some of
+ * earlier records not taken yet, which have not moved since). */
+static void note_changes(State *s)
+{
+        Meeting *m = s->applying;
+        s->applying = NULL;
+        if (m)
+                History_note(&m->history, s->clock, m->participants,
+                             m->video_known ? m->video_on : -1);
+        for (size_t i = 0; i < s->ndirty; i++) {
+                Delegation *d = s->dirty[i];
+                int dp = d->participants - d->seen_participants, dv = d->video_on - d->seen_video;
+                if (dp == 0 && dv == 0)
+                        continue;
+                d->changed_at = s->clock;
+                d->change = dp > 0 || (dp == 0 && dv > 0) ? 1 : -1;
+                d->seen_participants = d->participants;
+                d->seen_video = d->video_on;
+        }
+}
+
 Outcome State_apply(State *s, const Event *ev)
 {
         uint64_t dk = dedupe_key(ev); /* a retry carries the same event_ts */
@@ -1576,6 +1602,7 @@ Outcome State_apply(State *s, const Event *ev)
                 o = apply(s, ev, dk);
         }
         State_count(s, o);
+        note_changes(s);
         return o;
 }
 

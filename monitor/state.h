@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "history.h"
 #include "hmap.h"
 
 struct Resolver;
@@ -52,6 +53,12 @@ typedef struct Delegation {
         int peak;
         int quota; /* -1: none */
         int dirty; /* participants changed since State_take_dirty */
+        /* the latest change of participants or videos (the dashboard's highlight):
+         * monitor clock after the event that made it (TIME_NONE: never), and its
+         * direction, 1 up or -1 down (participants decide, else videos) */
+        int64_t changed_at;
+        int change;
+        int seen_participants, seen_video; /* the counts as of changed_at */
 } Delegation;
 
 typedef struct Meeting Meeting;
@@ -91,6 +98,7 @@ struct Meeting {
         int reconciles;                         /* how many were applied */
         int64_t last_event; /* event time of its latest record applied; 0 before */
         size_t index;       /* position in State_meeting order (never changes) */
+        History history;    /* the last 30 minutes of participants and videos */
         int retired;        /* ended long ago: summary and failure times only */
         struct MeetingPriv *priv;
 };
