@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "replayfeed.h"
 #include "tap.h"
 #include "util.h"
 #include "view.h"
@@ -586,7 +587,172 @@ static void test_video_note(void)
         Config_done(&cfg);
 }
 
-int main(void)
+/* Sparklines: columns from buckets, heights against the limit (as the bar). */
+static void test_spark(void)
+{
+        int h[HISTORY_BUCKETS];
+        char out[HISTORY_BUCKETS * 3 + 1];
+        for (int i = 0; i < HISTORY_BUCKETS; i++)
+                h[i] = -1;
+        is_int(view_spark(h, 1000, 10, out, sizeof out), 10, "10 columns");
+        is_str(out, "          ", "nothing known: blank");
+        /* 10 columns of 6 buckets; each column's highest bucket, scaled by 8/1000 and
+         * cut down, at least ▁ above zero, at most █ */
+        static const int top[10] = {-1, 0, 1, 500, 999, 1000, 1500, 125, 250, 874};
+        for (int c = 0; c < 10; c++) {
+                for (int i = 0; i < 6; i++)
+                        h[c * 6 + i] = top[c] < 0 ? -1 : i == 3 ? top[c] : 0;
+        }
+        view_spark(h, 1000, 10, out, sizeof out);
+        is_str(out, "  ▁▄▇██▁▂▆", "-1 0 1 500 999 1000 1500 125 250 874 of 1000");
+        is_int(view_width(out), 10, "one column each");
+        /* the same buckets in 5 columns: pairs of columns merged, the higher wins */
+        view_spark(h, 1000, 5, out, sizeof out);
+        is_str(out, " ▄██▆", "5 columns of 12 buckets: -1|0, 1|500, 999|1000, 1500|125, 250|874");
+        for (int i = 0; i < HISTORY_BUCKETS; i++)
+                h[i] = i < 30 ? 49 : 0;
+        view_spark(h, 49, 20, out, sizeof out);
+        is_str(out, "██████████          ", "gallery full for 15 minutes, then none");
+        is_int(view_spark(h, 49, 7, out, sizeof out), 0, "7 does not divide 60: nothing");
+        is_int(view_spark(h, 49, 60, out, 8), 2, "a short buffer: what fits, whole glyphs");
+        is_str(out, "██", "two glyphs in 8 bytes");
+        /* the widths that keep 30 minutes */
+        static const int room[][2] = {{200, 60}, {60, 60}, {59, 30}, {29, 20}, {19, 15},
+                                      {14, 12},  {11, 10}, {10, 10}, {9, 0},   {-5, 0}};
+        for (size_t i = 0; i < sizeof room / sizeof room[0]; i++)
+                is_int(view_spark_cols(room[i][0]), room[i][1], "room %d: %d columns", room[i][0],
+                       room[i][1]);
+}
+
+/* The bundled sitting replayed at speed, with frames every frame_ms of (simulated)
+ * wall time: the history shown at the end, and the number of frames drawn. */
+typedef struct Paced {
+        int cap[HISTORY_BUCKETS], video[HISTORY_BUCKETS];
+        int mid[HISTORY_BUCKETS]; /* participants after half of the records */
+        char rows[4096];          /* the rows' change markers at the end */
+        long frames;
+} Paced;
+
+static void paced(const char *path, double speed, double frame_ms, Paced *out)
+{
+        Config cfg;
+        char err[256];
+        Config_init(&cfg);
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        char *paths[1] = {(char *)path};
+        Replay *r = Replay_open(paths, 1, err, sizeof err);
+        if (!r) {
+                diag("%s", err);
+                return;
+        }
+        Pacer pc;
+        Pacer_init(&pc, speed, 0);
+        FeedPolicy pol;
+        memset(&pol, 0, sizeof pol);
+        FeedTarget t = FeedTarget_monitor(m);
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
+        View v;
+        View_init(&v);
+        double wall = 0, next_frame = 0;
+        long n = 0;
+        ReplayItem it;
+        out->frames = 0;
+        while (Replay_next(r, &it, err, sizeof err) == LINE_OK) {
+                wall += Pacer_next(&pc, it.at);
+                while (next_frame <= wall) {
+                        View_build(&v, m, &o);
+                        next_frame += frame_ms;
+                        out->frames++;
+                }
+                FeedPolicy_apply(&pol, &it, &t);
+                if (++n == 2400) {
+                        View_build(&v, m, &o);
+                        memcpy(out->mid, v.cap.history, sizeof out->mid);
+                }
+        }
+        Monitor_finish(m);
+        View_build(&v, m, &o);
+        memcpy(out->cap, v.cap.history, sizeof out->cap);
+        memcpy(out->video, v.video.history, sizeof out->video);
+        out->rows[0] = 0;
+        for (size_t i = 0; i < v.nrows; i++) {
+                size_t l = strlen(out->rows);
+                snprintf(out->rows + l, sizeof out->rows - l, "%c",
+                         v.rows[i].change > 0   ? '+'
+                         : v.rows[i].change < 0 ? '-'
+                                                : '.');
+        }
+        View_done(&v);
+        Replay_close(r);
+        Monitor_free(m);
+        Config_done(&cfg);
+}
+
+static void test_spark_pacing(const char *path)
+{
+        if (!path) {
+                ok(1, "# SKIP no recording given");
+                return;
+        }
+        static Paced slow, fast, none;
+        paced(path, 1, 200, &slow);    /* speed 1, 5 frames a second: 3 hours */
+        paced(path, 1000, 200, &fast); /* speed 1000: a frame every 200 s of the sitting */
+        paced(path, 0, 1e18, &none);   /* no pacing, one frame */
+        diag("frames: speed 1 %ld, speed 1000 %ld, unpaced %ld", slow.frames, fast.frames,
+             none.frames);
+        ok(slow.frames > 100 * fast.frames, "speed 1 drew far more frames than speed 1000");
+        ok(memcmp(slow.cap, fast.cap, sizeof slow.cap) == 0 &&
+               memcmp(slow.cap, none.cap, sizeof slow.cap) == 0,
+           "participants history: the same at speed 1, 1000 and unpaced");
+        ok(memcmp(slow.video, fast.video, sizeof slow.video) == 0 &&
+               memcmp(slow.video, none.video, sizeof slow.video) == 0,
+           "videos history: the same");
+        ok(memcmp(slow.mid, fast.mid, sizeof slow.mid) == 0 &&
+               memcmp(slow.mid, none.mid, sizeof slow.mid) == 0,
+           "halfway through: the same");
+        is_str(slow.rows, fast.rows, "changed-delegation markers: the same");
+        int known = 0, top = 0;
+        for (int i = 0; i < HISTORY_BUCKETS; i++) {
+                known += slow.cap[i] >= 0;
+                if (slow.cap[i] > top)
+                        top = slow.cap[i];
+        }
+        is_int(known, HISTORY_BUCKETS, "a 3-hour sitting fills the whole window");
+        ok(top > 0 && top <= 1000, "participants in the last 30 minutes: at most the peak (%d)",
+           top);
+}
+
+/* Rows changed within VIEW_CHANGED_MS of the clock carry their direction. */
+static void test_changed_rows(void)
+{
+        Config cfg;
+        char err[256];
+        Config_init(&cfg);
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        View v;
+        View_init(&v);
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
+        join(m, "a", "France - A"); /* each feed() is 1 s later */
+        join(m, "b", "Germany - B");
+        join(m, "c", "Germany - C");
+        leave(m, "b");
+        View_build(&v, m, &o);
+        ok(v.nrows == 2 && v.rows[0].change == 1 && v.rows[1].change == -1,
+           "France joined 3 s ago: up; Germany lost one just now: down");
+        for (int i = 0; i < 2; i++)
+                join(m, i ? "e" : "d", "Kenya - D"); /* 2 s on: France 5 s old */
+        View_build(&v, m, &o);
+        ok(v.rows[0].change == 0, "France, 5 s after its change: no longer marked");
+        ok(v.rows[1].change == -1 && v.rows[2].change == 1, "Germany still down, Kenya up");
+        Monitor_tick(m, now + 60000);
+        View_build(&v, m, &o);
+        ok(v.rows[1].change == 0 && v.rows[2].change == 0, "a minute later: none marked");
+        View_done(&v);
+        Monitor_free(m);
+        Config_done(&cfg);
+}
+
+int main(int argc, char **argv)
 {
         if (!setlocale(LC_ALL, "C.UTF-8"))
                 setlocale(LC_ALL, "en_US.UTF-8");
@@ -600,5 +766,8 @@ int main(void)
         test_text();
         test_confirmed();
         test_video_note();
+        test_spark();
+        test_spark_pacing(argc > 1 ? argv[1] : NULL);
+        test_changed_rows();
         return done_testing();
 }

@@ -487,8 +487,30 @@ static void draw_header(const Dashboard *d, const Rect *r)
         }
 }
 
+/* A gauge's text after its bar: " 812/1000  81% ", the level tag, "  peak 900". */
+typedef struct GaugeText {
+        char right[128], peak[48];
+        const char *tag;
+        int width; /* of the three */
+} GaugeText;
+
+static void gauge_text(const ViewGauge *g, const char *unit, GaugeText *t)
+{
+        int pct = g->limit > 0 ? (int)((long long)g->value * 100 / g->limit) : 0;
+        xsnprintf(t->right, sizeof t->right, " %d/%d %s %3d%% ", g->value, g->limit, unit, pct);
+        t->tag = level_tag(g->level);
+        xsnprintf(t->peak, sizeof t->peak, "  peak %d", g->peak);
+        t->width = view_width(t->right) + (int)strlen(t->tag) + (int)strlen(t->peak);
+}
+
+#define GAUGE_LABEL 13 /* "Participants " */
+#define GAUGE_BAR_KEEP                                                                             \
+        16 /* columns the bar keeps before a sparkline takes any (80 columns: both fit) */
+
+/* One gauge row in w columns: label, bar, text, then the note when keep_note (the
+ * bar gives way to it) or in what is left. */
 static void draw_gauge(int y, int x, int w, const char *label, const ViewGauge *g, const char *unit,
-                       const char *note)
+                       const char *note, int keep_note)
 {
         int lw = Term_put(y, x, label, w, TC_LABEL);
         x += lw;
@@ -497,14 +519,12 @@ static void draw_gauge(int y, int x, int w, const char *label, const ViewGauge *
                 Term_put(y, x, "no video feed", w, TC_DIM);
                 return;
         }
-        char right[128];
-        int pct = g->limit > 0 ? (int)((long long)g->value * 100 / g->limit) : 0;
-        xsnprintf(right, sizeof right, " %d/%d %s %3d%% ", g->value, g->limit, unit, pct);
-        const char *tag = level_tag(g->level);
-        char peak[48];
-        xsnprintf(peak, sizeof peak, "  peak %d", g->peak);
-        int rw = view_width(right) + (int)strlen(tag) + (int)strlen(peak);
-        int bw = w - rw - 2;
+        GaugeText t;
+        gauge_text(g, unit, &t);
+        char n[80] = "";
+        if (note && *note)
+                xsnprintf(n, sizeof n, "  (%s)", note);
+        int bw = w - t.width - 2 - (keep_note ? view_width(n) : 0);
         if (bw >= 10) {
                 if (bw > 60)
                         bw = 60;
@@ -521,26 +541,60 @@ static void draw_gauge(int y, int x, int w, const char *label, const ViewGauge *
                 x += bw + 2;
                 w -= bw + 2;
         }
-        int used = Term_put_bold(y, x, right, w, TC_NORMAL);
+        int used = Term_put_bold(y, x, t.right, w, TC_NORMAL);
         x += used;
         w -= used;
-        used = Term_put(y, x, tag, w, g->level ? level_color(g->level) : TC_OK);
+        used = Term_put(y, x, t.tag, w, g->level ? level_color(g->level) : TC_OK);
         x += used;
         w -= used;
-        used = Term_put(y, x, peak, w, TC_DIM);
-        if (note && *note) {
-                char n[80];
-                xsnprintf(n, sizeof n, "  (%s)", note);
+        used = Term_put(y, x, t.peak, w, TC_DIM);
+        if (n[0])
                 Term_put(y, x + used, n, w - used, TC_DIM);
-        }
+}
+
+/* Columns a gauge needs besides its sparkline: label, bar kept, text, note. */
+static int gauge_need(const ViewGauge *g, const char *unit, const char *note)
+{
+        if (!g->known)
+                return GAUGE_LABEL + 13; /* "no video feed" */
+        GaugeText t;
+        gauge_text(g, unit, &t);
+        int need = GAUGE_LABEL + GAUGE_BAR_KEEP + 2 + t.width;
+        if (note && *note)
+                need += view_width(note) + 4; /* "  (note)" */
+        return need;
 }
 
 static void draw_gauges(const Dashboard *d, const Rect *r)
 {
         const View *v = &d->view;
-        draw_gauge(r->y, r->x + 1, r->w - 1, "Participants ", &v->cap, "", NULL);
-        draw_gauge(r->y + 1, r->x + 1, r->w - 1, "Video        ", &v->video, "videos",
-                   v->video_note);
+        int w = r->w - 1;
+        /* the sparklines (docs/dashboard.md): as wide as both rows allow, the same
+         * width in both so they line up at the right edge; the video note yields its
+         * room before they go */
+        int keep_note = 1;
+        int need = gauge_need(&v->cap, "", NULL);
+        int nv = gauge_need(&v->video, "videos", v->video_note);
+        int sw = view_spark_cols(w - (need > nv ? need : nv) - 2);
+        if (sw == 0 && v->video_note[0]) {
+                keep_note = 0;
+                nv = gauge_need(&v->video, "videos", NULL);
+                sw = view_spark_cols(w - (need > nv ? need : nv) - 2);
+        }
+        int gw = sw ? w - sw - 2 : w;
+        draw_gauge(r->y, r->x + 1, gw, "Participants ", &v->cap, "", NULL, 0);
+        draw_gauge(r->y + 1, r->x + 1, gw, "Video        ", &v->video, "videos", v->video_note,
+                   keep_note && sw);
+        if (!sw)
+                return;
+        char spark[HISTORY_BUCKETS * 3 + 1];
+        const ViewGauge *g[2] = {&v->cap, &v->video};
+        for (int i = 0; i < 2; i++) {
+                if (!g[i]->known)
+                        continue;
+                view_spark(g[i]->history, g[i]->limit, sw, spark, sizeof spark);
+                Term_put(r->y + i, r->x + 1 + w - sw, spark, sw, TC_OK);
+        }
 }
 
 /* Keep *scroll within n rows shown body at a time; range gets "  rows 3-12 of 40
@@ -579,7 +633,7 @@ static void draw_table(Dashboard *d, const Rect *r)
         x = r->x + 2;
         xsnprintf(line, sizeof line, "%-*s", lay->name_width, "delegation");
         x += Term_put(y, x, line, lay->name_width, TC_LABEL);
-        x += Term_put(y, x, "    in", 6, v->sort == SORT_PARTICIPANTS ? TC_KEY : TC_LABEL);
+        x += Term_put(y, x, "   in ", 6, v->sort == SORT_PARTICIPANTS ? TC_KEY : TC_LABEL);
         if (lay->table_cols & COL_VIDEO)
                 x += Term_put(y, x, "  video", 7, v->sort == SORT_VIDEO ? TC_KEY : TC_LABEL);
         if (lay->table_cols & COL_PEAK)
@@ -608,8 +662,16 @@ static void draw_table(Dashboard *d, const Rect *r)
                 Term_put(y, x, name, lay->name_width,
                          marked ? TC_MARK : (row->flags & ROW_DIALIN ? TC_DIM : TC_NORMAL));
                 x += lay->name_width;
-                xsnprintf(line, sizeof line, "%6d", row->participants);
-                x += Term_put_bold(y, x, line, 6, TC_NORMAL);
+                /* a change within VIEW_CHANGED_MS: colour, and + or - after the
+                 * number for NO_COLOR (htop's new and dying processes) */
+                xsnprintf(line, sizeof line, "%5d%s", row->participants,
+                          row->change > 0   ? "+"
+                          : row->change < 0 ? "-"
+                                            : " ");
+                x += Term_put_bold(y, x, line, 6,
+                                   row->change > 0   ? TC_OK
+                                   : row->change < 0 ? TC_BAD
+                                                     : TC_NORMAL);
                 if (lay->table_cols & COL_VIDEO) {
                         xsnprintf(line, sizeof line, "%7d", row->video_on);
                         x += Term_put(y, x, line, 7, TC_NORMAL);

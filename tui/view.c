@@ -143,6 +143,55 @@ void view_person_label(const char *name, const char *delegation, char *out, size
                 xsnprintf(out, len, "%s (%s)", name, delegation);
 }
 
+/* ---- sparklines ---- */
+
+int view_spark(const int *history, int limit, int cols, char *out, size_t outlen)
+{
+        static const char *const blocks[9] = {" ",
+                                              "\xE2\x96\x81",
+                                              "\xE2\x96\x82",
+                                              "\xE2\x96\x83",
+                                              "\xE2\x96\x84",
+                                              "\xE2\x96\x85",
+                                              "\xE2\x96\x86",
+                                              "\xE2\x96\x87",
+                                              "\xE2\x96\x88"}; /* ▁ to █ */
+        size_t o = 0;
+        if (outlen == 0)
+                return 0;
+        out[0] = 0;
+        if (cols <= 0 || HISTORY_BUCKETS % cols != 0)
+                return 0;
+        int per = HISTORY_BUCKETS / cols;
+        for (int c = 0; c < cols; c++) {
+                int v = -1;
+                for (int i = c * per; i < (c + 1) * per; i++)
+                        if (history[i] > v)
+                                v = history[i];
+                int level = 0;
+                if (v > 0) {
+                        /* as the bar: cut down, but never empty when above zero */
+                        long long l = limit > 0 ? (long long)v * 8 / limit : 8;
+                        level = l < 1 ? 1 : l > 8 ? 8 : (int)l;
+                }
+                size_t n = strlen(blocks[level]);
+                if (o + n >= outlen)
+                        return c;
+                memcpy(out + o, blocks[level], n);
+                o += n;
+                out[o] = 0;
+        }
+        return cols;
+}
+
+int view_spark_cols(int room)
+{
+        for (int c = HISTORY_BUCKETS; c >= VIEW_SPARK_MIN; c--)
+                if (HISTORY_BUCKETS % c == 0 && c <= room)
+                        return c;
+        return 0;
+}
+
 /* ---- model ---- */
 
 void View_init(View *v)
@@ -219,7 +268,7 @@ static int cmp_alerts(const void *x, const void *y)
         return 0;
 }
 
-static void build_rows(View *v, const Meeting *mt, const char *filter)
+static void build_rows(View *v, const Meeting *mt, const char *filter, int64_t now)
 {
         char ffold[VIEW_TEXT_MAX], nfold[VIEW_TEXT_MAX];
         ffold[0] = 0;
@@ -246,6 +295,10 @@ static void build_rows(View *v, const Meeting *mt, const char *filter)
                 r->peak = d->peak;
                 r->quota = d->quota;
                 r->flags = 0;
+                r->change = 0;
+                if (d->changed_at != TIME_NONE && now != TIME_NONE &&
+                    now - d->changed_at < VIEW_CHANGED_MS)
+                        r->change = d->change;
                 if (strcmp(d->name, DELEG_UNIDENTIFIED) == 0)
                         r->flags |= ROW_UNIDENTIFIED;
                 if (strcmp(d->name, DELEG_DIALIN) == 0)
@@ -476,12 +529,14 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         v->video.peak = mt->peak_video_on;
         v->video.level = mt->video_known ? view_alert_level(al, RULE_VIDEO, mt->uuid) : SEV_NONE;
         view_video_note(mt, v->video_note, sizeof v->video_note);
+        History_read(&mt->history, State_clock(s), HIST_PARTICIPANTS, v->cap.history);
+        History_read(&mt->history, State_clock(s), HIST_VIDEO, v->video.history);
         v->full = !mt->ended && mt->participants >= mt->capacity;
         v->people = mt->people;
         v->waiting = mt->waiting;
         v->unidentified = mt->unidentified;
         v->join_failures = mt->join_failures;
-        build_rows(v, mt, o->filter);
+        build_rows(v, mt, o->filter, State_clock(s));
         build_alerts(v, al, mt->uuid);
         build_failures(v, s, mt);
         build_panel(v, s, mt);

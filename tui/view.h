@@ -23,13 +23,19 @@ typedef struct ViewGauge {
         int known; /* 0: no data (video: "no video feed") */
         int value, limit, peak;
         Severity level; /* from the alert engine (hysteresis included) */
+        /* the last 30 minutes (History): highest count of each 30 s of the monitor
+         * clock, oldest first, ending now; -1 where nothing is known */
+        int history[HISTORY_BUCKETS];
 } ViewGauge;
 
 typedef struct ViewRow {
         char name[VIEW_TEXT_MAX];
         int participants, video_on, peak, quota; /* quota -1: none */
         unsigned flags;
+        int change; /* counts went up (1) or down (-1) within VIEW_CHANGED_MS; else 0 */
 } ViewRow;
+
+#define VIEW_CHANGED_MS 5000 /* how long a changed delegation stays highlighted */
 
 typedef struct ViewAlert {
         Rule rule;
@@ -167,6 +173,17 @@ int view_sanitize(const char *in, char *out, size_t outlen);
 int view_width(const char *s);
 /* Copy s cut to at most cols columns, ending with "…" when cut. Returns the width. */
 int view_fit(const char *s, int cols, char *out, size_t outlen);
+
+/* A sparkline of history (HISTORY_BUCKETS values, oldest first) in cols columns,
+ * a divisor of HISTORY_BUCKETS (each column the highest of its buckets): one of
+ * "▁▂▃▄▅▆▇█" scaled against limit as the gauge's bar is (a count above zero shows
+ * at least ▁, at or over the limit █), a space for zero or unknown. Returns the
+ * columns written (0 when cols does not divide HISTORY_BUCKETS). */
+int view_spark(const int *history, int limit, int cols, char *out, size_t outlen);
+/* The widest sparkline that fits in room columns: the largest divisor of
+ * HISTORY_BUCKETS from VIEW_SPARK_MIN up, so it always spans 30 minutes; 0: none. */
+#define VIEW_SPARK_MIN 10
+int view_spark_cols(int room);
 
 /* "name (delegation)", or name alone when it already ends with "(delegation)",
  * starts with "delegation -", or the delegation is empty. */
