@@ -214,6 +214,7 @@ static json_t *snap_meeting(const Meeting *mt)
         json_object_set_new(o, "uuid", json_string(mt->uuid));
         json_object_set_new(o, "id", json_str_or_null(mt->id));
         json_object_set_new(o, "topic", json_str_or_null(mt->topic));
+        json_object_set_new(o, "timezone", json_str_or_null(mt->timezone));
         json_object_set_new(o, "status", json_string(mt->ended ? "ended" : "live"));
         json_object_set_new(o, "started_at", json_time_or_null(mt->started_at));
         json_object_set_new(o, "ended_at", json_time_or_null(mt->ended_at));

@@ -248,6 +248,7 @@ static void meeting_free(Meeting *m)
         free(m->uuid);
         free(m->id);
         free(m->topic);
+        free(m->timezone);
         free(m);
 }
 
@@ -588,6 +589,12 @@ static Meeting *meeting_get(State *s, const Event *ev)
         if (*ev->topic && (!m->topic || strcmp(m->topic, ev->topic) != 0)) {
                 free(m->topic);
                 m->topic = text_sanitize(ev->topic, CAPMON_TEXT_MAX);
+        }
+        /* an empty or implausible zone keeps the one known (it goes into TZ) */
+        if (ev->timezone && tz_name_valid(ev->timezone) &&
+            (!m->timezone || strcmp(m->timezone, ev->timezone) != 0)) {
+                free(m->timezone);
+                m->timezone = xstrdup(ev->timezone);
         }
         return m;
 }

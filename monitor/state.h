@@ -79,6 +79,9 @@ struct Meeting {
         char *uuid;  /* instance key */
         char *id;    /* may be NULL */
         char *topic; /* may be NULL */
+        /* the meeting's time zone as Zoom names it ("Europe/Zurich"): the last one
+         * an event carried that tz_name_valid accepts; NULL: none */
+        char *timezone;
         int ended;
         int64_t started_at, ended_at; /* TIME_NONE when unset */
         int capacity, video_limit;

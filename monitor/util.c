@@ -275,6 +275,21 @@ void text_fold(const char *s, char *out, size_t len)
                 free(f);
 }
 
+int tz_name_valid(const char *s)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n >= CAPMON_TZ_MAX || s[0] == '/' || strstr(s, ".."))
+                return 0;
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                         (c >= '0' && c <= '9') || c == '/' || c == '_' || c == '-' || c == '+';
+                if (!ok)
+                        return 0;
+        }
+        return 1;
+}
+
 int text_contains_ci(const char *hay, const char *needle)
 {
         size_t nl = strlen(needle);

@@ -40,6 +40,13 @@ int32_t utf8_next(const unsigned char *s, size_t n, size_t *len);
  * one space, trimmed. Writes at most len-1 bytes into out. */
 void text_fold(const char *s, char *out, size_t len);
 
+/* A plausible IANA time zone name ("Europe/Zurich", "America/Argentina/Buenos_Aires",
+ * "Etc/GMT+3", "UTC"), safe to put in TZ: 1 to CAPMON_TZ_MAX - 1 bytes of ASCII
+ * letters, digits, '/', '_', '-' and '+', not starting with '/', without "..".
+ * Says nothing of whether the system knows the zone. */
+#define CAPMON_TZ_MAX 64
+int tz_name_valid(const char *s);
+
 /* Case-insensitive ASCII substring search. */
 int text_contains_ci(const char *hay, const char *needle);
 

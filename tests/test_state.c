@@ -690,6 +690,34 @@ static void test_names(void)
         Monitor_free(m);
 }
 
+/* The meeting's time zone: the last plausible IANA name an event carried. */
+static void test_timezone(void)
+{
+        Monitor *m = monitor_new(&cfg);
+        const char *ev = "{'event':'meeting.%s','event_ts':%d,'payload':{'object':{'uuid':'z'%s}}}";
+        feed(m, TIME_NONE, ev, "started", 1000, "");
+        ok(meeting(m, "z")->timezone == NULL, "no timezone: none known");
+        feed(m, TIME_NONE, ev, "alert", 1100, ",'timezone':'Europe/Zurich'");
+        ok(meeting(m, "z")->timezone && strcmp(meeting(m, "z")->timezone, "Europe/Zurich") == 0,
+           "timezone kept as Zoom names it");
+        feed(m, TIME_NONE, ev, "alert", 1200, ",'timezone':''");
+        feed(m, TIME_NONE, ev, "alert", 1300, ",'timezone':'../../../etc/passwd'");
+        feed(m, TIME_NONE, ev, "alert", 1400, ",'timezone':'Europe/Zurich\\u001b[2J'");
+        feed(m, TIME_NONE, ev, "alert", 1500, ",'timezone':42");
+        ok(meeting(m, "z")->timezone && strcmp(meeting(m, "z")->timezone, "Europe/Zurich") == 0,
+           "empty, path-like, escaped and non-string zones keep the one known");
+        feed(m, TIME_NONE,
+             "{'event':'meeting.participant_joined','event_ts':1600,'payload':{'object':{"
+             "'uuid':'z','timezone':'Asia/Tokyo','participant':{'user_id':'a'}}}}");
+        ok(meeting(m, "z")->timezone && strcmp(meeting(m, "z")->timezone, "Asia/Tokyo") == 0,
+           "a participant event's zone counts too");
+        feed(m, TIME_NONE, ev, "alert", 1700, ",'timezone':'America/Argentina/Buenos_Aires'");
+        ok(meeting(m, "z")->timezone &&
+               strcmp(meeting(m, "z")->timezone, "America/Argentina/Buenos_Aires") == 0,
+           "a later valid zone replaces it");
+        Monitor_free(m);
+}
+
 int main(void)
 {
         Config_init(&cfg);
@@ -709,6 +737,7 @@ int main(void)
         test_long_ids();
         test_delegations();
         test_names();
+        test_timezone();
         Config_done(&cfg);
         return done_testing();
 }

@@ -391,8 +391,39 @@ static void test_numbers(void)
         ok(parse_double("nan", &d) != 0, "parse_double \"nan\" rejected (not a decimal number)");
 }
 
+static void test_tz_name(void)
+{
+        static const char *const good[] = {"Europe/Zurich", "America/Argentina/Buenos_Aires",
+                                           "Etc/GMT+3",     "Etc/GMT-14",
+                                           "UTC",           "America/Port-au-Prince"};
+        static const char *const bad[] = {"",
+                                          "/etc/passwd",
+                                          "../../etc/passwd",
+                                          "Europe/../../x",
+                                          "Europe/Zurich ",
+                                          "Europe\\Zurich",
+                                          "Asia/Tōkyō",
+                                          "CET-1CEST,M3.5.0,M10.5.0/3",
+                                          ":Europe/Zurich",
+                                          "Europe/Zurich;x"};
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+                ok(tz_name_valid(good[i]), "time zone \"%s\" accepted", good[i]);
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+                ok(!tz_name_valid(bad[i]), "time zone \"%s\" refused", bad[i]);
+        ok(!tz_name_valid("Europe/Zurich\n") && !tz_name_valid("Europe/Zurich\x1b[2J"),
+           "a zone name with a control character refused");
+        char longest[CAPMON_TZ_MAX + 1];
+        memset(longest, 'a', sizeof longest);
+        longest[CAPMON_TZ_MAX - 1] = '\0';
+        ok(tz_name_valid(longest), "a %d-byte zone name accepted", CAPMON_TZ_MAX - 1);
+        longest[CAPMON_TZ_MAX - 1] = 'a';
+        longest[CAPMON_TZ_MAX] = '\0';
+        ok(!tz_name_valid(longest), "a %d-byte zone name refused", CAPMON_TZ_MAX);
+}
+
 int main(void)
 {
+        test_tz_name();
         test_sanitize();
         test_fold();
         test_time();
