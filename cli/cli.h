@@ -10,6 +10,7 @@
 #include "evlog.h"
 #include "monitor.h"
 #include "replayfeed.h"
+#include "tzone.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
@@ -134,6 +135,15 @@ int cli_listen_addr(void *opts, const char *value, char *err, size_t errlen);
                 "no-color", 0, CLI_FLAG, offsetof(T, common.no_color), NULL,                       \
                     "no colours (also when NO_COLOR is set)", 0, 0, NULL                           \
         }
+/* --tz for the commands that show the dashboard; field: an int (a TzMode) */
+#define CLI_OPT_TZ(T, field)                                                                       \
+        {                                                                                          \
+                "tz", 0, CLI_CHOICE, offsetof(T, field), TZ_CHOICES,                               \
+                    "the dashboard's times in UTC (default), the meeting's own\n"                  \
+                    "time zone (Zoom's timezone, e.g. Europe/Zurich) or the local\n"               \
+                    "one; key t switches. Logs and JSON stay UTC",                                 \
+                    0, 0, NULL                                                                     \
+        }
 #define CLI_OPT_RECORD(T)                                                                          \
         {                                                                                          \
                 "record", 0, CLI_STRING, offsetof(T, common.record), "FILE",                       \
@@ -157,6 +167,7 @@ typedef struct CommonOpts {
         int video_limit; /* 0: not given */
         int strict;
         int no_color;
+        int tz; /* TzMode: the dashboard's times (--tz) */
         const char *record;
         CliList hooks;
 } CommonOpts;

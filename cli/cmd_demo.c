@@ -70,6 +70,7 @@ static double demo_speed(char *path)
 typedef struct DemoOpts {
         double speed; /* 0: computed */
         int no_color;
+        int tz; /* TzMode */
 } DemoOpts;
 
 static const CliOpt DEMO_OPTS[] = {
@@ -77,6 +78,7 @@ static const CliOpt DEMO_OPTS[] = {
      "replay speed (default: computed from the recording)", 0.001, 1e9, NULL},
     {"no-color", 0, CLI_FLAG, offsetof(DemoOpts, no_color), NULL,
      "no colours (also when NO_COLOR is set)", 0, 0, NULL},
+    CLI_OPT_TZ(DemoOpts, tz),
     CLI_OPT_END,
 };
 
@@ -88,7 +90,8 @@ static const CliCommand DEMO_CMD = {
     "recording: nothing is sent anywhere. FILE replays another recording the same way.\n",
     DEMO_OPTS,
     "Keys: q quit, ? help, p pause, + and - speed, Tab next meeting, s sort,\n"
-    "/ filter (Esc clears), arrows and PgUp/PgDn scroll.\n"
+    "/ filter (Esc clears), t times (UTC, the meeting's zone, local), arrows and\n"
+    "PgUp/PgDn scroll.\n"
     "The recording is looked up in " CAPMON_SOURCE_ROOT "/examples, then in\n"
     "../share/capmon beside the executable, then in " CAPMON_DATADIR ".\n"
     "Exit status: 0 done, 1 the recording could not be read, 2 usage error (also when\n"
@@ -101,7 +104,7 @@ static const CliCommand DEMO_CMD = {
 
 int cmd_demo(int argc, char **argv)
 {
-        DemoOpts d = {0, 0};
+        DemoOpts d = {0, 0, TZ_UTC};
         char **ops;
         size_t nops;
         int rc = cli_parse(&DEMO_CMD, &d, argc, argv, &ops, &nops);
@@ -138,6 +141,7 @@ int cmd_demo(int argc, char **argv)
         memset(&o, 0, sizeof o);
         o.tui = 1;
         o.common.no_color = d.no_color;
+        o.common.tz = d.tz;
         o.speed = d.speed > 0 ? d.speed : demo_speed(path);
         if (o.speed == 0)
                 o.speed = 30;

@@ -41,6 +41,7 @@ static const CliOpt REPLAY_OPTS[] = {
     CLI_OPT_VIDEO_LIMIT(ReplayOpts),
     CLI_OPT_STRICT(ReplayOpts),
     CLI_OPT_NO_COLOR(ReplayOpts),
+    CLI_OPT_TZ(ReplayOpts, common.tz),
     CLI_OPT_END,
 };
 
@@ -401,7 +402,7 @@ static int run_tui(const ReplayOpts *o, char **files, size_t nfiles)
         }
         DashboardHooks hooks = {&t, tui_quit, tui_pause, tui_speed, NULL};
         t.d = Dashboard_new(t.m, &hooks);
-        DashboardOpts dopts = {o->common.no_color, logpath};
+        DashboardOpts dopts = {o->common.no_color, logpath, (TzMode)o->common.tz};
         if (Dashboard_start(t.d, t.loop, &dopts, err, sizeof err)) {
                 cli_error("%s", err);
                 goto out;

@@ -112,6 +112,7 @@ static const CliOpt WATCH_OPTS[] = {
     CLI_OPT_CAPACITY(Watch),
     CLI_OPT_VIDEO_LIMIT(Watch),
     CLI_OPT_NO_COLOR(Watch),
+    CLI_OPT_TZ(Watch, common.tz),
     CLI_OPT_END,
 };
 
@@ -601,7 +602,7 @@ static int run(Watch *w, char **specs, size_t nspecs)
                 /* the dashboard owns the terminal: our log goes to --log only */
                 DashboardHooks hooks = {w, dash_quit, NULL, NULL, dash_reconnect};
                 w->dash = Dashboard_new(w->m, &hooks);
-                DashboardOpts dopts = {w->common.no_color, w->logpath};
+                DashboardOpts dopts = {w->common.no_color, w->logpath, (TzMode)w->common.tz};
                 Log_set_quiet(1);
                 if (Dashboard_start(w->dash, w->loop, &dopts, err, sizeof err)) {
                         Log_set_quiet(0);

@@ -30,7 +30,7 @@ _capmon() {
         case $prev in
         --by) COMPREPLY=($(compgen -W "person delegation" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "csv json" -- "$cur")); return ;;
-        --tz) COMPREPLY=($(compgen -W "meeting utc local" -- "$cur")); return ;;
+        --tz) COMPREPLY=($(compgen -W "utc meeting local" -- "$cur")); return ;;
         --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
         --config | --roster | --log | --record | --resume | --trace | --cert | --key | \
                 --secret-file | --token-file | --redis-password-file)

@@ -150,6 +150,32 @@ ok $? "watch FILE --meeting ID --json: options after the source (exit $rc)"
 [ $? -eq 2 ] && grep -q "^capmon demo: 2 recordings given, at most 1" "$dir/err"
 ok $? "demo with two recordings: exit 2"
 
+# --tz (issue 15 item 10): the commands that show the dashboard take it, anywhere
+# on the line; a bad value is a usage error naming the subcommand; JSON stays UTC
+for cmd in replay watch demo; do
+        "$capmon" $cmd --tz mars "$dir/twomeet.jsonl" > /dev/null 2> "$dir/err"
+        rc=$?
+        [ $rc -eq 2 ] && grep -q "^capmon $cmd: --tz: expected utc, meeting or local, got \"mars\" (see 'capmon $cmd --help')$" "$dir/err"
+        ok $? "$cmd --tz mars: exit 2 (got $rc), names the subcommand and the choices"
+        "$capmon" $cmd --help | grep -q -- "--tz utc|meeting|local"
+        ok $? "$cmd --help lists --tz"
+done
+"$capmon" replay "$dir/twomeet.jsonl" --tz 2> "$dir/err"
+[ $? -eq 2 ] && grep -q "^capmon replay: --tz needs a value (utc|meeting|local)" "$dir/err"
+ok $? "replay FILE --tz: needs a value"
+"$capmon" report --tz utc "$dir/twomeet.jsonl" 2> "$dir/err" > /dev/null
+[ $? -eq 2 ] && grep -q "^capmon report: unknown option --tz" "$dir/err"
+ok $? "report --tz is refused (report shows no dashboard)"
+sed 's/"topic":"One"/"topic":"One","timezone":"Europe\/Zurich"/' "$dir/twomeet.jsonl" > "$dir/tz.jsonl"
+"$capmon" replay "$dir/tz.jsonl" --max --json --tz meeting > "$dir/out.json" 2> "$dir/err"
+[ $? -eq 0 ] && [ "$(get "$dir/out.json" "d['meetings'][0]['timezone'], d['clock']")" = "('Europe/Zurich', '1970-01-02T00:00:03.000Z')" ]
+ok $? "replay FILE --json --tz meeting: the zone in the snapshot, times still UTC"
+timeout 20 "$capmon" watch "$dir/tz.jsonl" --json --duration 1 --tz local > "$dir/out" 2> "$dir/err"
+rc=$?
+[ $rc -eq 0 ] && tail -n 1 "$dir/out" > "$dir/last.json" &&
+        [ "$(get "$dir/last.json" "d['meetings'][0]['timezone'], d['clock'][:11], d['clock'][-1]")" = "('Europe/Zurich', '1970-01-01T', 'Z')" ]
+ok $? "watch FILE --json --tz local: the option after the source, JSON in UTC (exit $rc)"
+
 # relay --store (issue 7, docs/redis.md): usage errors before anything starts
 "$capmon" relay --store bogus 2> "$dir/err"; [ $? -eq 2 ] && grep -q -- '--store: "bogus" is not' "$dir/err"
 ok $? "relay --store bogus: exit 2, names the value"

@@ -83,7 +83,7 @@ static void set_participants(Monitor *m, int n)
 
 static Severity cap_level(Monitor *m, View *v)
 {
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
         View_build(v, m, &o);
         return v->cap.level;
 }
@@ -189,7 +189,7 @@ static void test_table(void)
         video(m, "w2", 1);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, "replay 2x", SEV_NONE, NULL, PANEL_NONE};
+        ViewOpts o = {0, SORT_NAME, NULL, "replay 2x", SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
         View_build(&v, m, &o);
         names(&v, got, sizeof got);
         is_str(got, "Unidentified,France,Sweden,Switzerland",
@@ -252,7 +252,7 @@ static void test_quota_and_failures(void)
         fail_join(m, "Chile - Second", "meeting_full");
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
         View_build(&v, m, &o);
         ok(v.nrows == 1 && (v.rows[0].flags & ROW_OVER_QUOTA), "France over its quota: marked");
         is_int(v.rows[0].quota, 1, "quota shown");
@@ -300,7 +300,7 @@ static void test_panels(void)
         fail_join(m, "Chile - Pedro Rojas", "meeting_full");
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
         View_build(&v, m, &o);
         ok(v.panel == PANEL_NONE && v.npersons == 0, "no panel: no people built");
         o.panel = PANEL_UNIDENTIFIED;
@@ -519,7 +519,7 @@ static void test_confirmed(void)
         Monitor *m = Monitor_new(&cfg, err, sizeof err);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
         join(m, "1", "France - A");
         join(m, "2", "France - B");
         View_build(&v, m, &o);
@@ -556,7 +556,7 @@ static void test_video_note(void)
         Monitor *m = Monitor_new(&cfg, err, sizeof err);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
         join(m, "1", "France - A");
         View_build(&v, m, &o);
         is_str(v.video_note, "", "no video fact: no note");
@@ -650,7 +650,7 @@ static void paced(const char *path, double speed, double frame_ms, Paced *out)
         FeedPolicy pol;
         memset(&pol, 0, sizeof pol);
         FeedTarget t = FeedTarget_monitor(m);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
         View v;
         View_init(&v);
         double wall = 0, next_frame = 0;
@@ -731,7 +731,7 @@ static void test_changed_rows(void)
         Monitor *m = Monitor_new(&cfg, err, sizeof err);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
         join(m, "a", "France - A"); /* each feed() is 1 s later */
         join(m, "b", "Germany - B");
         join(m, "c", "Germany - C");
@@ -752,6 +752,95 @@ static void test_changed_rows(void)
         Config_done(&cfg);
 }
 
+/* "hh:mm:ss" of t (ms) shifted by off seconds, worked out with gmtime_r. */
+static void hms_plus(int64_t t, int off, char *buf, size_t len)
+{
+        time_t s = (time_t)(t / 1000) + off;
+        struct tm tm;
+        gmtime_r(&s, &tm);
+        snprintf(buf, len, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Times in the zone asked for (issue 15 item 10): the clock, the alerts, the join
+ * failures, the people panels, Zoom's list and the video note. Mid-June in
+ * Europe/Zurich is CEST, UTC+2. */
+static void test_time_zones(void)
+{
+        Config cfg;
+        char err[256], want[96], t[16];
+        Config_init(&cfg);
+        cfg.capacity = 2; /* a firing capacity alert */
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        feed(m,
+             "{\"event\":\"meeting.started\",\"event_ts\":%lld,\"payload\":{\"object\":"
+             "{" OBJ ",\"timezone\":\"Europe/Zurich\"}}}",
+             (long long)now + 1000);
+        join(m, "1", "France - A");
+        join(m, "2", "France - B");
+        fail_join(m, "Chile - Pedro Rojas", "meeting_full");
+        int64_t f = (now / 60000 + 2) * 60000;
+        feed(m,
+             "{\"event\":\"capmon.reconcile\",\"event_ts\":%lld,\"payload\":"
+             "{\"object\":{" OBJ ",\"participants\":[{\"user_id\":\"1\",\"status\":"
+             "\"in_meeting\"},{\"user_id\":\"2\",\"status\":\"in_meeting\"}]}}}",
+             (long long)f);
+        feed(m,
+             "{\"event\":\"capmon.video_sync\",\"event_ts\":%lld,\"payload\":{\"object\":"
+             "{" OBJ ",\"source\":\"rtms\",\"full\":false}}}",
+             (long long)f + 1000);
+        const char *tz_before = getenv("TZ");
+        char saved[256];
+        snprintf(saved, sizeof saved, "%s", tz_before ? tz_before : "(unset)");
+        View v;
+        View_init(&v);
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_FAILURES, TZ_MEETING};
+        View_build(&v, m, &o);
+        time_t c = (time_t)(State_clock(Monitor_state(m)) / 1000) + 7200;
+        struct tm tm;
+        gmtime_r(&c, &tm);
+        snprintf(want, sizeof want, "%04d-%02d-%02d %02d:%02d:%02d CEST", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        is_str(v.clock, want, "meeting: the clock in Zurich's summer time, named");
+        ok(v.nalerts > 0, "a capacity alert");
+        hms_plus(v.alerts[0].since, 7200, t, sizeof t);
+        is_str(v.alerts[0].at, t, "meeting: the alert's time in Zurich");
+        ok(v.nfailures == 1, "a join failure");
+        hms_plus(v.failures[0].time, 7200, t, sizeof t);
+        is_str(v.failures[0].at, t, "meeting: the join failure's time in Zurich");
+        ok(v.npersons == 1, "the failures panel");
+        is_str(v.persons[0].at, t, "meeting: the panel's time in Zurich");
+        hms_plus(f, 7200, t, sizeof t);
+        snprintf(want, sizeof want, "Zoom list %s +0/-0", t);
+        is_str(v.confirmed, want, "meeting: Zoom's list in Zurich, no Z");
+        snprintf(want, sizeof want, "rtms, known since %.5s", t);
+        is_str(v.video_note, want, "meeting: video known since, in Zurich");
+        const char *tz_after = getenv("TZ");
+        is_str(tz_after ? tz_after : "(unset)", saved, "TZ as it was after the build");
+
+        o.tz = TZ_UTC;
+        View_build(&v, m, &o);
+        hms_plus(v.alerts[0].since, 0, t, sizeof t);
+        ok(strstr(v.clock, " UTC") && strcmp(v.alerts[0].at, t) == 0, "utc: clock %s, alert %s",
+           v.clock, v.alerts[0].at);
+        hms_plus(f, 0, t, sizeof t);
+        snprintf(want, sizeof want, "Zoom list %sZ +0/-0", t);
+        is_str(v.confirmed, want, "utc: Zoom's list with its Z");
+
+        /* a second meeting without a zone, the latest: meeting falls back to UTC */
+        feed(m,
+             "{\"event\":\"meeting.started\",\"event_ts\":%lld,\"payload\":{\"object\":"
+             "{\"uuid\":\"m2\",\"id\":\"43\",\"topic\":\"Other\"}}}",
+             (long long)f + 2000);
+        o.tz = TZ_MEETING;
+        o.meeting = 1;
+        View_build(&v, m, &o);
+        ok(strstr(v.clock, " UTC (meeting zone unknown)") != NULL,
+           "meeting without a zone: UTC, and says so (%s)", v.clock);
+        View_done(&v);
+        Monitor_free(m);
+        Config_done(&cfg);
+}
+
 int main(int argc, char **argv)
 {
         if (!setlocale(LC_ALL, "C.UTF-8"))
@@ -764,6 +853,7 @@ int main(int argc, char **argv)
         test_panels();
         test_follow_meeting();
         test_text();
+        test_time_zones();
         test_confirmed();
         test_video_note();
         test_spark();

@@ -5,7 +5,7 @@ pkgs="meson ninja-build pkg-config gcc g++ libjansson-dev libsimdjson-dev libncu
 libssl-dev openssl python3 python3-websockets tmux curl valgrind clang libclang-rt-14-dev
 clang-format python3-prometheus-client redis-server redis-tools libhiredis-dev
 python3-redis prometheus prometheus-alertmanager jq
-debhelper dpkg-dev fakeroot lintian libunistring-dev iso-codes"
+debhelper dpkg-dev fakeroot lintian libunistring-dev iso-codes tzdata"
 missing=""
 for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

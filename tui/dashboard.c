@@ -31,6 +31,7 @@ struct Dashboard {
         ViewPanel panel; /* people panel open (u w v f), PANEL_NONE: none */
         int pscroll;     /* its first row shown */
         int panel_body;  /* its rows on screen at the last draw */
+        TzMode tz;       /* the zone times are shown in (--tz, key t) */
         char feed[128];
         Severity feed_level;
         char zoom_off[200];
@@ -145,6 +146,7 @@ int Dashboard_start(Dashboard *d, Loop *loop, const DashboardOpts *o, char *err,
                 return -1;
         d->started = 1;
         d->loop = loop;
+        d->tz = o && o->tz < TZ_MODES ? o->tz : TZ_UTC;
         if (loop) {
                 d->in = Loop_add_fd(loop, Term_input_fd(), on_input, d, err, errlen);
                 if (!d->in) {
@@ -345,6 +347,9 @@ void Dashboard_key(Dashboard *d, int key)
                 d->meeting++;
                 d->scroll = 0;
                 break;
+        case 't': /* times: utc -> meeting -> local */
+                d->tz = (TzMode)((d->tz + 1) % TZ_MODES);
+                break;
         case 's':
                 d->sort = (ViewSort)((d->sort + 1) % SORT_COUNT);
                 d->scroll = 0;
@@ -402,18 +407,6 @@ static TermColor level_color(Severity s)
 static const char *level_tag(Severity s)
 {
         return s == SEV_CRITICAL ? "CRIT" : s == SEV_WARNING ? "WARN" : "ok";
-}
-
-/* "12:41:07" of an event time */
-static void hms(int64_t t, char *buf, size_t len)
-{
-        char full[40];
-        if (t == TIME_NONE) {
-                xsnprintf(buf, len, "--:--:--");
-                return;
-        }
-        time_format(t, full, sizeof full);
-        xsnprintf(buf, len, "%.8s", full + 11);
 }
 
 /* Draw text fitted to w columns at (y, x); returns the columns used. */
@@ -697,16 +690,14 @@ static void draw_table(Dashboard *d, const Rect *r)
 
 static void draw_alert_line(int y, int x, int w, const ViewAlert *a)
 {
-        char t[16];
         if (a->firing) {
                 x += Term_put(y, x, level_tag(a->level), 4, level_color(a->level));
         } else {
                 x += Term_put(y, x, "done", 4, TC_DIM);
         }
         w -= 4;
-        hms(a->since, t, sizeof t);
         char line[VIEW_TEXT_MAX + 32];
-        xsnprintf(line, sizeof line, " %s %s", t, a->text);
+        xsnprintf(line, sizeof line, " %s %s", a->at, a->text);
         put_fit(y, x, w, line, a->firing ? TC_NORMAL : TC_DIM);
 }
 
@@ -741,10 +732,8 @@ static void draw_failures(const Dashboard *d, const Rect *r)
                 Term_put(r->y + 1, r->x + 1, "none", r->w - 1, TC_DIM);
         for (int i = 0; i + 1 < r->h && i < (int)v->nfailures; i++) {
                 const ViewFailure *f = &v->failures[i];
-                char t[16];
                 int y = r->y + 1 + i, x = r->x + 1, w = r->w - 1;
-                hms(f->time, t, sizeof t);
-                x += Term_put(y, x, t, w, TC_DIM) + 1;
+                x += Term_put(y, x, f->at, w, TC_DIM) + 1;
                 /* the reason in 20 columns, then one blank before the name */
                 int rw = r->x + r->w - x < 20 ? r->x + r->w - x : 20;
                 put_fit(y, x, rw, f->reason, TC_WARN);
@@ -794,10 +783,8 @@ static void draw_panel(Dashboard *d, const Rect *r)
         }
         for (int i = 0; i < body && d->pscroll + i < (int)v->npersons; i++) {
                 const ViewPerson *p = &v->persons[d->pscroll + i];
-                char t[16];
                 y = r->y + 2 + i;
-                hms(p->since, t, sizeof t);
-                Term_put(y, x, t, 8, TC_DIM);
+                Term_put(y, x, p->at, 8, TC_DIM);
                 put_fit(y, x + 9, namew, p->name, TC_NORMAL);
                 put_fit(y, x + 10 + namew, delegw, p->delegation, TC_NORMAL);
                 if (reasonw)
@@ -903,6 +890,7 @@ static void draw_help(const Dashboard *d, int rows, int cols)
             "p            pause or resume the replay",
             "+ -          replay faster or slower",
             "r            live sources: reconnect now",
+            "t            times: UTC, the meeting's zone, local",
             "u w v f      people: unidentified, waiting room,",
             "             video on, join failures (Esc closes)",
             "",
@@ -938,7 +926,7 @@ void Dashboard_draw(Dashboard *d)
                 d->meeting = view_follow_meeting(d->m, d->view.nmeetings ? d->meeting : SIZE_MAX);
         ViewOpts o = {d->meeting, d->sort,       d->filter,
                       d->feed,    d->feed_level, d->zoom_off[0] ? d->zoom_off : NULL,
-                      d->panel};
+                      d->panel,   d->tz};
         View_build(&d->view, d->m, &o);
         if (d->view.nmeetings > 0)
                 d->meeting = d->view.meeting;

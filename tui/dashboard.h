@@ -26,6 +26,7 @@ typedef struct DashboardHooks {
 typedef struct DashboardOpts {
         int no_color;
         const char *logpath; /* standard error while the dashboard runs; NULL: dropped */
+        TzMode tz;           /* the zone times are shown in at first (key t cycles) */
 } DashboardOpts;
 
 typedef struct Dashboard Dashboard;

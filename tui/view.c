@@ -201,6 +201,7 @@ void View_init(View *v)
 
 void View_done(View *v)
 {
+        TimeZone_end(&v->tz);
         free(v->rows);
         free(v->persons);
         memset(v, 0, sizeof *v);
@@ -447,36 +448,59 @@ static void build_panel(View *v, const State *s, const Meeting *mt)
         }
 }
 
-/* The header's "last confirmed by Zoom" (docs/dashboard.md). */
+/* The header's "last confirmed by Zoom" (docs/dashboard.md): "Zoom list
+ * 12:41:07Z +2/-1" (no Z outside UTC). */
 static void build_confirmed(View *v, const Meeting *mt, const ViewOpts *o)
 {
-        char t[40], text[VIEW_TEXT_MAX];
+        char t[16], text[VIEW_TEXT_MAX];
         if (o->zoom_off) {
                 xsnprintf(text, sizeof text, "Zoom list off: %s", o->zoom_off);
                 view_sanitize(text, v->confirmed, sizeof v->confirmed);
         } else if (mt->reconciles > 0) {
-                time_format(mt->reconciled_at, t, sizeof t); /* ...T12:41:07.120Z */
-                xsnprintf(v->confirmed, sizeof v->confirmed, "Zoom list %.8sZ +%d/-%d",
-                          strlen(t) >= 19 ? t + 11 : t, mt->reconcile_opened, mt->reconcile_closed);
+                TimeZone_format(&v->tz, mt->reconciled_at, TZF_HMS, t, sizeof t);
+                xsnprintf(v->confirmed, sizeof v->confirmed, "Zoom list %s%s +%d/-%d", t,
+                          v->tz.shown == TZ_UTC ? "Z" : "", mt->reconcile_opened,
+                          mt->reconcile_closed);
         }
 }
 
 /* Where the video count comes from, and whether it is whole (docs/semantics.md
  * §3 Counts): "rtms", "qos estimate", "rtms, known since 14:05". */
-static void view_video_note(const Meeting *mt, char *out, size_t len)
+static void view_video_note(View *v, const Meeting *mt)
 {
-        out[0] = 0;
+        v->video_note[0] = 0;
         if (!mt->video_known || !mt->video_source)
                 return;
         const char *est = mt->video_estimate ? " estimate" : "";
         if (mt->video_since == TIME_NONE) {
-                xsnprintf(out, len, "%s%s", mt->video_source, est);
+                xsnprintf(v->video_note, sizeof v->video_note, "%s%s", mt->video_source, est);
                 return;
         }
-        char t[40];
-        time_format(mt->video_since, t, sizeof t); /* 2026-03-10T08:00:00.000Z */
-        xsnprintf(out, len, "%s%s, known since %.5s", mt->video_source, est,
-                  strlen(t) > 16 ? t + 11 : "?");
+        char t[16];
+        TimeZone_format(&v->tz, mt->video_since, TZF_HM, t, sizeof t);
+        xsnprintf(v->video_note, sizeof v->video_note, "%s%s, known since %s", mt->video_source,
+                  est, t);
+}
+
+/* The clock and the times of the panes in the zone shown (docs/dashboard.md). */
+static void build_times(View *v, const State *s)
+{
+        v->clock[0] = 0;
+        if (State_clock(s) != TIME_NONE) {
+                char t[48];
+                TimeZone_format(&v->tz, State_clock(s), TZF_CLOCK, t, sizeof t);
+                xsnprintf(v->clock, sizeof v->clock, "%s%s%s%s", t, v->tz.fallback[0] ? " (" : "",
+                          v->tz.fallback, v->tz.fallback[0] ? ")" : "");
+        }
+        for (size_t i = 0; i < v->nalerts; i++)
+                TimeZone_format(&v->tz, v->alerts[i].since, TZF_HMS, v->alerts[i].at,
+                                sizeof v->alerts[i].at);
+        for (size_t i = 0; i < v->nfailures; i++)
+                TimeZone_format(&v->tz, v->failures[i].time, TZF_HMS, v->failures[i].at,
+                                sizeof v->failures[i].at);
+        for (size_t i = 0; i < v->npersons; i++)
+                TimeZone_format(&v->tz, v->persons[i].since, TZF_HMS, v->persons[i].at,
+                                sizeof v->persons[i].at);
 }
 
 void View_build(View *v, const Monitor *m, const ViewOpts *o)
@@ -488,17 +512,6 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         view_sanitize(o->feed ? o->feed : "", v->feed, sizeof v->feed);
         v->feed_level = o->feed_level;
         v->nmeetings = State_meeting_count(s);
-        v->clock[0] = 0;
-        if (State_clock(s) != TIME_NONE) {
-                char t[40];
-                time_format(State_clock(s), t, sizeof t);
-                /* 2021-06-08T12:41:07.120Z -> 2021-06-08 12:41:07Z */
-                if (strlen(t) >= 19) {
-                        t[10] = ' ';
-                        t[19] = 0;
-                }
-                xsnprintf(v->clock, sizeof v->clock, "%s UTC", t);
-        }
         v->has_meeting = v->nmeetings > 0;
         v->nrows = v->ndelegations = v->nalerts = v->nfiring = v->nfailures = v->npersons = 0;
         v->panel = o->panel < PANEL_COUNT ? o->panel : PANEL_NONE;
@@ -510,10 +523,14 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         if (!v->has_meeting) {
                 v->meeting = 0;
                 v->status = "waiting for events";
+                TimeZone_begin(&v->tz, o->tz, NULL);
+                build_times(v, s);
+                TimeZone_end(&v->tz);
                 return;
         }
         v->meeting = o->meeting % v->nmeetings;
         const Meeting *mt = State_meeting(s, v->meeting);
+        TimeZone_begin(&v->tz, o->tz, mt->timezone);
         view_sanitize(mt->topic ? mt->topic : "(no topic)", v->topic, sizeof v->topic);
         view_sanitize(mt->id ? mt->id : mt->uuid, v->id, sizeof v->id);
         build_confirmed(v, mt, o);
@@ -528,7 +545,7 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         v->video.limit = mt->video_limit;
         v->video.peak = mt->peak_video_on;
         v->video.level = mt->video_known ? view_alert_level(al, RULE_VIDEO, mt->uuid) : SEV_NONE;
-        view_video_note(mt, v->video_note, sizeof v->video_note);
+        view_video_note(v, mt);
         History_read(&mt->history, State_clock(s), HIST_PARTICIPANTS, v->cap.history);
         History_read(&mt->history, State_clock(s), HIST_VIDEO, v->video.history);
         v->full = !mt->ended && mt->participants >= mt->capacity;
@@ -540,6 +557,8 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         build_alerts(v, al, mt->uuid);
         build_failures(v, s, mt);
         build_panel(v, s, mt);
+        build_times(v, s);
+        TimeZone_end(&v->tz);
 }
 
 /* ---- layout ---- */

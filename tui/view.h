@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "monitor.h"
+#include "tzone.h"
 
 #define VIEW_TEXT_MAX 260 /* bytes of any text in the view (the core keeps 256) */
 #define VIEW_ALERTS   64  /* alerts kept for the pane */
@@ -42,11 +43,13 @@ typedef struct ViewAlert {
         int firing;
         Severity level; /* now (firing) or highest reached (resolved) */
         int64_t since;  /* starts_at, or ends_at when resolved */
+        char at[16];    /* since as "12:41:07" in the zone shown */
         char text[VIEW_TEXT_MAX];
 } ViewAlert;
 
 typedef struct ViewFailure {
         int64_t time;
+        char at[16]; /* time as "12:41:07" in the zone shown */
         char name[VIEW_TEXT_MAX];
         char delegation[VIEW_TEXT_MAX];
         char reason[VIEW_TEXT_MAX];
@@ -65,6 +68,7 @@ extern const char *const VIEW_PANEL_NAMES[PANEL_COUNT];
 
 typedef struct ViewPerson {
         int64_t since; /* joined, started waiting, video on, or failed */
+        char at[16];   /* since as "12:41:07" in the zone shown */
         char name[VIEW_TEXT_MAX];
         char delegation[VIEW_TEXT_MAX];
         char reason[VIEW_TEXT_MAX]; /* join failures only */
@@ -78,6 +82,7 @@ typedef struct ViewOpts {
         Severity feed_level;
         const char *zoom_off; /* why reconciling with Zoom's list is off, or NULL */
         ViewPanel panel;      /* people panel to build, PANEL_NONE: none */
+        TzMode tz;            /* the zone times are shown in (UTC: 0) */
 } ViewOpts;
 
 typedef struct View {
@@ -85,16 +90,19 @@ typedef struct View {
         int has_meeting;
         char topic[VIEW_TEXT_MAX], id[VIEW_TEXT_MAX];
         const char *status; /* "live", "ended", "waiting for events" */
-        char clock[40];     /* event-time clock, "2021-06-08 12:41:07Z" */
+        /* event-time clock in the zone shown, "2021-06-08 12:41:07 UTC", "2021-06-08
+         * 14:41:07 CEST", "... UTC (meeting zone unknown)" */
+        char clock[CAPMON_TZ_MAX + 64];
+        TimeZone tz; /* the zone times are shown in: mode asked, zone, fallback */
         char feed[VIEW_TEXT_MAX];
         Severity feed_level;
         /* when Zoom's live list last confirmed the picture ("Zoom list 12:41:07Z
-         * +2/-1"), "Zoom list off: <why>", or "" (never reconciled) */
+         * +2/-1"; no Z outside UTC), "Zoom list off: <why>", or "" (never reconciled) */
         char confirmed[VIEW_TEXT_MAX];
         int full; /* participants >= capacity: joiners are refused */
         ViewGauge cap, video;
         /* where the video count comes from: "rtms", "qos estimate", "rtms, known
-         * since 14:05" (UTC, a partial picture); "" when unknown */
+         * since 14:05" (a partial picture; in the zone shown); "" when unknown */
         char video_note[64];
         int people, waiting, unidentified, join_failures;
         ViewSort sort;
