@@ -47,25 +47,34 @@ static int have_zone(const char *zone)
 
 static void test_meeting_zone(void)
 {
-        shown(TZ_MEETING, "Europe/Zurich", "2026-03-10T08:27:14Z", TZF_CLOCK,
-              "2026-03-10 09:27:14 CET", "winter in Zurich: CET, UTC+1");
-        shown(TZ_MEETING, "Europe/Zurich", "2026-07-01T12:00:00Z", TZF_CLOCK,
-              "2026-07-01 14:00:00 CEST", "summer in Zurich: CEST, UTC+2");
-        shown(TZ_MEETING, "Europe/Zurich", "2026-03-29T00:59:59Z", TZF_CLOCK,
-              "2026-03-29 01:59:59 CET", "the last second of CET in 2026");
-        shown(TZ_MEETING, "Europe/Zurich", "2026-03-29T01:00:00Z", TZF_CLOCK,
-              "2026-03-29 03:00:00 CEST", "clocks go forward at 01:00 UTC on 29 March");
-        shown(TZ_MEETING, "Europe/Zurich", "2026-10-25T00:59:59Z", TZF_HMS, "02:59:59",
-              "the last second of CEST in 2026");
-        shown(TZ_MEETING, "Europe/Zurich", "2026-10-25T01:00:00Z", TZF_CLOCK,
-              "2026-10-25 02:00:00 CET", "clocks go back at 01:00 UTC on 25 October");
-        shown(TZ_MEETING, "Europe/Zurich", "2026-12-31T23:30:00Z", TZF_CLOCK,
-              "2027-01-01 00:30:00 CET", "the date is the zone's (next year already)");
-        shown(TZ_MEETING, "Asia/Kolkata", "2026-03-10T08:27:14Z", TZF_CLOCK,
-              "2026-03-10 13:57:14 IST", "a half-hour offset: Kolkata, UTC+5:30");
-        shown(TZ_MEETING, "America/Argentina/Buenos_Aires", "2026-03-10T02:27:14Z", TZF_CLOCK,
-              "2026-03-09 23:27:14 -03", "west of UTC, the day before; a numeric abbreviation");
-        shown(TZ_MEETING, "Europe/Zurich", "2026-03-10T08:27:14Z", TZF_HM, "09:27", "hh:mm");
+        static const struct {
+                const char *zone, *iso;
+                TzStyle style;
+                const char *want, *what;
+        } cases[] = {
+            {"Europe/Zurich", "2026-03-10T08:27:14Z", TZF_CLOCK, "2026-03-10 09:27:14 CET",
+             "winter in Zurich: CET, UTC+1"},
+            {"Europe/Zurich", "2026-07-01T12:00:00Z", TZF_CLOCK, "2026-07-01 14:00:00 CEST",
+             "summer in Zurich: CEST, UTC+2"},
+            {"Europe/Zurich", "2026-03-29T00:59:59Z", TZF_CLOCK, "2026-03-29 01:59:59 CET",
+             "the last second of CET in 2026"},
+            {"Europe/Zurich", "2026-03-29T01:00:00Z", TZF_CLOCK, "2026-03-29 03:00:00 CEST",
+             "clocks go forward at 01:00 UTC on 29 March"},
+            {"Europe/Zurich", "2026-10-25T00:59:59Z", TZF_HMS, "02:59:59",
+             "the last second of CEST in 2026"},
+            {"Europe/Zurich", "2026-10-25T01:00:00Z", TZF_CLOCK, "2026-10-25 02:00:00 CET",
+             "clocks go back at 01:00 UTC on 25 October"},
+            {"Europe/Zurich", "2026-12-31T23:30:00Z", TZF_CLOCK, "2027-01-01 00:30:00 CET",
+             "the date is the zone's (next year already)"},
+            {"Asia/Kolkata", "2026-03-10T08:27:14Z", TZF_CLOCK, "2026-03-10 13:57:14 IST",
+             "a half-hour offset: Kolkata, UTC+5:30"},
+            {"America/Argentina/Buenos_Aires", "2026-03-10T02:27:14Z", TZF_CLOCK,
+             "2026-03-09 23:27:14 -03", "west of UTC, the day before; a numeric abbreviation"},
+            {"Europe/Zurich", "2026-03-10T08:27:14Z", TZF_HM, "09:27", "hh:mm"},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+                shown(TZ_MEETING, cases[i].zone, cases[i].iso, cases[i].style, cases[i].want,
+                      cases[i].what);
 }
 
 static void test_fallbacks(void)
