@@ -59,6 +59,47 @@ static void feed(Monitor *m, const char *ev, int i, int video)
         Monitor_feed(m, buf, strlen(buf), TIME_NONE, err, sizeof err);
 }
 
+/* The meeting gets a time zone (as Zoom's events carry it). */
+static void feed_zone(Monitor *m, const char *zone)
+{
+        char buf[512], err[256];
+        ts += 10;
+        snprintf(buf, sizeof buf,
+                 "{\"event\":\"meeting.alert\",\"event_ts\":%lld,\"payload\":{\"object\":"
+                 "{\"uuid\":\"m1\",\"id\":\"1\",\"timezone\":\"%s\"}}}",
+                 (long long)ts, zone);
+        Monitor_feed(m, buf, strlen(buf), TIME_NONE, err, sizeof err);
+}
+
+/* 100 times (a full alerts pane and people panel) formatted in Europe/Zurich:
+ * the zone set once (the view's way) against set and restored for each time. */
+#define ZONE_TIMES 100
+static void zone_per_time(double *t, int frames)
+{
+        TimeZone z;
+        char buf[64];
+        memset(&z, 0, sizeof z);
+        for (int i = 0; i < frames; i++) {
+                double t0 = now_ms();
+                TimeZone_begin(&z, TZ_MEETING, "Europe/Zurich");
+                for (int k = 0; k < ZONE_TIMES; k++)
+                        TimeZone_format(&z, ts + k * 1000, TZF_HMS, buf, sizeof buf);
+                TimeZone_end(&z);
+                t[i] = now_ms() - t0;
+        }
+        report("100 times, zone loaded once", t, frames);
+        for (int i = 0; i < frames; i++) {
+                double t0 = now_ms();
+                for (int k = 0; k < ZONE_TIMES; k++) {
+                        TimeZone_begin(&z, TZ_MEETING, "Europe/Zurich");
+                        TimeZone_format(&z, ts + k * 1000, TZF_HMS, buf, sizeof buf);
+                        TimeZone_end(&z);
+                }
+                t[i] = now_ms() - t0;
+        }
+        report("100 times, zone loaded for each", t, frames);
+}
+
 int main(int argc, char **argv)
 {
         int frames = argc > 1 ? atoi(argv[1]) : 2000;
@@ -104,7 +145,22 @@ int main(int argc, char **argv)
                 t[i] = now_ms() - t0;
         }
         report("view build (sort by participants)", t, frames);
+
+        /* the same in the meeting's zone (--tz meeting): the view loads the zone once
+         * per build; against it, loading it for each time shown (TZ set and restored
+         * around every one), which the view avoids */
+        feed_zone(m, "Europe/Zurich");
+        o.tz = TZ_MEETING;
+        for (int i = 0; i < frames; i++) {
+                feed(m, i % 2 ? "joined" : "left", i % SESSIONS, 0);
+                double t0 = now_ms();
+                View_build(&v, m, &o);
+                t[i] = now_ms() - t0;
+        }
+        report("view build, --tz meeting (Zurich)", t, frames);
+        printf("  header clock: %s\n", v.clock);
         View_done(&v);
+        zone_per_time(t, frames);
 
         /* build + draw into a real curses screen */
         setenv("LINES", "40", 1);
