@@ -238,6 +238,40 @@ static void test_table(void)
         View_done(&v);
 }
 
+/* The reader's alphabet (order worked out by hand with the Unicode collation
+ * algorithm's first level: letters without case or accents, "Türkiye" = turkiye). */
+static void test_collation(void)
+{
+        Config cfg;
+        char err[256], got[512];
+        Config_init(&cfg);
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        join(m, "a", "Turkmenistan - A B");
+        join(m, "b", "Croatia - C D");
+        join(m, "c", "T\u00FCrkiye - E F");
+        join(m, "d", "Czech Republic - G H");
+        join(m, "e", "C\u00F4te d'Ivoire - I J");
+        join(m, "f", "Tunisia - K L");
+        join(m, "g", "Cuba - M N");
+        View v;
+        View_init(&v);
+        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
+        View_build(&v, m, &o);
+        names(&v, got, sizeof got);
+        is_str(got,
+               "C\u00F4te d'Ivoire,Croatia,Cuba,Czech Republic,Tunisia,T\u00FCrkiye,Turkmenistan",
+               "names sort by letters, accents and case aside");
+        o.sort = SORT_PARTICIPANTS; /* all tied at 1: ties keep the same order */
+        View_build(&v, m, &o);
+        names(&v, got, sizeof got);
+        is_str(got,
+               "C\u00F4te d'Ivoire,Croatia,Cuba,Czech Republic,Tunisia,T\u00FCrkiye,Turkmenistan",
+               "ties in a count sort by the same alphabet");
+        View_done(&v);
+        Monitor_free(m);
+        Config_done(&cfg);
+}
+
 static void test_quota_and_failures(void)
 {
         Config cfg;
@@ -847,6 +881,7 @@ int main(int argc, char **argv)
                 setlocale(LC_ALL, "en_US.UTF-8");
         test_gauges();
         test_table();
+        test_collation();
         test_quota_and_failures();
         test_layout();
         test_person_label();

@@ -622,15 +622,20 @@ static void draw_table(Dashboard *d, const Rect *r)
         if (r->h < 2)
                 return;
         int y = r->y + 1, x;
-        /* column heads */
+        /* column heads, the sorted one marked: names ascending, numbers descending */
         x = r->x + 2;
-        xsnprintf(line, sizeof line, "%-*s", lay->name_width, "delegation");
-        x += Term_put(y, x, line, lay->name_width, TC_LABEL);
-        x += Term_put(y, x, "   in ", 6, v->sort == SORT_PARTICIPANTS ? TC_KEY : TC_LABEL);
+        xsnprintf(line, sizeof line, "%s",
+                  v->sort == SORT_NAME ? "delegation \u25B2" : "delegation");
+        Term_put(y, x, line, lay->name_width, v->sort == SORT_NAME ? TC_KEY : TC_LABEL);
+        x += lay->name_width;
+        x += Term_put(y, x, v->sort == SORT_PARTICIPANTS ? "  \u25BCin " : "   in ", 6,
+                      v->sort == SORT_PARTICIPANTS ? TC_KEY : TC_LABEL);
         if (lay->table_cols & COL_VIDEO)
-                x += Term_put(y, x, "  video", 7, v->sort == SORT_VIDEO ? TC_KEY : TC_LABEL);
+                x += Term_put(y, x, v->sort == SORT_VIDEO ? " \u25BCvideo" : "  video", 7,
+                              v->sort == SORT_VIDEO ? TC_KEY : TC_LABEL);
         if (lay->table_cols & COL_PEAK)
-                x += Term_put(y, x, "  peak", 6, v->sort == SORT_PEAK ? TC_KEY : TC_LABEL);
+                x += Term_put(y, x, v->sort == SORT_PEAK ? " \u25BCpeak" : "  peak", 6,
+                              v->sort == SORT_PEAK ? TC_KEY : TC_LABEL);
         if (lay->table_cols & COL_QUOTA)
                 Term_put(y, x, "  quota", 7, TC_LABEL);
         if (v->nrows == 0 && body > 0) {

@@ -235,9 +235,13 @@ Severity view_alert_level(const Alerts *al, Rule rule, const char *meeting)
         return SEV_NONE;
 }
 
+/* The reader's alphabet, as the Unicode collation algorithm's first level does it:
+ * letters compared without case or accents ("Côte d'Ivoire" before "Croatia",
+ * "Türkiye" before "Turkmenistan" as i < m), and only a tie looks at the bytes. */
 static int cmp_name(const ViewRow *a, const ViewRow *b)
 {
-        return strcmp(a->name, b->name);
+        int c = strcmp(a->key, b->key);
+        return c ? c : strcmp(a->name, b->name);
 }
 
 static int cmp_rows_name(const void *x, const void *y)
@@ -291,6 +295,10 @@ static void build_rows(View *v, const Meeting *mt, const char *filter, int64_t n
                 }
                 ViewRow *r = &v->rows[v->nrows++];
                 view_sanitize(d->name, r->name, sizeof r->name);
+                if (ffold[0])
+                        memcpy(r->key, nfold, sizeof r->key);
+                else
+                        text_fold(d->name, r->key, sizeof r->key);
                 r->participants = d->participants;
                 r->video_on = d->video_on;
                 r->peak = d->peak;

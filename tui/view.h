@@ -31,6 +31,7 @@ typedef struct ViewGauge {
 
 typedef struct ViewRow {
         char name[VIEW_TEXT_MAX];
+        char key[VIEW_TEXT_MAX];                 /* collation key: name folded (case, accents) */
         int participants, video_on, peak, quota; /* quota -1: none */
         unsigned flags;
         int change; /* counts went up (1) or down (-1) within VIEW_CHANGED_MS; else 0 */

@@ -63,9 +63,13 @@ ok $? "Esc clears the filter"
 first_row() { sed -n '/^  delegation/,$p' "$dir/screen" | sed 1d | grep -v '^!' | head -1 | awk '{print $1}'; }
 snap
 before=$(first_row)
+grep -q "^  delegation ▲ " "$dir/screen" && ! grep -q "▼" "$dir/screen"
+ok $? "sorted by name: the name column is marked ascending"
 T send-keys -t cap s
 wait_for "sort: participants" 5
 after=$(first_row)
+grep -Eq "^  delegation +▼in  video  peak" "$dir/screen" && ! grep -q "▲" "$dir/screen"
+ok $? "sorted by participants: the in column is marked descending"
 [ "$before" = "Brazil" ] && [ "$after" = "Switzerland" ]
 ok $? "s sorts by participants (first row $before -> $after)"
 sed -n '/^  delegation/{n;p;q}' "$dir/screen" | grep -Eq "^! Unidentified +3\\+ "
@@ -146,6 +150,29 @@ ok $? "80x24: a long failure reason is cut before the name, with a blank"
 grep -q "Farhan Reddy (India)" "$dir/screen" && ! grep -q "(India) (India)" "$dir/screen" &&
         grep -q "Dominica - Ann Long *$" "$dir/screen"
 ok $? "80x24: no doubled delegation"
+T send-keys -t cap q
+wait_for "^EXIT=0" 5
+
+# 3b'. the reader's alphabet (issue 15 item 9) on the bundled sitting: letters first,
+# accents and case aside (Côte d'Ivoire between Costa Rica and Croatia; Türkiye is
+# t-u-r-k-i, before Turkmenistan), as the Unicode collation algorithm orders them
+# line NAME: the screen line number of the table row NAME (0: not shown)
+line_of() { grep -n "^  $1  " "$dir/screen" | head -1 | cut -d: -f1; }
+in_order() { # NAME... : each shown, each below the one before
+        prev=0
+        for nm in "$@"; do
+                l=$(line_of "$nm")
+                [ -n "$l" ] && [ "$l" -gt "$prev" ] || return 1
+                prev=$l
+        done
+}
+start 120 60 -- replay --tui --max "$src/examples/council-sitting.jsonl"
+wait_for "feed: replay finished" 20
+in_order "Costa Rica" "Côte d'Ivoire" "Croatia" "Cuba" "Czech Republic"
+ok $? "name sort: Costa Rica, Côte d'Ivoire, Croatia, Cuba, Czech Republic"
+T send-keys -t cap End
+wait_for "^  Zimbabwe  " 5 && in_order "Tunisia" "Türkiye" "Turkmenistan" "Tuvalu"
+ok $? "name sort: Tunisia, Türkiye, Turkmenistan, Tuvalu"
 T send-keys -t cap q
 wait_for "^EXIT=0" 5
 
