@@ -858,8 +858,11 @@ void Hook_sleep(Hook *h, double ms, int64_t clock, double speed)
         int64_t end = start + (int64_t)ms;
         for (;;) {
                 int64_t now = Hook_now();
+                /* never past the next record's time: a late wake-up (a loaded
+                 * machine) must not close a group the next record belongs to */
+                int64_t slept = now < end ? now - start : end - start;
                 if (clock != TIME_NONE)
-                        Hook_advance(h, clock + (int64_t)((double)(now - start) * speed));
+                        Hook_advance(h, clock + (int64_t)((double)slept * speed));
                 if (now >= end)
                         break;
                 Hook_wait(h, (int)(end - now < 100 ? end - now : 100));
