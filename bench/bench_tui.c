@@ -137,7 +137,7 @@ int main(int argc, char **argv)
         double *t = xcalloc((size_t)frames, sizeof *t);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_PARTICIPANTS, NULL, "replay 10x", SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
+        ViewOpts o = {.sort = SORT_PARTICIPANTS, .feed = "replay 10x", .as_of = TIME_NONE};
         for (int i = 0; i < frames; i++) {
                 feed(m, i % 2 ? "joined" : "left", i % SESSIONS, 0);
                 double t0 = now_ms();

@@ -245,9 +245,14 @@ static void on_dash_tick(void *ud)
                 xsnprintf(text, sizeof text, "disconnected");
         else if (lag)
                 xsnprintf(text, sizeof text, "lag %.0f s", lag->cur_value);
+        else if (!Live_live(w->lv))
+                xsnprintf(text, sizeof text, "connecting");
         else
                 xsnprintf(text, sizeof text, "connected");
         Dashboard_set_feed(w->dash, text, feed || why ? SEV_CRITICAL : lag ? lag->level : SEV_NONE);
+        /* no source carries traffic: the figures stop being live (one of two
+         * redundant sources down is not that) */
+        Dashboard_set_stale(w->dash, !Live_live(w->lv));
         if (w->reconciler)
                 Dashboard_set_zoom_off(w->dash, Reconciler_disabled(w->reconciler));
         Loop_timer_start(w->dash_timer, DASH_FRAME_US);

@@ -312,6 +312,16 @@ const char *Live_down_reason(const Live *lv)
         return NULL;
 }
 
+int Live_live(const Live *lv)
+{
+        for (int i = 0; i < lv->nsrc; i++) {
+                const LiveSrc *s = &lv->src[i];
+                if (!s->done && s->state == 1 && s->proven && s->feed_level == SEV_NONE)
+                        return 1;
+        }
+        return 0;
+}
+
 void Live_gap(Live *lv, int id, int64_t from, int64_t to)
 {
         LiveSrc *s = &lv->src[id];

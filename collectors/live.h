@@ -46,6 +46,9 @@ void Live_set_error(Live *lv, int id, const char *words);
 /* The last error of the first source that is not (yet) working, or NULL: what
  * the dashboard's header shows beside `feed`. */
 const char *Live_down_reason(const Live *lv);
+/* 1 while at least one source is connected and carrying traffic (not silent, not
+ * just reconnected): the figures shown are live; 0: they are stale. */
+int Live_live(const Live *lv);
 /* Traffic that is not an event (heartbeat, build_connection): not silent. */
 void Live_alive(Live *lv, int id);
 /* The relay said records were lost: raises `feed` with their count. */

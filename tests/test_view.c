@@ -83,7 +83,7 @@ static void set_participants(Monitor *m, int n)
 
 static Severity cap_level(Monitor *m, View *v)
 {
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
+        ViewOpts o = {.sort = SORT_NAME, .as_of = TIME_NONE};
         View_build(v, m, &o);
         return v->cap.level;
 }
@@ -189,7 +189,7 @@ static void test_table(void)
         video(m, "w2", 1);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, "replay 2x", SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
+        ViewOpts o = {.sort = SORT_NAME, .feed = "replay 2x", .as_of = TIME_NONE};
         View_build(&v, m, &o);
         names(&v, got, sizeof got);
         is_str(got, "Unidentified,France,Sweden,Switzerland",
@@ -255,7 +255,7 @@ static void test_collation(void)
         join(m, "g", "Cuba - M N");
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE};
+        ViewOpts o = {.sort = SORT_NAME, .as_of = TIME_NONE};
         View_build(&v, m, &o);
         names(&v, got, sizeof got);
         is_str(got,
@@ -286,7 +286,7 @@ static void test_quota_and_failures(void)
         fail_join(m, "Chile - Second", "meeting_full");
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
+        ViewOpts o = {.sort = SORT_NAME, .as_of = TIME_NONE};
         View_build(&v, m, &o);
         ok(v.nrows == 1 && (v.rows[0].flags & ROW_OVER_QUOTA), "France over its quota: marked");
         is_int(v.rows[0].quota, 1, "quota shown");
@@ -334,7 +334,7 @@ static void test_panels(void)
         fail_join(m, "Chile - Pedro Rojas", "meeting_full");
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
+        ViewOpts o = {.sort = SORT_NAME, .as_of = TIME_NONE};
         View_build(&v, m, &o);
         ok(v.panel == PANEL_NONE && v.npersons == 0, "no panel: no people built");
         o.panel = PANEL_UNIDENTIFIED;
@@ -545,6 +545,32 @@ static void test_text(void)
 }
 
 /* The header's last confirmation by Zoom's list (issue 13). */
+/* Stale figures (the feed is down): the words, and both gauges flagged. */
+static void test_stale(void)
+{
+        Config cfg;
+        char err[256];
+        Config_init(&cfg);
+        Monitor *m = Monitor_new(&cfg, err, sizeof err);
+        join(m, "a", "Kenya - A B");
+        View v;
+        View_init(&v);
+        ViewOpts o = {.sort = SORT_NAME, .as_of = TIME_NONE};
+        View_build(&v, m, &o);
+        is_str(v.stale, "", "live: no stale mark");
+        ok(!v.cap.stale && !v.video.stale, "live: gauges not stale");
+        o.stale = 1;
+        View_build(&v, m, &o);
+        is_str(v.stale, "STALE: never connected", "stale, never live");
+        o.as_of = 1750000000000 + 3723000; /* 2025-06-15 15:06:40Z + 1 h 2 min 3 s */
+        View_build(&v, m, &o);
+        is_str(v.stale, "STALE as of 16:08:43", "stale since a known time (UTC)");
+        ok(v.cap.stale && v.video.stale, "stale: both gauges flagged");
+        View_done(&v);
+        Monitor_free(m);
+        Config_done(&cfg);
+}
+
 static void test_confirmed(void)
 {
         Config cfg;
@@ -553,7 +579,7 @@ static void test_confirmed(void)
         Monitor *m = Monitor_new(&cfg, err, sizeof err);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
+        ViewOpts o = {.sort = SORT_NAME, .as_of = TIME_NONE};
         join(m, "1", "France - A");
         join(m, "2", "France - B");
         View_build(&v, m, &o);
@@ -590,7 +616,7 @@ static void test_video_note(void)
         Monitor *m = Monitor_new(&cfg, err, sizeof err);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
+        ViewOpts o = {.sort = SORT_NAME, .as_of = TIME_NONE};
         join(m, "1", "France - A");
         View_build(&v, m, &o);
         is_str(v.video_note, "", "no video fact: no note");
@@ -684,7 +710,7 @@ static void paced(const char *path, double speed, double frame_ms, Paced *out)
         FeedPolicy pol;
         memset(&pol, 0, sizeof pol);
         FeedTarget t = FeedTarget_monitor(m);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
+        ViewOpts o = {.sort = SORT_NAME, .as_of = TIME_NONE};
         View v;
         View_init(&v);
         double wall = 0, next_frame = 0;
@@ -765,7 +791,7 @@ static void test_changed_rows(void)
         Monitor *m = Monitor_new(&cfg, err, sizeof err);
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_NONE, TZ_UTC};
+        ViewOpts o = {.sort = SORT_NAME, .as_of = TIME_NONE};
         join(m, "a", "France - A"); /* each feed() is 1 s later */
         join(m, "b", "Germany - B");
         join(m, "c", "Germany - C");
@@ -827,7 +853,8 @@ static void test_time_zones(void)
         snprintf(saved, sizeof saved, "%s", tz_before ? tz_before : "(unset)");
         View v;
         View_init(&v);
-        ViewOpts o = {0, SORT_NAME, NULL, NULL, SEV_NONE, NULL, PANEL_FAILURES, TZ_MEETING};
+        ViewOpts o = {
+            .sort = SORT_NAME, .panel = PANEL_FAILURES, .tz = TZ_MEETING, .as_of = TIME_NONE};
         View_build(&v, m, &o);
         time_t c = (time_t)(State_clock(Monitor_state(m)) / 1000) + 7200;
         struct tm tm;
@@ -882,6 +909,7 @@ int main(int argc, char **argv)
         test_gauges();
         test_table();
         test_collation();
+        test_stale();
         test_quota_and_failures();
         test_layout();
         test_person_label();

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "term.h"
 #include "util.h"
@@ -34,6 +35,8 @@ struct Dashboard {
         TzMode tz;       /* the zone times are shown in (--tz, key t) */
         char feed[128];
         Severity feed_level;
+        int stale;     /* the feed is down (Dashboard_set_stale) */
+        int64_t as_of; /* wall clock when it was last known live, TIME_NONE: never */
         char zoom_off[200];
         int dirty, resized;
         int64_t last_draw;
@@ -49,6 +52,7 @@ Dashboard *Dashboard_new(const Monitor *m, const DashboardHooks *hooks)
         View_init(&d->view);
         d->dirty = 1;
         d->last_draw = INT64_MIN / 2;
+        d->as_of = TIME_NONE;
         return d;
 }
 
@@ -96,6 +100,19 @@ void Dashboard_set_feed(Dashboard *d, const char *text, Severity level)
         xsnprintf(d->feed, sizeof d->feed, "%s", text);
         d->feed_level = level;
         Dashboard_changed(d);
+}
+
+void Dashboard_set_stale(Dashboard *d, int stale)
+{
+        if (!stale) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                d->as_of = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        }
+        if (d->stale != !!stale) {
+                d->stale = !!stale;
+                Dashboard_changed(d);
+        }
 }
 
 void Dashboard_set_zoom_off(Dashboard *d, const char *why)
@@ -458,8 +475,10 @@ static void draw_header(const Dashboard *d, const Rect *r)
         x = r->x + 1;
         if (v->full)
                 x += Term_put(y, x, " MEETING FULL: joiners are being refused ", r->w, TC_CRIT) + 2;
+        if (v->stale[0])
+                x += Term_put(y, x, v->stale, r->x + r->w - x, TC_CRIT) + 3;
         if (!v->has_meeting) {
-                Term_put(y, x, "no events yet", r->w - x, TC_DIM);
+                Term_put(y, x, "no events yet", r->x + r->w - x, TC_DIM);
                 return;
         }
         struct {
@@ -472,12 +491,14 @@ static void draw_header(const Dashboard *d, const Rect *r)
             {"unidentified ", v->unidentified, v->unidentified > 0},
             {"join failures ", v->join_failures, 0},
         };
+        Term_fade(v->stale[0] != 0);
         for (size_t i = 0; i < sizeof f / sizeof f[0] && x < r->x + r->w; i++) {
                 x += Term_put(y, x, f[i].label, r->x + r->w - x, TC_LABEL);
                 xsnprintf(line, sizeof line, "%d", f[i].value);
                 x += Term_put_bold(y, x, line, r->x + r->w - x, f[i].bad ? TC_MARK : TC_NORMAL);
                 x += 3;
         }
+        Term_fade(0);
 }
 
 /* A gauge's text after its bar: " 812/1000  81% ", the level tag, "  peak 900". */
@@ -491,7 +512,7 @@ static void gauge_text(const ViewGauge *g, const char *unit, GaugeText *t)
 {
         int pct = g->limit > 0 ? (int)((long long)g->value * 100 / g->limit) : 0;
         xsnprintf(t->right, sizeof t->right, " %d/%d %s %3d%% ", g->value, g->limit, unit, pct);
-        t->tag = level_tag(g->level);
+        t->tag = g->stale ? "STALE" : level_tag(g->level);
         xsnprintf(t->peak, sizeof t->peak, "  peak %d", g->peak);
         t->width = view_width(t->right) + (int)strlen(t->tag) + (int)strlen(t->peak);
 }
@@ -505,11 +526,12 @@ static void gauge_text(const ViewGauge *g, const char *unit, GaugeText *t)
 static void draw_gauge(int y, int x, int w, const char *label, const ViewGauge *g, const char *unit,
                        const char *note, int keep_note)
 {
+        Term_fade(g->stale);
         int lw = Term_put(y, x, label, w, TC_LABEL);
         x += lw;
         w -= lw;
         if (!g->known) {
-                Term_put(y, x, "no video feed", w, TC_DIM);
+                Term_put(y, x, *unit ? "no video feed" : "no events yet", w, TC_DIM);
                 return;
         }
         GaugeText t;
@@ -537,7 +559,12 @@ static void draw_gauge(int y, int x, int w, const char *label, const ViewGauge *
         int used = Term_put_bold(y, x, t.right, w, TC_NORMAL);
         x += used;
         w -= used;
-        used = Term_put(y, x, t.tag, w, g->level ? level_color(g->level) : TC_OK);
+        Term_fade(0); /* the word says why the figures are dim */
+        used = Term_put(y, x, t.tag, w,
+                        g->stale   ? TC_CRIT
+                        : g->level ? level_color(g->level)
+                                   : TC_OK);
+        Term_fade(g->stale);
         x += used;
         w -= used;
         used = Term_put(y, x, t.peak, w, TC_DIM);
@@ -578,6 +605,7 @@ static void draw_gauges(const Dashboard *d, const Rect *r)
         draw_gauge(r->y, r->x + 1, gw, "Participants ", &v->cap, "", NULL, 0);
         draw_gauge(r->y + 1, r->x + 1, gw, "Video        ", &v->video, "videos", v->video_note,
                    keep_note && sw);
+        Term_fade(0);
         if (!sw)
                 return;
         char spark[HISTORY_BUCKETS * 3 + 1];
@@ -586,8 +614,10 @@ static void draw_gauges(const Dashboard *d, const Rect *r)
                 if (!g[i]->known)
                         continue;
                 view_spark(g[i]->history, g[i]->limit, sw, spark, sizeof spark);
+                Term_fade(g[i]->stale);
                 Term_put(r->y + i, r->x + 1 + w - sw, spark, sw, TC_OK);
         }
+        Term_fade(0);
 }
 
 /* Keep *scroll within n rows shown body at a time; range gets "  rows 3-12 of 40
@@ -616,8 +646,9 @@ static void draw_table(Dashboard *d, const Rect *r)
         char filt[VIEW_TEXT_MAX + 16] = "";
         if (v->filter[0])
                 xsnprintf(filt, sizeof filt, "  filter \"%s\"", v->filter);
-        xsnprintf(line, sizeof line, "Delegations %zu/%zu  sort: %s%s%s", v->nrows, v->ndelegations,
-                  VIEW_SORT_NAMES[v->sort], filt, range);
+        xsnprintf(line, sizeof line, "Delegations %zu/%zu  %s%ssort: %s%s%s", v->nrows,
+                  v->ndelegations, v->stale, v->stale[0] ? "  " : "", VIEW_SORT_NAMES[v->sort],
+                  filt, range);
         draw_title(r->y, r->x, r->w, line);
         if (r->h < 2)
                 return;
@@ -647,6 +678,7 @@ static void draw_table(Dashboard *d, const Rect *r)
                 put_fit(y + 1, r->x + 2, r->w - 2, line, TC_DIM);
                 return;
         }
+        Term_fade(v->stale[0] != 0);
         for (int i = 0; i < body && d->scroll + i < (int)v->nrows; i++) {
                 const ViewRow *row = &v->rows[d->scroll + i];
                 y = r->y + 2 + i;
@@ -691,6 +723,7 @@ static void draw_table(Dashboard *d, const Rect *r)
                 else if (row->flags & ROW_UNIDENTIFIED)
                         Term_put(y, x, " UNID", r->x + r->w - x, TC_MARK);
         }
+        Term_fade(0);
 }
 
 static void draw_alert_line(int y, int x, int w, const ViewAlert *a)
@@ -855,6 +888,9 @@ static void draw_minimal(const Dashboard *d, int rows, int cols)
         draw_title(y++, 0, cols, line);
         if (v->full)
                 Term_put(y++, 0, "MEETING FULL: joiners refused", cols, TC_CRIT);
+        if (v->stale[0])
+                Term_put(y++, 0, v->stale, cols, TC_CRIT);
+        Term_fade(v->stale[0] != 0);
         xsnprintf(line, sizeof line, "Participants %d/%d ", v->cap.value, v->cap.limit);
         int x = Term_put_bold(y, 0, line, cols, TC_NORMAL);
         Term_put(y++, x, level_tag(v->cap.level), cols - x, level_color(v->cap.level));
@@ -871,6 +907,7 @@ static void draw_minimal(const Dashboard *d, int rows, int cols)
         } else {
                 Term_put(y++, 0, "Video: no video feed", cols, TC_DIM);
         }
+        Term_fade(0);
         xsnprintf(line, sizeof line, "Alerts: %zu firing", v->nfiring);
         Term_put_bold(y++, 0, line, cols, v->nfiring ? TC_WARN : TC_LABEL);
         for (size_t i = 0; i < v->nalerts && v->alerts[i].firing && y < rows - 1; i++)
@@ -929,9 +966,16 @@ void Dashboard_draw(Dashboard *d)
         View_layout(&d->lay, rows, cols);
         if (!d->picked)
                 d->meeting = view_follow_meeting(d->m, d->view.nmeetings ? d->meeting : SIZE_MAX);
-        ViewOpts o = {d->meeting, d->sort,       d->filter,
-                      d->feed,    d->feed_level, d->zoom_off[0] ? d->zoom_off : NULL,
-                      d->panel,   d->tz};
+        ViewOpts o = {.meeting = d->meeting,
+                      .sort = d->sort,
+                      .filter = d->filter,
+                      .feed = d->feed,
+                      .feed_level = d->feed_level,
+                      .zoom_off = d->zoom_off[0] ? d->zoom_off : NULL,
+                      .panel = d->panel,
+                      .stale = d->stale,
+                      .as_of = d->as_of,
+                      .tz = d->tz};
         View_build(&d->view, d->m, &o);
         if (d->view.nmeetings > 0)
                 d->meeting = d->view.meeting;

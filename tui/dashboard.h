@@ -44,6 +44,9 @@ void Dashboard_stop(Dashboard *d);
 void Dashboard_changed(Dashboard *d);
 /* Feed state shown in the header (copied). */
 void Dashboard_set_feed(Dashboard *d, const char *text, Severity level);
+/* Whether the feed is down, so every figure shown is no longer live: marked stale
+ * (dimmed, "STALE as of 18:51:38": the last call that said it was live). */
+void Dashboard_set_stale(Dashboard *d, int stale);
 /* Why reconciling with Zoom's list is off (shown in the header), or NULL. */
 void Dashboard_set_zoom_off(Dashboard *d, const char *why);
 /* Handle one key (TK_* or a code point); marks the dashboard dirty. */

@@ -27,6 +27,7 @@ static int term_saved_stderr = -1;
 static int term_color;
 static int term_atexit_done;
 static attr_t term_attr_of[TC_COUNT];
+static int term_faded; /* Term_fade: every colour drawn as TC_DIM, never bold */
 static const int TERM_FATAL[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 static struct sigaction term_old_fatal[sizeof TERM_FATAL / sizeof TERM_FATAL[0]];
 
@@ -309,14 +310,24 @@ static int term_put_attr(int y, int x, const char *s, int maxcols, attr_t attr)
         return used;
 }
 
+void Term_fade(int on)
+{
+        term_faded = on;
+}
+
+static attr_t term_attr(TermColor c, attr_t extra)
+{
+        return term_faded ? term_attr_of[TC_DIM] : term_attr_of[c] | extra;
+}
+
 int Term_put(int y, int x, const char *utf8, int maxcols, TermColor c)
 {
-        return term_put_attr(y, x, utf8, maxcols, term_attr_of[c]);
+        return term_put_attr(y, x, utf8, maxcols, term_attr(c, 0));
 }
 
 int Term_put_bold(int y, int x, const char *utf8, int maxcols, TermColor c)
 {
-        return term_put_attr(y, x, utf8, maxcols, term_attr_of[c] | A_BOLD);
+        return term_put_attr(y, x, utf8, maxcols, term_attr(c, A_BOLD));
 }
 
 void Term_fill(int y, int x, int n, TermColor c)
@@ -329,7 +340,7 @@ void Term_fill(int y, int x, int n, TermColor c)
                 return;
         if (n > cols - x)
                 n = cols - x;
-        attrset(term_attr_of[c]);
+        attrset(term_attr(c, 0));
         mvhline(y, x, ' ', n);
         attrset(A_NORMAL);
 }

@@ -73,5 +73,8 @@ int Term_put_bold(int y, int x, const char *utf8, int maxcols, TermColor c);
 void Term_fill(int y, int x, int n, TermColor c);                      /* spaces */
 void Term_repeat(int y, int x, const char *glyph, int n, TermColor c); /* one-column glyph */
 void Term_flush(void);
+/* While on, everything drawn takes the dim colour and no bold: figures that are no
+ * longer live (the caller also says so in words, for monochrome terminals). */
+void Term_fade(int on);
 
 #endif

@@ -491,8 +491,16 @@ static void view_video_note(View *v, const Meeting *mt)
 }
 
 /* The clock and the times of the panes in the zone shown (docs/dashboard.md). */
-static void build_times(View *v, const State *s)
+static void build_times(View *v, const State *s, const ViewOpts *o)
 {
+        v->stale[0] = 0;
+        if (o->stale && o->as_of == TIME_NONE) {
+                xsnprintf(v->stale, sizeof v->stale, "STALE: never connected");
+        } else if (o->stale) {
+                char t[48];
+                TimeZone_format(&v->tz, o->as_of, TZF_HMS, t, sizeof t);
+                xsnprintf(v->stale, sizeof v->stale, "STALE as of %s", t);
+        }
         v->clock[0] = 0;
         if (State_clock(s) != TIME_NONE) {
                 char t[48];
@@ -532,7 +540,7 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
                 v->meeting = 0;
                 v->status = "waiting for events";
                 TimeZone_begin(&v->tz, o->tz, NULL);
-                build_times(v, s);
+                build_times(v, s, o);
                 TimeZone_end(&v->tz);
                 return;
         }
@@ -548,6 +556,7 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         v->cap.limit = mt->capacity;
         v->cap.peak = mt->peak_participants;
         v->cap.level = view_alert_level(al, RULE_CAPACITY, mt->uuid);
+        v->cap.stale = v->video.stale = o->stale;
         v->video.known = mt->video_known;
         v->video.value = mt->video_on;
         v->video.limit = mt->video_limit;
@@ -565,7 +574,7 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         build_alerts(v, al, mt->uuid);
         build_failures(v, s, mt);
         build_panel(v, s, mt);
-        build_times(v, s);
+        build_times(v, s, o);
         TimeZone_end(&v->tz);
 }
 

@@ -27,6 +27,7 @@ typedef struct ViewGauge {
         /* the last 30 minutes (History): highest count of each 30 s of the monitor
          * clock, oldest first, ending now; -1 where nothing is known */
         int history[HISTORY_BUCKETS];
+        int stale; /* the feed is down: the figure is as of View.as_of */
 } ViewGauge;
 
 typedef struct ViewRow {
@@ -84,6 +85,8 @@ typedef struct ViewOpts {
         const char *zoom_off; /* why reconciling with Zoom's list is off, or NULL */
         ViewPanel panel;      /* people panel to build, PANEL_NONE: none */
         TzMode tz;            /* the zone times are shown in (UTC: 0) */
+        int stale;            /* the feed is down: every figure is as of as_of */
+        int64_t as_of;        /* when the feed was last known live (UTC ms), or TIME_NONE */
 } ViewOpts;
 
 typedef struct View {
@@ -101,6 +104,9 @@ typedef struct View {
          * +2/-1"; no Z outside UTC), "Zoom list off: <why>", or "" (never reconciled) */
         char confirmed[VIEW_TEXT_MAX];
         int full; /* participants >= capacity: joiners are refused */
+        /* the feed is down: figures are not live; "STALE as of 18:51:38" (zone shown) or
+         * "STALE: never connected"; "" while live */
+        char stale[64];
         ViewGauge cap, video;
         /* where the video count comes from: "rtms", "qos estimate", "rtms, known
          * since 14:05" (a partial picture; in the zone shown); "" when unknown */
