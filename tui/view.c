@@ -9,8 +9,9 @@
 #include "util.h"
 
 const char *const VIEW_SORT_NAMES[SORT_COUNT] = {"name", "participants", "video", "peak"};
-const char *const VIEW_PANEL_NAMES[PANEL_COUNT] = {"", "Unidentified", "Waiting room", "Video on",
-                                                   "Join failures"};
+const char *const VIEW_PANEL_NAMES[PANEL_COUNT] = {"",         "Unidentified",  "Waiting room",
+                                                   "Video on", "Join failures", "Delegation"};
+const char *const VIEW_PANEL_SORT_NAMES[PSORT_COUNT] = {"since", "name", "delegation"};
 const char *const VIEW_MODE_NAMES[4] = {"full", "reduced", "minimal", "too small"};
 
 /* ---- text ---- */
@@ -401,6 +402,8 @@ static void person_set(ViewPerson *p, const char *name, const char *delegation, 
 typedef struct PanelCollect {
         View *v;
         int unidentified_only;
+        const char *delegation; /* only this one (sanitised, as its row shows it) */
+        const char *note;       /* reason column for everyone collected */
 } PanelCollect;
 
 static void panel_person(void *ud, const PersonInfo *pi)
@@ -409,7 +412,21 @@ static void panel_person(void *ud, const PersonInfo *pi)
         if (c->unidentified_only &&
             (!pi->delegation || strcmp(pi->delegation, DELEG_UNIDENTIFIED) != 0))
                 return;
-        person_set(person_add(c->v), pi->name, pi->delegation, pi->since);
+        char d[VIEW_TEXT_MAX];
+        if (c->delegation) {
+                view_sanitize(pi->delegation ? pi->delegation : "", d, sizeof d);
+                if (strcmp(d, c->delegation) != 0)
+                        return;
+        }
+        ViewPerson *p = person_add(c->v);
+        person_set(p, pi->name, pi->delegation, pi->since);
+        if (c->note) {
+                char r[VIEW_TEXT_MAX];
+                xsnprintf(r, sizeof r, "%s%s%s%s", c->note, pi->video ? "video on" : "",
+                          pi->role && *pi->role && (pi->video || *c->note) ? ", " : "",
+                          pi->role ? pi->role : "");
+                view_sanitize(r, p->reason, sizeof p->reason);
+        }
 }
 
 static int cmp_people(const void *x, const void *y)
@@ -420,15 +437,86 @@ static int cmp_people(const void *x, const void *y)
         return strcmp(a->name, b->name);
 }
 
-static void build_panel(View *v, const State *s, const Meeting *mt)
+/* The people sorted by name or delegation in the reader's alphabet (as the table),
+ * through a folded key beside each. */
+typedef struct PersonKey {
+        char key[2 * VIEW_TEXT_MAX];
+        size_t i;
+} PersonKey;
+
+static int cmp_person_keys(const void *x, const void *y)
+{
+        const PersonKey *a = x, *b = y;
+        int c = strcmp(a->key, b->key);
+        return c ? c : (a->i < b->i ? -1 : a->i > b->i);
+}
+
+static void sort_people(View *v, ViewPanelSort by)
+{
+        if (by == PSORT_SINCE || v->npersons < 2)
+                return;
+        PersonKey *k = xcalloc(v->npersons, sizeof *k);
+        for (size_t i = 0; i < v->npersons; i++) {
+                const ViewPerson *p = &v->persons[i];
+                char a[VIEW_TEXT_MAX], b[VIEW_TEXT_MAX];
+                text_fold(by == PSORT_NAME ? p->name : p->delegation, a, sizeof a);
+                text_fold(by == PSORT_NAME ? p->delegation : p->name, b, sizeof b);
+                xsnprintf(k[i].key, sizeof k[i].key, "%s%c%s", a, 1, b);
+                k[i].i = i;
+        }
+        qsort(k, v->npersons, sizeof *k, cmp_person_keys);
+        ViewPerson *sorted = xcalloc(v->npersons, sizeof *sorted);
+        for (size_t i = 0; i < v->npersons; i++)
+                sorted[i] = v->persons[k[i].i];
+        memcpy(v->persons, sorted, v->npersons * sizeof *sorted);
+        free(sorted);
+        free(k);
+}
+
+/* Keep the people whose name or delegation holds the filter (folded, as the
+ * table's filter). */
+static void filter_people(View *v, const char *filter)
+{
+        char ffold[VIEW_TEXT_MAX], fold[VIEW_TEXT_MAX];
+        v->panel_total = v->npersons;
+        if (!filter || !*filter)
+                return;
+        text_fold(filter, ffold, sizeof ffold);
+        size_t n = 0;
+        for (size_t i = 0; i < v->npersons; i++) {
+                const ViewPerson *p = &v->persons[i];
+                text_fold(p->name, fold, sizeof fold);
+                int keep = strstr(fold, ffold) != NULL;
+                if (!keep) {
+                        text_fold(p->delegation, fold, sizeof fold);
+                        keep = strstr(fold, ffold) != NULL;
+                }
+                if (keep)
+                        v->persons[n++] = *p;
+        }
+        v->npersons = n;
+}
+
+static void build_panel(View *v, const State *s, const Meeting *mt, const ViewOpts *o)
 {
         v->npersons = 0;
         switch (v->panel) {
         case PANEL_UNIDENTIFIED:
         case PANEL_WAITING: {
-                PanelCollect c = {v, v->panel == PANEL_UNIDENTIFIED};
+                PanelCollect c = {v, v->panel == PANEL_UNIDENTIFIED, NULL, NULL};
                 Meeting_each_person(mt, v->panel == PANEL_WAITING ? PEOPLE_WAITING : PEOPLE_IN,
                                     panel_person, &c);
+                qsort(v->persons, v->npersons, sizeof *v->persons, cmp_people);
+                break;
+        }
+        case PANEL_DELEGATION: {
+                char d[VIEW_TEXT_MAX];
+                view_sanitize(o->panel_delegation ? o->panel_delegation : "", d, sizeof d);
+                xsnprintf(v->panel_title, sizeof v->panel_title, "Delegation %s", d);
+                PanelCollect c = {v, 0, d, ""};
+                Meeting_each_person(mt, PEOPLE_IN, panel_person, &c);
+                c.note = "waiting room";
+                Meeting_each_person(mt, PEOPLE_WAITING, panel_person, &c);
                 qsort(v->persons, v->npersons, sizeof *v->persons, cmp_people);
                 break;
         }
@@ -454,6 +542,8 @@ static void build_panel(View *v, const State *s, const Meeting *mt)
         default:
                 break;
         }
+        filter_people(v, o->panel_filter);
+        sort_people(v, v->panel_sort);
 }
 
 /* The header's "last confirmed by Zoom" (docs/dashboard.md): "Zoom list
@@ -531,6 +621,11 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         v->has_meeting = v->nmeetings > 0;
         v->nrows = v->ndelegations = v->nalerts = v->nfiring = v->nfailures = v->npersons = 0;
         v->panel = o->panel < PANEL_COUNT ? o->panel : PANEL_NONE;
+        xsnprintf(v->panel_title, sizeof v->panel_title, "%s", VIEW_PANEL_NAMES[v->panel]);
+        view_sanitize(o->panel_filter ? o->panel_filter : "", v->panel_filter,
+                      sizeof v->panel_filter);
+        v->panel_sort = o->panel_sort < PSORT_COUNT ? o->panel_sort : PSORT_SINCE;
+        v->panel_total = 0;
         memset(&v->cap, 0, sizeof v->cap);
         memset(&v->video, 0, sizeof v->video);
         v->video_note[0] = 0;
@@ -573,7 +668,7 @@ void View_build(View *v, const Monitor *m, const ViewOpts *o)
         build_rows(v, mt, o->filter, State_clock(s));
         build_alerts(v, al, mt->uuid);
         build_failures(v, s, mt);
-        build_panel(v, s, mt);
+        build_panel(v, s, mt, o);
         build_times(v, s, o);
         TimeZone_end(&v->tz);
 }
@@ -593,7 +688,9 @@ static void table_columns(Layout *lay)
                 unsigned col;
                 int w;
         } opt[] = {{COL_VIDEO, 7}, {COL_PEAK, 6}, {COL_QUOTA, 7}};
-        int w = lay->table.w;
+        lay->table_sets = lay->mode == VIEW_FULL && lay->table.w >= 2 * VIEW_SET_MIN + 1 ? 2 : 1;
+        lay->set_width = lay->table_sets == 2 ? (lay->table.w - 1) / 2 : lay->table.w;
+        int w = lay->set_width;
         int used = 2 + 6 + 5;
         lay->table_cols = 0;
         for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++) {

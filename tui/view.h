@@ -64,16 +64,23 @@ typedef enum ViewPanel {
         PANEL_WAITING,      /* open waiting-room entries */
         PANEL_VIDEO,        /* counting sessions with video on */
         PANEL_FAILURES,     /* join failures (not cancelled), newest first */
+        PANEL_DELEGATION,   /* one delegation's people, in and waiting (Enter on its row) */
         PANEL_COUNT
 } ViewPanel;
 extern const char *const VIEW_PANEL_NAMES[PANEL_COUNT];
+
+/* How a people panel is sorted (key s in the panel). */
+typedef enum ViewPanelSort { PSORT_SINCE, PSORT_NAME, PSORT_DELEGATION, PSORT_COUNT } ViewPanelSort;
+extern const char *const VIEW_PANEL_SORT_NAMES[PSORT_COUNT];
 
 typedef struct ViewPerson {
         int64_t since; /* joined, started waiting, video on, or failed */
         char at[16];   /* since as "12:41:07" in the zone shown */
         char name[VIEW_TEXT_MAX];
         char delegation[VIEW_TEXT_MAX];
-        char reason[VIEW_TEXT_MAX]; /* join failures only */
+        /* join failures: the reason; a delegation's people: "video on", "waiting
+         * room", the role */
+        char reason[VIEW_TEXT_MAX];
 } ViewPerson;
 
 typedef struct ViewOpts {
@@ -82,11 +89,14 @@ typedef struct ViewOpts {
         const char *filter; /* delegation substring (case- and accent-insensitive); NULL: all */
         const char *feed;   /* feed state, e.g. "replay 12x" */
         Severity feed_level;
-        const char *zoom_off; /* why reconciling with Zoom's list is off, or NULL */
-        ViewPanel panel;      /* people panel to build, PANEL_NONE: none */
-        TzMode tz;            /* the zone times are shown in (UTC: 0) */
-        int stale;            /* the feed is down: every figure is as of as_of */
-        int64_t as_of;        /* when the feed was last known live (UTC ms), or TIME_NONE */
+        const char *zoom_off;         /* why reconciling with Zoom's list is off, or NULL */
+        ViewPanel panel;              /* people panel to build, PANEL_NONE: none */
+        TzMode tz;                    /* the zone times are shown in (UTC: 0) */
+        int stale;                    /* the feed is down: every figure is as of as_of */
+        int64_t as_of;                /* when the feed was last known live (UTC ms), or TIME_NONE */
+        const char *panel_delegation; /* PANEL_DELEGATION: its name as a row shows it */
+        const char *panel_filter;     /* people whose name or delegation holds it; NULL: all */
+        ViewPanelSort panel_sort;
 } ViewOpts;
 
 typedef struct View {
@@ -121,7 +131,12 @@ typedef struct View {
         ViewFailure failures[VIEW_FAILURES]; /* newest first */
         size_t nfailures;
         ViewPanel panel;
-        ViewPerson *persons; /* the panel's people: oldest first (failures newest first) */
+        char panel_title[VIEW_TEXT_MAX + 32]; /* "Waiting room", "Delegation Kenya" */
+        char panel_filter[VIEW_TEXT_MAX];
+        ViewPanelSort panel_sort;
+        size_t panel_total; /* people in the panel before its filter */
+        /* the panel's people: oldest first (failures newest first), or as panel_sort */
+        ViewPerson *persons;
         size_t npersons, persons_cap;
 } View;
 
@@ -152,6 +167,7 @@ extern const char *const VIEW_MODE_NAMES[4];
 #define VIEW_REDUCED_ROWS 16
 #define VIEW_REDUCED_COLS 60
 #define VIEW_TABLE_MIN    10 /* delegation rows the full layout keeps (80x24) */
+#define VIEW_SET_MIN      63 /* a table set with every column and 30 for the name */
 
 typedef struct Rect {
         int y, x, h, w; /* h == 0: not shown */
@@ -170,6 +186,9 @@ typedef struct Layout {
         Rect footer;
         unsigned table_cols; /* COL_* shown besides name and participants */
         int name_width;
+        /* wide terminals: the rows flow on into a second set of columns beside the
+         * first (1 or 2), each set_width wide with one blank between */
+        int table_sets, set_width;
 } Layout;
 
 /* Collapse order as the terminal shrinks: the join-failures pane goes first (below
