@@ -401,6 +401,17 @@ static void test_layout(void)
            "120x40: every pane");
         ok(l.alerts.x > l.table.x + l.table.w - 1, "120x40: alerts beside the table");
         is_int(l.table_cols, COL_VIDEO | COL_PEAK | COL_QUOTA, "120x40: every column");
+        is_int(l.table_sets, 1, "120x40: one set of table columns");
+        View_layout(&l, 60, 200);
+        /* 200 - 70 (panes) - 1 = 129 columns: two sets of 64, one blank between */
+        ok(l.table_sets == 2 && l.set_width == 64 && l.table.w == 129,
+           "200x60: two sets of table columns (%d of %d in %d)", l.table_sets, l.set_width,
+           l.table.w);
+        is_int(l.table_cols, COL_VIDEO | COL_PEAK | COL_QUOTA, "200x60: every column in a set");
+        ok(l.name_width == 64 - 2 - 6 - 7 - 6 - 7 - 5, "200x60: the name keeps the rest (%d)",
+           l.name_width);
+        View_layout(&l, 60, 196); /* 125 columns: not two sets of 63 */
+        is_int(l.table_sets, 1, "196x60: one set");
         View_layout(&l, 24, 80);
         is_int(l.mode, VIEW_FULL, "80x24: full");
         ok(l.failures.h > 0 && l.alerts.h > 0 && l.table.h >= 4, "80x24: stacked panes");

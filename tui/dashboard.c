@@ -26,7 +26,13 @@ struct Dashboard {
         int picked; /* the operator chose a meeting (Tab); until then: the latest */
         ViewSort sort;
         char filter[FILTER_MAX + 8];
-        int editing; /* typing into the filter */
+        int editing; /* typing into a filter: the table's, or the open panel's */
+        int cursor;  /* the selected table row (Enter: its people) */
+        char cursor_name[VIEW_TEXT_MAX]; /* its delegation: the cursor follows it */
+        int cursor_moved;                /* by the operator: until then it stays on top */
+        char panel_deleg[VIEW_TEXT_MAX]; /* PANEL_DELEGATION: whose people */
+        char pfilter[FILTER_MAX + 8];    /* the open panel's filter */
+        ViewPanelSort psort;
         int help;
         int scroll;
         ViewPanel panel; /* people panel open (u w v f), PANEL_NONE: none */
@@ -200,8 +206,14 @@ void Dashboard_stop(Dashboard *d)
 
 static int table_page(const Dashboard *d)
 {
-        int h = d->lay.table.h - 2;
+        int h = (d->lay.table.h - 2) * (d->lay.table_sets > 1 ? d->lay.table_sets : 1);
         return h > 1 ? h : 1;
+}
+
+/* The filter being typed: the open panel's, else the table's. */
+static char *edit_buf(Dashboard *d)
+{
+        return d->panel != PANEL_NONE ? d->pfilter : d->filter;
 }
 
 static void filter_pop(char *s)
@@ -252,21 +264,24 @@ static void key_editing(Dashboard *d, int key)
                 d->editing = 0;
                 break;
         case TK_ESC:
-                d->filter[0] = 0;
+                edit_buf(d)[0] = 0;
                 d->editing = 0;
                 break;
         case TK_BACKSPACE:
-                filter_pop(d->filter);
+                filter_pop(edit_buf(d));
                 break;
         case TK_RESIZE:
                 d->resized = 1;
                 break;
         default:
                 if (key < 0x110000)
-                        filter_push(d->filter, key);
+                        filter_push(edit_buf(d), key);
                 break;
         }
-        d->scroll = 0;
+        if (d->panel != PANEL_NONE)
+                d->pscroll = 0;
+        else
+                d->scroll = d->cursor = 0;
 }
 
 /* The scrolling keys, shared by the table and the people panels: 1 if key was one. */
@@ -303,11 +318,43 @@ static int scroll_key(int *scroll, int page, int key)
 /* Keys while a people panel is open: scroll it; Esc or q closes it. */
 static int key_panel(Dashboard *d, int key)
 {
-        if (key == TK_ESC || key == 'q' || key == 'Q') {
+        switch (key) {
+        case TK_ESC:
+                if (d->pfilter[0]) { /* Esc clears the filter first, then closes */
+                        d->pfilter[0] = 0;
+                        return 1;
+                }
+                /* fall through */
+        case 'q':
+        case 'Q':
                 d->panel = PANEL_NONE;
+                d->pfilter[0] = 0;
                 return 1;
+        case '/':
+                d->editing = 1;
+                d->pfilter[0] = 0;
+                d->pscroll = 0;
+                return 1;
+        case 's':
+                d->psort = (ViewPanelSort)((d->psort + 1) % PSORT_COUNT);
+                d->pscroll = 0;
+                return 1;
+        case 'S':
+                d->psort = (ViewPanelSort)((d->psort + PSORT_COUNT - 1) % PSORT_COUNT);
+                d->pscroll = 0;
+                return 1;
+        default:
+                return scroll_key(&d->pscroll, d->panel_body > 1 ? d->panel_body : 1, key);
         }
-        return scroll_key(&d->pscroll, d->panel_body > 1 ? d->panel_body : 1, key);
+}
+
+/* Open a people panel (the same one again closes it). */
+static void open_panel(Dashboard *d, ViewPanel p)
+{
+        d->panel = d->panel == p ? PANEL_NONE : p;
+        d->pscroll = 0;
+        d->pfilter[0] = 0;
+        d->psort = PSORT_SINCE;
 }
 
 static ViewPanel panel_of_key(int key)
@@ -340,13 +387,26 @@ void Dashboard_key(Dashboard *d, int key)
         }
         ViewPanel p = panel_of_key(key);
         if (p != PANEL_NONE) {
-                d->panel = d->panel == p ? PANEL_NONE : p; /* the same key closes it */
-                d->pscroll = 0;
+                open_panel(d, p);
                 Dashboard_changed(d);
                 return;
         }
+        int before = d->cursor;
         if (d->panel != PANEL_NONE ? key_panel(d, key)
-                                   : scroll_key(&d->scroll, table_page(d), key)) {
+                                   : scroll_key(&d->cursor, table_page(d), key)) {
+                if (d->panel == PANEL_NONE && (key == TK_PGUP || key == TK_PGDN || key == ' '))
+                        d->scroll += d->cursor - before; /* a page turns the view too */
+                d->cursor_name[0] = 0; /* moved by hand: follow the row it lands on */
+                d->cursor_moved = d->panel == PANEL_NONE || d->cursor_moved;
+                Dashboard_changed(d);
+                return;
+        }
+        if (key == TK_ENTER && d->view.nrows > 0) {
+                size_t c = d->cursor < 0 ? 0 : (size_t)d->cursor;
+                if (c >= d->view.nrows)
+                        c = d->view.nrows - 1;
+                xsnprintf(d->panel_deleg, sizeof d->panel_deleg, "%s", d->view.rows[c].name);
+                open_panel(d, PANEL_DELEGATION);
                 Dashboard_changed(d);
                 return;
         }
@@ -362,27 +422,28 @@ void Dashboard_key(Dashboard *d, int key)
         case TK_TAB:
                 d->picked = 1;
                 d->meeting++;
-                d->scroll = 0;
+                d->scroll = d->cursor = d->cursor_moved = 0;
+                d->cursor_name[0] = 0;
                 break;
         case 't': /* times: utc -> meeting -> local */
                 d->tz = (TzMode)((d->tz + 1) % TZ_MODES);
                 break;
         case 's':
                 d->sort = (ViewSort)((d->sort + 1) % SORT_COUNT);
-                d->scroll = 0;
+                d->scroll = 0; /* the cursor stays on its delegation */
                 break;
         case 'S':
                 d->sort = (ViewSort)((d->sort + SORT_COUNT - 1) % SORT_COUNT);
-                d->scroll = 0;
+                d->scroll = 0; /* the cursor stays on its delegation */
                 break;
         case '/':
                 d->editing = 1;
                 d->filter[0] = 0;
-                d->scroll = 0;
+                d->scroll = d->cursor = 0;
                 break;
         case TK_ESC:
                 d->filter[0] = 0;
-                d->scroll = 0;
+                d->scroll = 0; /* the cursor stays on its delegation */
                 break;
         case 'p':
                 if (d->hooks.pause)
@@ -635,26 +696,36 @@ static void scroll_clamp(int *scroll, size_t n, int body, char *range, size_t le
                           *scroll + body < (int)n ? *scroll + body : (int)n, n);
 }
 
-static void draw_table(Dashboard *d, const Rect *r)
+/* The cursor stays on its delegation while rows move (sort by counts, filter);
+ * the rows scroll to keep it in sight. */
+static void place_cursor(Dashboard *d, int visible)
 {
-        View *v = &d->view;
-        const Layout *lay = &d->lay;
-        char line[512];
-        int body = r->h - 2;
-        char range[64];
-        scroll_clamp(&d->scroll, v->nrows, body, range, sizeof range);
-        char filt[VIEW_TEXT_MAX + 16] = "";
-        if (v->filter[0])
-                xsnprintf(filt, sizeof filt, "  filter \"%s\"", v->filter);
-        xsnprintf(line, sizeof line, "Delegations %zu/%zu  %s%ssort: %s%s%s", v->nrows,
-                  v->ndelegations, v->stale, v->stale[0] ? "  " : "", VIEW_SORT_NAMES[v->sort],
-                  filt, range);
-        draw_title(r->y, r->x, r->w, line);
-        if (r->h < 2)
+        const View *v = &d->view;
+        if (v->nrows == 0) {
+                d->cursor = d->scroll = 0;
                 return;
-        int y = r->y + 1, x;
-        /* column heads, the sorted one marked: names ascending, numbers descending */
-        x = r->x + 2;
+        }
+        if (d->cursor_moved && d->cursor_name[0])
+                for (size_t i = 0; i < v->nrows; i++)
+                        if (strcmp(v->rows[i].name, d->cursor_name) == 0) {
+                                d->cursor = (int)i;
+                                break;
+                        }
+        if (d->cursor >= (int)v->nrows)
+                d->cursor = (int)v->nrows - 1;
+        if (d->cursor < 0)
+                d->cursor = 0;
+        xsnprintf(d->cursor_name, sizeof d->cursor_name, "%s", v->rows[d->cursor].name);
+        if (d->cursor < d->scroll)
+                d->scroll = d->cursor;
+        if (visible > 0 && d->cursor >= d->scroll + visible)
+                d->scroll = d->cursor - visible + 1;
+}
+
+static void draw_table_heads(const View *v, const Layout *lay, int y, int x)
+{
+        char line[64];
+        /* the sorted column marked: names ascending, numbers descending */
         xsnprintf(line, sizeof line, "%s",
                   v->sort == SORT_NAME ? "delegation \u25B2" : "delegation");
         Term_put(y, x, line, lay->name_width, v->sort == SORT_NAME ? TC_KEY : TC_LABEL);
@@ -669,59 +740,92 @@ static void draw_table(Dashboard *d, const Rect *r)
                               v->sort == SORT_PEAK ? TC_KEY : TC_LABEL);
         if (lay->table_cols & COL_QUOTA)
                 Term_put(y, x, "  quota", 7, TC_LABEL);
+}
+
+/* One delegation row at (y, x), w columns; the cursor's name in reverse video. */
+static void draw_table_row(const ViewRow *row, const Layout *lay, int y, int x, int w, int cursor)
+{
+        char line[64];
+        int x0 = x;
+        int marked = row->flags & (ROW_UNIDENTIFIED | ROW_OVER_QUOTA);
+        if (marked)
+                Term_put(y, x, "!", 1, TC_MARK);
+        x += 2;
+        char name[VIEW_TEXT_MAX * 2];
+        view_fit(row->name, lay->name_width, name, sizeof name);
+        if (cursor)
+                Term_fill(y, x, lay->name_width, TC_SELECT);
+        Term_put(y, x, name, lay->name_width,
+                 cursor   ? TC_SELECT
+                 : marked ? TC_MARK
+                          : (row->flags & ROW_DIALIN ? TC_DIM : TC_NORMAL));
+        x += lay->name_width;
+        /* a change within VIEW_CHANGED_MS: colour, and + or - after the number for
+         * NO_COLOR (htop's new and dying processes) */
+        xsnprintf(line, sizeof line, "%5d%s", row->participants,
+                  row->change > 0   ? "+"
+                  : row->change < 0 ? "-"
+                                    : " ");
+        x += Term_put_bold(y, x, line, 6,
+                           row->change > 0   ? TC_OK
+                           : row->change < 0 ? TC_BAD
+                                             : TC_NORMAL);
+        if (lay->table_cols & COL_VIDEO) {
+                xsnprintf(line, sizeof line, "%7d", row->video_on);
+                x += Term_put(y, x, line, 7, TC_NORMAL);
+        }
+        if (lay->table_cols & COL_PEAK) {
+                xsnprintf(line, sizeof line, "%6d", row->peak);
+                x += Term_put(y, x, line, 6, TC_DIM);
+        }
+        if (lay->table_cols & COL_QUOTA) {
+                if (row->quota >= 0)
+                        xsnprintf(line, sizeof line, "%7d", row->quota);
+                else
+                        xsnprintf(line, sizeof line, "%7s", "-");
+                x += Term_put(y, x, line, 7, row->flags & ROW_OVER_QUOTA ? TC_MARK : TC_DIM);
+        }
+        if (row->flags & ROW_OVER_QUOTA)
+                Term_put(y, x, " OVER", x0 + w - x, TC_MARK);
+        else if (row->flags & ROW_UNIDENTIFIED)
+                Term_put(y, x, " UNID", x0 + w - x, TC_MARK);
+}
+
+static void draw_table(Dashboard *d, const Rect *r)
+{
+        View *v = &d->view;
+        const Layout *lay = &d->lay;
+        char line[512];
+        int body = r->h - 2, sets = lay->table_sets > 1 ? lay->table_sets : 1;
+        int visible = body > 0 ? body * sets : 0;
+        char range[64];
+        place_cursor(d, visible);
+        scroll_clamp(&d->scroll, v->nrows, visible, range, sizeof range);
+        char filt[VIEW_TEXT_MAX + 16] = "";
+        if (v->filter[0])
+                xsnprintf(filt, sizeof filt, "  filter \"%s\"", v->filter);
+        xsnprintf(line, sizeof line, "Delegations %zu/%zu  %s%ssort: %s%s%s", v->nrows,
+                  v->ndelegations, v->stale, v->stale[0] ? "  " : "", VIEW_SORT_NAMES[v->sort],
+                  filt, range);
+        draw_title(r->y, r->x, r->w, line);
+        if (r->h < 2)
+                return;
+        for (int k = 0; k < sets; k++)
+                draw_table_heads(v, lay, r->y + 1, r->x + 2 + k * (lay->set_width + 1));
         if (v->nrows == 0 && body > 0) {
                 if (v->filter[0])
                         xsnprintf(line, sizeof line, "no delegation matches \"%s\" (Esc clears)",
                                   v->filter);
                 else
                         xsnprintf(line, sizeof line, "no delegations yet");
-                put_fit(y + 1, r->x + 2, r->w - 2, line, TC_DIM);
+                put_fit(r->y + 2, r->x + 2, r->w - 2, line, TC_DIM);
                 return;
         }
         Term_fade(v->stale[0] != 0);
-        for (int i = 0; i < body && d->scroll + i < (int)v->nrows; i++) {
-                const ViewRow *row = &v->rows[d->scroll + i];
-                y = r->y + 2 + i;
-                x = r->x;
-                int marked = row->flags & (ROW_UNIDENTIFIED | ROW_OVER_QUOTA);
-                if (marked)
-                        Term_put(y, x, "!", 1, TC_MARK);
-                x += 2;
-                char name[VIEW_TEXT_MAX * 2];
-                view_fit(row->name, lay->name_width, name, sizeof name);
-                Term_put(y, x, name, lay->name_width,
-                         marked ? TC_MARK : (row->flags & ROW_DIALIN ? TC_DIM : TC_NORMAL));
-                x += lay->name_width;
-                /* a change within VIEW_CHANGED_MS: colour, and + or - after the
-                 * number for NO_COLOR (htop's new and dying processes) */
-                xsnprintf(line, sizeof line, "%5d%s", row->participants,
-                          row->change > 0   ? "+"
-                          : row->change < 0 ? "-"
-                                            : " ");
-                x += Term_put_bold(y, x, line, 6,
-                                   row->change > 0   ? TC_OK
-                                   : row->change < 0 ? TC_BAD
-                                                     : TC_NORMAL);
-                if (lay->table_cols & COL_VIDEO) {
-                        xsnprintf(line, sizeof line, "%7d", row->video_on);
-                        x += Term_put(y, x, line, 7, TC_NORMAL);
-                }
-                if (lay->table_cols & COL_PEAK) {
-                        xsnprintf(line, sizeof line, "%6d", row->peak);
-                        x += Term_put(y, x, line, 6, TC_DIM);
-                }
-                if (lay->table_cols & COL_QUOTA) {
-                        if (row->quota >= 0)
-                                xsnprintf(line, sizeof line, "%7d", row->quota);
-                        else
-                                xsnprintf(line, sizeof line, "%7s", "-");
-                        x +=
-                            Term_put(y, x, line, 7, row->flags & ROW_OVER_QUOTA ? TC_MARK : TC_DIM);
-                }
-                if (row->flags & ROW_OVER_QUOTA)
-                        Term_put(y, x, " OVER", r->x + r->w - x, TC_MARK);
-                else if (row->flags & ROW_UNIDENTIFIED)
-                        Term_put(y, x, " UNID", r->x + r->w - x, TC_MARK);
+        for (int i = 0; i < visible && d->scroll + i < (int)v->nrows; i++) {
+                int k = i / body, at = d->scroll + i;
+                draw_table_row(&v->rows[at], lay, r->y + 2 + i % body,
+                               r->x + k * (lay->set_width + 1), lay->set_width, at == d->cursor);
         }
         Term_fade(0);
 }
@@ -795,15 +899,27 @@ static void draw_panel(Dashboard *d, const Rect *r)
         d->panel_body = body;
         char range[64];
         scroll_clamp(&d->pscroll, v->npersons, body, range, sizeof range);
-        xsnprintf(line, sizeof line, "%s  %zu %s%s  (Esc closes)", VIEW_PANEL_NAMES[v->panel],
-                  v->npersons, v->panel == PANEL_FAILURES ? "newest first" : "oldest first", range);
+        char count[96];
+        if (v->panel_filter[0])
+                xsnprintf(count, sizeof count, "%zu of %zu", v->npersons, v->panel_total);
+        else
+                xsnprintf(count, sizeof count, "%zu", v->npersons);
+        char filt[VIEW_TEXT_MAX + 16] = "";
+        if (v->panel_filter[0])
+                xsnprintf(filt, sizeof filt, "  filter \"%s\"", v->panel_filter);
+        xsnprintf(line, sizeof line, "%s  %s %s%s%s  (Esc closes)", v->panel_title, count,
+                  v->panel_sort != PSORT_SINCE
+                      ? (v->panel_sort == PSORT_NAME ? "by name" : "by delegation")
+                  : v->panel == PANEL_FAILURES ? "newest first"
+                                               : "oldest first",
+                  filt, range);
         for (int i = 0; i < r->h; i++)
                 Term_fill(r->y + i, r->x, r->w, TC_NORMAL);
         draw_title(r->y, r->x, r->w, line);
         if (r->h < 2)
                 return;
         /* columns: since(8) name delegation [reason(20)], one blank between */
-        int reasonw = v->panel == PANEL_FAILURES ? 20 : 0;
+        int reasonw = v->panel == PANEL_FAILURES || v->panel == PANEL_DELEGATION ? 20 : 0;
         int rest = r->w - 2 - 9 - (reasonw ? reasonw + 1 : 0);
         int delegw = rest / 3 > 24 ? 24 : rest / 3;
         int namew = rest - delegw - 1;
@@ -814,9 +930,12 @@ static void draw_panel(Dashboard *d, const Rect *r)
         Term_put(y, x + 9, "name", namew, TC_LABEL);
         Term_put(y, x + 10 + namew, "delegation", delegw, TC_LABEL);
         if (reasonw)
-                Term_put(y, x + 11 + namew + delegw, "reason", reasonw, TC_LABEL);
+                Term_put(y, x + 11 + namew + delegw,
+                         v->panel == PANEL_FAILURES ? "reason" : "video, waiting, role", reasonw,
+                         TC_LABEL);
         if (v->npersons == 0 && body > 0) {
-                put_fit(y + 1, x, r->w - 2, "nobody", TC_DIM);
+                put_fit(y + 1, x, r->w - 2, v->panel_filter[0] ? "nobody matches" : "nobody",
+                        TC_DIM);
                 return;
         }
         for (int i = 0; i < body && d->pscroll + i < (int)v->npersons; i++) {
@@ -826,7 +945,8 @@ static void draw_panel(Dashboard *d, const Rect *r)
                 put_fit(y, x + 9, namew, p->name, TC_NORMAL);
                 put_fit(y, x + 10 + namew, delegw, p->delegation, TC_NORMAL);
                 if (reasonw)
-                        put_fit(y, x + 11 + namew + delegw, reasonw, p->reason, TC_WARN);
+                        put_fit(y, x + 11 + namew + delegw, reasonw, p->reason,
+                                v->panel == PANEL_FAILURES ? TC_WARN : TC_NORMAL);
         }
 }
 
@@ -847,14 +967,19 @@ static void draw_footer(const Dashboard *d, const Rect *r)
         if (d->editing) {
                 char line[FILTER_MAX + 32];
                 x += Term_put(y, x, "filter: ", r->w, TC_LABEL);
-                xsnprintf(line, sizeof line, "%s_", d->view.filter);
+                xsnprintf(line, sizeof line, "%s_",
+                          d->panel != PANEL_NONE ? d->view.panel_filter : d->view.filter);
                 x += put_fit(y, x, xmax - x, line, TC_SELECT) + 2;
                 x += put_key(y, x, xmax, "Enter", "keep");
                 put_key(y, x, xmax, "Esc", "clear");
                 return;
         }
         if (d->panel != PANEL_NONE) {
-                x += put_key(y, x, xmax, "Esc", "close");
+                char psort[32];
+                xsnprintf(psort, sizeof psort, "sort:%s", VIEW_PANEL_SORT_NAMES[d->psort]);
+                x += put_key(y, x, xmax, "Esc", d->pfilter[0] ? "clear filter" : "close");
+                x += put_key(y, x, xmax, "s", psort);
+                x += put_key(y, x, xmax, "/", "filter");
                 x += put_key(y, x, xmax, "\xE2\x86\x91\xE2\x86\x93 PgUp PgDn", "scroll");
                 put_key(y, x, xmax, "u w v f", "panels");
                 return;
@@ -927,7 +1052,7 @@ static void draw_help(const Dashboard *d, int rows, int cols)
             "s / S        sort: name, participants, video, peak",
             "/            filter delegations (Enter keeps, Esc clears)",
             "Esc          clear the filter",
-            "Up Down      scroll one row (also k j)",
+            "Up Down      move the selection (also k j)",
             "PgUp PgDn    scroll one page; Home End",
             "p            pause or resume the replay",
             "+ -          replay faster or slower",
@@ -935,6 +1060,8 @@ static void draw_help(const Dashboard *d, int rows, int cols)
             "t            times: UTC, the meeting's zone, local",
             "u w v f      people: unidentified, waiting room,",
             "             video on, join failures (Esc closes)",
+            "Enter        the selected delegation's people",
+            "  in a panel s sorts (since, name, delegation), / filters",
             "",
             "! / OVER     delegation over its quota",
             "! / UNID     participants not identified",
@@ -975,6 +1102,9 @@ void Dashboard_draw(Dashboard *d)
                       .panel = d->panel,
                       .stale = d->stale,
                       .as_of = d->as_of,
+                      .panel_delegation = d->panel_deleg,
+                      .panel_filter = d->pfilter,
+                      .panel_sort = d->psort,
                       .tz = d->tz};
         View_build(&d->view, d->m, &o);
         if (d->view.nmeetings > 0)

@@ -170,6 +170,20 @@ start 120 60 -- replay --tui --max "$src/examples/council-sitting.jsonl"
 wait_for "feed: replay finished" 20
 in_order "Costa Rica" "Côte d'Ivoire" "Croatia" "Cuba" "Czech Republic"
 ok $? "name sort: Costa Rica, Côte d'Ivoire, Croatia, Cuba, Czech Republic"
+# wide (issue 15 item 8): at 200 columns the rows flow on into a second set of
+# columns beside the first, instead of leaving the middle blank
+T resize-window -t cap -x 200 -y 60
+wait_for "rows 1-104 of" 5 && [ "$(grep -c "delegation ▲.*delegation ▲" "$dir/screen")" = 1 ]
+ok $? "200x60: two sets of table columns, 104 rows shown"
+# the second set continues the first: its first row is the 53rd
+row53=$(sed -n '/^  delegation/,$p' "$dir/screen" | sed 1d | head -1 | cut -c66- | awk '{$NF=$NF; print}' | sed 's/ *[0-9].*//')
+T resize-window -t cap -x 120 -y 60
+wait_for "rows 1-52 of" 5
+T send-keys -t cap PageDown
+wait_for "rows 53-104 of" 5
+first=$(sed -n '/^  delegation/,$p' "$dir/screen" | sed 1d | head -1 | cut -c3- | sed 's/ *[0-9].*//')
+[ -n "$row53" ] && [ "$row53" = "$first" ]
+ok $? "the second set starts where the first ends ($row53 = $first)"
 T send-keys -t cap End
 wait_for "^  Zimbabwe  " 5 && in_order "Tunisia" "Türkiye" "Turkmenistan" "Tuvalu"
 ok $? "name sort: Tunisia, Türkiye, Turkmenistan, Tuvalu"
@@ -256,6 +270,46 @@ ok $? "f: name, delegation and reason in columns"
 T send-keys -t cap q
 wait_for "^ Delegations " 5 && [ "$(T display -p -t cap '#{pane_dead}')" = 0 ] && ! grep -q "^EXIT=" "$dir/screen"
 ok $? "q closes the panel, not the dashboard"
+# a panel's own sort (s) and filter (/): u is oldest first, then by name
+T send-keys -t cap u
+wait_for "^ Unidentified  2 oldest first" 5 && [ "$(shown | tr '\n' ,)" = "Unknown iPhone,Galaxy S21," ]
+ok $? "u: oldest first (Unknown iPhone joined first)"
+T send-keys -t cap s
+wait_for "^ Unidentified  2 by name" 5 && [ "$(shown | tr '\n' ,)" = "Galaxy S21,Unknown iPhone," ]
+ok $? "s in a panel: by name"
+T send-keys -t cap u w / p e r u Enter
+wait_for "^ Waiting room  1 of 2 oldest first  filter \"peru\"" 5 &&
+        [ "$(shown | tr '\n' ,)" = "Peru - Rosa Quispe," ]
+ok $? "/ in a panel: only the people whose name or delegation matches"
+T send-keys -t cap Escape
+wait_for "^ Waiting room  2 oldest first" 5
+ok $? "Esc clears the panel's filter first"
+T send-keys -t cap Escape
+wait_for "^ Delegations " 5
+ok $? "then Esc closes the panel"
+# Enter on a delegation row: its people (the selection moved with j/k)
+T send-keys -t cap / K e n Enter
+wait_for "filter \"Ken\"" 5
+T send-keys -t cap Enter
+wait_for "^ Delegation Kenya  1 oldest first" 5 && [ "$(shown | tr '\n' ,)" = "Kenya - Jo Kamau," ]
+ok $? "Enter on the Kenya row: its one person"
+T send-keys -t cap Escape Escape
+wait_for "Delegations [0-9]+/[0-9]+  sort: name" 5
+T send-keys -t cap Home
+snap
+# the rows in order: Unidentified pinned, then by name; j j: the third row
+third=$(sed -n '/^  delegation/,$p' "$dir/screen" | sed 1d | sed -n 3p | cut -c3- | awk '{print $1}')
+T send-keys -t cap j j Enter
+wait_for "^ Delegation $third " 5
+ok $? "j j Enter: the third row's people (Delegation $third)"
+T send-keys -t cap q
+wait_for "^ Delegations " 5
+# rows: Unidentified (pinned), then Chile, Kenya, Peru (waiting only), Sweden
+T send-keys -t cap End Enter
+wait_for "^ Delegation Sweden " 5 && grep -Eq "Sweden - Eva Lind +Sweden +video on" "$dir/screen"
+ok $? "End Enter: the last row's people (Sweden), video on in its own column"
+T send-keys -t cap q
+wait_for "^ Delegations " 5
 T send-keys -t cap q
 wait_for "^EXIT=0" 5
 ok $? "q again quits"
