@@ -238,7 +238,12 @@ static void tui_feed_state(TuiReplay *t)
         else if (t->o->max)
                 Dashboard_set_feed(t->d, "replay max speed", SEV_NONE);
         else {
-                xsnprintf(buf, sizeof buf, "replay %gx", t->pacer.speed);
+                /* a speed for people: "replay 83x", "replay 2.5x", never "83.1173x" */
+                double sp = t->pacer.speed;
+                if (sp >= 10 || sp == (double)(long long)sp)
+                        xsnprintf(buf, sizeof buf, "replay %.0fx", sp);
+                else
+                        xsnprintf(buf, sizeof buf, "replay %.1fx", sp);
                 Dashboard_set_feed(t->d, buf, SEV_NONE);
         }
 }

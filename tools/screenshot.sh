@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 b=${1:-build}
 out=${2:-docs/screenshot.png}
 cols=120 rows=40
-[ -x "$b/capmon" ] || { echo "build first: meson setup $b && ninja -C $b" >&2; exit 1; }
+[ -x "$b/cli/capmon" ] || { echo "build first: meson setup $b && ninja -C $b" >&2; exit 1; }
 command -v tmux > /dev/null || { echo "screenshot: tmux is needed" >&2; exit 1; }
 chrome=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$chrome" ] || { echo "screenshot: chromium is needed" >&2; exit 1; }
@@ -20,16 +20,16 @@ T() { tmux -L "$sock" -f /dev/null "$@"; }
 trap 'T kill-server > /dev/null 2>&1; rm -rf "$dir"' EXIT
 
 if [ -f examples/council-sitting.jsonl ]; then
-        cmd="$b/capmon demo"
+        cmd="$b/cli/capmon demo"
         fast=1
 elif [ -f tools/gen-recording.py ]; then # the generator of the bundled recording
         /usr/bin/python3 tools/gen-recording.py --mode sitting --seed 1 \
                 --out "$dir/sitting.jsonl" 2> /dev/null
-        cmd="$b/capmon demo $dir/sitting.jsonl"
+        cmd="$b/cli/capmon demo $dir/sitting.jsonl"
         fast=1
 else
         /usr/bin/python3 tests/tui/make_log.py "$dir/log.jsonl"
-        cmd="$b/capmon replay --tui --max --capacity 12 $dir/log.jsonl"
+        cmd="$b/cli/capmon replay --tui --max --capacity 12 $dir/log.jsonl"
         fast=0
 fi
 T new-session -d -s shot -x $cols -y $rows "exec env LANG=C.UTF-8 TERM=screen-256color $cmd"

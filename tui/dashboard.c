@@ -825,7 +825,8 @@ static void draw_table(Dashboard *d, const Rect *r)
         for (int i = 0; i < visible && d->scroll + i < (int)v->nrows; i++) {
                 int k = i / body, at = d->scroll + i;
                 draw_table_row(&v->rows[at], lay, r->y + 2 + i % body,
-                               r->x + k * (lay->set_width + 1), lay->set_width, at == d->cursor);
+                               r->x + k * (lay->set_width + 1), lay->set_width,
+                               d->cursor_moved && at == d->cursor);
         }
         Term_fade(0);
 }

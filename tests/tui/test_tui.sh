@@ -414,6 +414,9 @@ if [ -n "$demo" ]; then
                 grep -q "^ Video " "$dir/screen" && grep -Eq "^ 20[0-9-]+ [0-9:]+ UTC  .*  live" "$dir/screen"
         ok $? "demo: header and both gauges"
         T send-keys -t cap + + +
+        # the demo's speed is computed (about 10.4x); shown to people it is whole
+        wait_for "feed: replay 8[0-9]x" 10 && ! grep -Eq "replay [0-9]+\.[0-9]+x" "$dir/screen"
+        ok $? "demo: the speed in whole times (8x faster: 8Nx), no long decimals"
         wait_for "^[ !] [A-Z][A-Za-z ,.()'-]+ +[0-9]+[-+ ] " 60
         ok $? "demo: a delegation row"
         wait_for "(WARN|CRIT) [0-9:]{8} " 60
