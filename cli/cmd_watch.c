@@ -239,6 +239,8 @@ static void on_dash_tick(void *ud)
                 xsnprintf(text, sizeof text, "gap");
         else if (feed && strstr(fd, "(relay store unreachable)"))
                 xsnprintf(text, sizeof text, "relay store down");
+        else if (feed && strncmp(fd, "rtms ", 5) == 0) /* its own or a relay's */
+                xsnprintf(text, sizeof text, "RTMS video down");
         else if (why)
                 xsnprintf(text, sizeof text, "%s", why);
         else if (feed)

@@ -19,6 +19,8 @@
 #define STORE_GRACE_MS   2000 /* a relay tells a new subscriber at once if its store is down */
 #define STABLE_MS        3000 /* connected this long (or a message): an outage is over */
 #define LIVE_ERROR_MAX   160
+#define RELAY_FEEDS_MAX  64  /* sources of relays (RTMS streams) whose state is followed */
+#define RELAY_FEED_NAME  200 /* bytes of such a source's name kept */
 
 typedef struct LiveSrc {
         char *name;
@@ -45,6 +47,16 @@ typedef struct LiveSrc {
         char error[LIVE_ERROR_MAX]; /* the last error in words ("" none) */
 } LiveSrc;
 
+/* A source of a relay, not of this process (an RTMS stream the relay
+ * follows), that the relay said is down: `feed` for "<its name> (relay)". */
+typedef struct RelayFeed {
+        char *name; /* the alert's subject; NULL: a free entry */
+        int src;    /* the relay stream source that said it */
+        int down;
+        int64_t down_ms; /* wall time it went down */
+        int64_t said_ms; /* wall time the relay last said so */
+} RelayFeed;
+
 struct Live {
         Monitor *m;
         Extractor *x; /* each message is read once, here */
@@ -69,9 +81,11 @@ struct Live {
         char err[512];
         Rtms *rtms; /* RTMS streams started by webhooks of any source (Live_rtms) */
         int rtms_tried;
+        RelayFeed rfeed[RELAY_FEEDS_MAX];
 };
 
 static void prove(Live *lv, int id);
+static void relay_feed_tick(Live *lv, int64_t now);
 
 static int64_t wall_ms(void)
 {
@@ -166,6 +180,7 @@ static void tick(void *ud)
                                         1, alert_clock(lv));
                 }
         }
+        relay_feed_tick(lv, now);
         if (lv->trace)
                 fflush(lv->trace);
         Loop_timer_start(lv->tick, 1000000);
@@ -199,6 +214,8 @@ void Live_free(Live *lv)
                 free(lv->src[i].gap_name);
                 free(lv->src[i].store_name);
         }
+        for (int i = 0; i < RELAY_FEEDS_MAX; i++)
+                free(lv->rfeed[i].name);
         Extractor_free(lv->x);
         free(lv);
 }
@@ -359,6 +376,75 @@ void Live_store(Live *lv, int id, int up, const char *reason)
                   reason && *reason ? reason : "no reason given");
         Alerts_external(Monitor_alerts(lv->m), RULE_FEED, s->store_name, SEV_CRITICAL, 0, 0,
                         alert_clock(lv));
+}
+
+static void relay_feed_set(Live *lv, RelayFeed *f, int down, const char *reason)
+{
+        int64_t now = wall_ms();
+        f->down = down;
+        if (down) {
+                f->down_ms = now;
+                Live_logf(lv, "%s: %s: down (%s)", lv->src[f->src].name, f->name,
+                          reason && *reason ? reason : "no reason given");
+        } else {
+                Live_logf(lv, "%s: %s: %s", lv->src[f->src].name, f->name,
+                          reason ? reason : "live again");
+        }
+        Alerts_external(Monitor_alerts(lv->m), RULE_FEED, f->name, down ? SEV_CRITICAL : SEV_NONE,
+                        0, 0, alert_clock(lv));
+}
+
+void Live_relay_feed(Live *lv, int id, const char *source, int up, const char *reason)
+{
+        char *clean = text_sanitize(source, RELAY_FEED_NAME);
+        char *name = suffixed(clean, " (relay)");
+        free(clean);
+        RelayFeed *f = NULL, *spare = NULL;
+        for (int i = 0; i < RELAY_FEEDS_MAX && !f; i++) {
+                RelayFeed *e = &lv->rfeed[i];
+                if (e->name && e->src == id && strcmp(e->name, name) == 0)
+                        f = e;
+                else if (!spare && (!e->name || !e->down))
+                        spare = e;
+        }
+        if (!f && !up && spare) { /* a new one (or one resolved: forgotten) */
+                free(spare->name);
+                memset(spare, 0, sizeof *spare);
+                spare->name = name;
+                spare->src = id;
+                name = NULL;
+                f = spare;
+        } else if (!f && !up) {
+                Live_logf(lv, "%s: %d sources of the relay down already: %s ignored",
+                          lv->src[id].name, RELAY_FEEDS_MAX, name);
+        }
+        free(name);
+        if (!f) /* up: nothing was raised for it */
+                return;
+        char why[LIVE_ERROR_MAX];
+        xsnprintf(why, sizeof why, "%s", reason ? reason : "");
+        if (!up)
+                f->said_ms = wall_ms();
+        if (f->down != !up)
+                relay_feed_set(lv, f, !up, up ? NULL : why);
+}
+
+/* A new connection to the relay that does not say within STORE_GRACE_MS
+ * that a source is down (a relay tells a new subscriber at once): it is not. */
+static void relay_feed_tick(Live *lv, int64_t now)
+{
+        for (int i = 0; i < RELAY_FEEDS_MAX; i++) {
+                RelayFeed *f = &lv->rfeed[i];
+                if (!f->name || !f->down)
+                        continue;
+                const LiveSrc *s = &lv->src[f->src];
+                if (s->state == 1 && f->said_ms < s->connect_ms &&
+                    now - s->connect_ms >= STORE_GRACE_MS)
+                        relay_feed_set(lv, f, 0, "not down at the relay any more");
+                else
+                        Alerts_external(Monitor_alerts(lv->m), RULE_FEED, f->name, SEV_CRITICAL,
+                                        (double)(now - f->down_ms) / 1000.0, 0, alert_clock(lv));
+        }
 }
 
 void Live_count_invalid(Live *lv)

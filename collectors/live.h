@@ -58,6 +58,13 @@ void Live_gap(Live *lv, int id, int64_t from, int64_t to);
  * up, and `feed` fires for the instance "<source> (relay store unreachable)"
  * (value: seconds since). A new connection starts with the store reachable. */
 void Live_store(Live *lv, int id, int up, const char *reason);
+/* The relay said one of its own sources (an RTMS stream it follows, named
+ * "rtms <meeting uuid>") is down (up 0, reason: its text) or up again (up 1):
+ * `feed` fires for "<source> (relay)", value the seconds since (threshold 0),
+ * and resolves when the relay says it is up, or when a new connection is not
+ * told within 2 s that it is down. source and reason are sanitised; a source
+ * never said down is ignored when up. One log line per change. */
+void Live_relay_feed(Live *lv, int id, const char *source, int up, const char *reason);
 /* A message that could not be read whole (over the size limit): counted
  * invalid, or skipped as filtered under a meeting filter. */
 void Live_count_invalid(Live *lv);

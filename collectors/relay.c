@@ -91,9 +91,24 @@ typedef struct Sub {
         int64_t closing_ms;     /* dropped at (wall clock ms; 0: not being dropped) */
         int64_t progress_ms;    /* last time it took a frame */
         int store_told;         /* the store state last sent in a feed frame */
+        uint64_t rtms_told;     /* RTMS stream states: the generation told up to */
+        uint64_t rtms_base;     /* the generation when it subscribed */
         MeetingFilter meetings; /* meeting=ID (none: every record) */
         char peer[64];
 } Sub;
+
+/* An RTMS stream's state as the subscribers are told it (feed frames with a
+ * source). A stream has an entry from its start; it is sent only once it has
+ * gone down (gen > 0), and forgotten once it is done and every subscriber has
+ * been told its last state. */
+#define RELAY_RTMS_MAX 128
+#define RTMS_DOWN_WHY  "RTMS stream dropped; reconnecting"
+typedef struct RtmsFeed {
+        char source[216];    /* "rtms <meeting uuid>" (printable ASCII, rtms.c) */
+        char meeting_id[64]; /* for meeting= filters ("": unknown, every subscriber) */
+        int used, down, done;
+        uint64_t gen; /* Relay.rtms_gen at its last change (0: never down) */
+} RtmsFeed;
 
 typedef struct Pss {
         IngestConn http;
@@ -166,11 +181,13 @@ struct Relay {
         RedisTail *tail;
         int store_up; /* loop: the store state subscribers were told */
         char store_why[200];
-        int mirror_ready;      /* loop: the copy has caught up with the stream once */
-        int64_t acked_last;    /* loop: the highest seq this relay answered 2xx */
-        int fatal;             /* loop: Relay_run stops with an error */
-        Rtms *rtms;            /* RTMS streams started by webhooks (collectors/rtms.h) */
-        RelayReconcile *recon; /* --reconcile-interval, or NULL */
+        int mirror_ready;   /* loop: the copy has caught up with the stream once */
+        int64_t acked_last; /* loop: the highest seq this relay answered 2xx */
+        int fatal;          /* loop: Relay_run stops with an error */
+        Rtms *rtms;         /* RTMS streams started by webhooks (collectors/rtms.h) */
+        RtmsFeed rtms_feed[RELAY_RTMS_MAX]; /* their states, for the subscribers */
+        uint64_t rtms_gen;                  /* bumped at each change of one */
+        RelayReconcile *recon;              /* --reconcile-interval, or NULL */
 };
 
 static void redis_commit(Relay *r);
@@ -1065,6 +1082,30 @@ static int sub_send(Sub *s, const char *text, size_t len)
         return n < (int)len ? -1 : 0;
 }
 
+/* The next RTMS stream state this subscriber is to be told, or NULL: the
+ * entries changed since it was last told, oldest first; a subscriber that came
+ * later is told only of the streams that are down. */
+static const RtmsFeed *rtms_next(const Relay *r, Sub *s)
+{
+        for (;;) {
+                const RtmsFeed *next = NULL;
+                for (int i = 0; i < RELAY_RTMS_MAX; i++) {
+                        const RtmsFeed *f = &r->rtms_feed[i];
+                        if (f->used && f->gen > s->rtms_told && (!next || f->gen < next->gen))
+                                next = f;
+                }
+                if (!next) {
+                        s->rtms_told = r->rtms_gen;
+                        return NULL;
+                }
+                s->rtms_told = next->gen;
+                int theirs = !s->meetings.n || !next->meeting_id[0] ||
+                             MeetingFilter_has(&s->meetings, next->meeting_id);
+                if (theirs && (next->down || next->gen > s->rtms_base))
+                        return next;
+        }
+}
+
 static int sub_writeable(Relay *r, Sub *s)
 {
         if (s->closing_ms)
@@ -1078,6 +1119,23 @@ static int sub_writeable(Relay *r, Sub *s)
                 json_decref(f);
                 s->store_told = r->store_up;
                 int rc = text ? sub_send(s, text, strlen(text)) : -1;
+                free(text);
+                if (rc)
+                        return -1;
+                lws_callback_on_writable(s->wsi);
+                return 0;
+        }
+        const RtmsFeed *rf = s->rtms_told < r->rtms_gen ? rtms_next(r, s) : NULL;
+        if (rf) {
+                /* an RTMS stream of this relay dropped or is back: monitors
+                 * raise or resolve `feed` for it */
+                json_t *f =
+                    rf->down ? json_pack("{s:{s:b, s:s, s:s}}", "feed", "ok", 0, "source",
+                                         rf->source, "reason", RTMS_DOWN_WHY)
+                             : json_pack("{s:{s:b, s:s}}", "feed", "ok", 1, "source", rf->source);
+                char *text = f ? json_dumps(f, JSON_COMPACT) : NULL;
+                json_decref(f);
+                int rc = text ? sub_send(s, text, strlen(text)) : 0;
                 free(text);
                 if (rc)
                         return -1;
@@ -1220,6 +1278,7 @@ static int sub_open(Relay *r, Sub *s, struct lws *wsi, int64_t since)
         s->line_len = -1;
         s->progress_ms = wall_ms();
         s->store_told = 1;
+        s->rtms_base = r->rtms_gen;
         lws_get_peer_simple(wsi, s->peer, sizeof s->peer);
         s->f = fopen(r->redis ? r->mirror_path : r->cfg.log_path, "r");
         if (!s->f) {
@@ -1441,11 +1500,50 @@ static void rtms_emit(void *ud, int id, const char *body, size_t len)
                 relay_log(r, "RTMS: a record too large for the log: dropped");
 }
 
+/* A stream's entry: a free one, or one done whose last state every
+ * subscriber has been told. */
+static int rtms_open(void *ud, const char *name, const char *meeting_id)
+{
+        Relay *r = ud;
+        uint64_t told = r->rtms_gen; /* every subscriber was told up to this */
+        for (const Sub *s = r->subs; s; s = s->next)
+                if (!s->closing_ms && s->rtms_told < told)
+                        told = s->rtms_told;
+        for (int i = 0; i < RELAY_RTMS_MAX; i++) {
+                RtmsFeed *f = &r->rtms_feed[i];
+                if (f->used && !(f->done && f->gen <= told))
+                        continue;
+                memset(f, 0, sizeof *f);
+                f->used = 1;
+                xsnprintf(f->source, sizeof f->source, "%s", name);
+                if (meeting_id && strlen(meeting_id) < sizeof f->meeting_id)
+                        xsnprintf(f->meeting_id, sizeof f->meeting_id, "%s", meeting_id);
+                return i;
+        }
+        relay_log(r, "%s: %d RTMS streams' states kept already: monitors are not told of this one",
+                  name, RELAY_RTMS_MAX);
+        return -1;
+}
+
 static void rtms_state(void *ud, int id, RtmsState st)
 {
-        (void)ud;
-        (void)id;
-        (void)st; /* said in the log by the client; the monitors see video_since */
+        Relay *r = ud;
+        if (id < 0 || id >= RELAY_RTMS_MAX || !r->rtms_feed[id].used)
+                return;
+        RtmsFeed *f = &r->rtms_feed[id];
+        int down = st == RTMS_DOWN;
+        if (st == RTMS_DONE)
+                f->done = 1;
+        if (down == f->down) {
+                if (f->done && !f->gen)
+                        f->used = 0; /* never down: no monitor heard of it */
+                return;
+        }
+        f->down = down;
+        f->gen = ++r->rtms_gen;
+        for (Sub *s = r->subs; s; s = s->next)
+                if (!s->closing_ms)
+                        lws_callback_on_writable(s->wsi);
 }
 
 static void rtms_log(void *ud, const char *line)
@@ -1570,7 +1668,8 @@ Relay *Relay_new(const RelayCfg *cfg, char *err, size_t errlen)
                 Metrics_url(r->metrics, url, sizeof url);
                 relay_log(r, "metrics on %s", url);
         }
-        RtmsOwner ro = {.emit = rtms_emit, .state = rtms_state, .log = rtms_log, .ud = r};
+        RtmsOwner ro = {
+            .open = rtms_open, .emit = rtms_emit, .state = rtms_state, .log = rtms_log, .ud = r};
         r->rtms = Rtms_new(r->cx, &ro, err, errlen);
         if (!r->rtms) {
                 Relay_free(r);

@@ -780,7 +780,7 @@ static void on_started(Rtms *r, json_t *payload)
         }
         char name[300];
         xsnprintf(name, sizeof name, "rtms %s", meeting);
-        st->sink = r->owner.open ? r->owner.open(r->owner.ud, name) : 0;
+        st->sink = r->owner.open ? r->owner.open(r->owner.ud, name, st->meeting_id) : 0;
         r->st[r->nst++] = st;
         rtms_logf(r, "RTMS %s: stream %s started: connecting", meeting, stream);
         lws_sul_schedule(r->cx, 0, &st->retry_sul, stream_connect, 1);
@@ -884,8 +884,9 @@ void Rtms_free(Rtms *r)
 
 /* ---- capmon watch ---- */
 
-static int live_open(void *ud, const char *name)
+static int live_open(void *ud, const char *name, const char *meeting_id)
 {
+        (void)meeting_id;
         return Live_source_add(ud, name, 0);
 }
 

@@ -24,8 +24,10 @@ typedef enum RtmsState {
 } RtmsState;
 
 typedef struct RtmsOwner {
-        /* A new stream, named for log lines and alerts; returns the owner's id for it. */
-        int (*open)(void *ud, const char *name);
+        /* A new stream, named for log lines and alerts ("rtms <meeting uuid>"), of
+         * the meeting meeting_id (NULL: not given by rtms_started); returns the
+         * owner's id for it (< 0: none; its states are then not told). */
+        int (*open)(void *ud, const char *name, const char *meeting_id);
         /* An event body (JSON text) to record and apply. */
         void (*emit)(void *ud, int id, const char *body, size_t len);
         void (*state)(void *ud, int id, RtmsState st);

@@ -122,9 +122,14 @@ static int control_frame(WsSource *s, const char *text, size_t len)
                 done = 1;
         } else if (json_is_object(feed) && json_is_boolean(ok)) {
                 json_t *why = json_object_get(feed, "reason");
+                json_t *source = json_object_get(feed, "source");
                 Live_alive(s->lv, s->id);
-                Live_store(s->lv, s->id, json_is_true(ok),
-                           json_is_string(why) ? json_string_value(why) : NULL);
+                if (json_is_string(source)) /* one of the relay's sources (RTMS) */
+                        Live_relay_feed(s->lv, s->id, json_string_value(source), json_is_true(ok),
+                                        json_is_string(why) ? json_string_value(why) : NULL);
+                else /* the relay's store */
+                        Live_store(s->lv, s->id, json_is_true(ok),
+                                   json_is_string(why) ? json_string_value(why) : NULL);
                 done = 1;
         } else if (json_is_object(json_object_get(root, "caught_up"))) {
                 Live_alive(s->lv, s->id); /* not asked for (capmon check asks): nothing to do */

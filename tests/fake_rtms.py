@@ -20,7 +20,9 @@ as a JSON number, any other as a string).
 
 Control: POST /cmd with {"op": "video", "on": [...], "off": [...]} |
 {"op": "leave", "uids": [...]} | {"op": "drop"} (close the signaling sockets
-abruptly) | {"op": "terminate"} (stream state TERMINATED, then close)."""
+abruptly; with "hold": true, also drop every new signaling connection at once,
+as a server that is gone, until {"op": "release"}) | {"op": "terminate"}
+(stream state TERMINATED, then close)."""
 import argparse
 import asyncio
 import hashlib
@@ -41,7 +43,8 @@ args = None
 loop = None
 lock = threading.Lock()
 state = {"signaling": [], "media": [], "truth": [], "silent_dropped": 0, "refused": 0,
-         "duplicate": 0, "video_subscriptions": 0, "client_ready": 0}
+         "duplicate": 0, "video_subscriptions": 0, "client_ready": 0, "held": 0}
+hold = False  # drop new signaling connections (op drop with hold)
 sig_conns = set()  # open, subscribed signaling sockets
 
 
@@ -114,6 +117,12 @@ def event(etype, uids, names=None):
 
 
 async def signaling(ws, path):
+    if hold:
+        with lock:
+            state["held"] += 1
+        save()
+        ws.transport.abort()
+        return
     rec = connection("signaling", path=path, start=time.time(), subscribed=[])
     ka = None
     try:
@@ -216,6 +225,7 @@ async def broadcast(text):
 
 
 async def command(cmd):
+    global hold
     op = cmd.get("op")
     if op == "video":
         with lock:
@@ -231,8 +241,11 @@ async def command(cmd):
             state["truth"] = [u for u in state["truth"] if u not in cmd["uids"]]
         await broadcast(event(4, cmd["uids"]))
     elif op == "drop":
+        hold = bool(cmd.get("hold"))
         for ws in list(sig_conns):
             ws.transport.abort()  # no close frame: a dropped connection
+    elif op == "release":
+        hold = False
     elif op == "terminate":
         await broadcast(json.dumps({"msg_type": 8, "state": 4, "reason": 6, "timestamp": ms()}))
         for ws in list(sig_conns):
