@@ -61,7 +61,7 @@ static void on_message(CatchUp *c, const char *text, size_t len)
                                 to >= from ? (double)(to - from + 1) : 0, 1,
                                 clock == TIME_NONE ? wall_ms() : clock);
         } else if (json_is_object(json_object_get(root, "feed")) && !json_object_get(root, "seq")) {
-                /* a relay's store state (docs/redis.md): check reads what is
+                /* a relay's store or RTMS stream state (docs/live.md): check reads what is
                  * there, and the caught_up frame still ends it */
         } else if (!root) {
                 Monitor_count_invalid(c->m);
