@@ -13,6 +13,7 @@
 #include "monitor.h"
 #include "util.h"
 #include "wsutil.h"
+#include "zoom_rows.h"
 
 #define PAGE_SIZE     300   /* Zoom's maximum for the live list */
 #define QOS_PAGE_SIZE 10    /* and for the QoS list */
@@ -22,7 +23,8 @@ typedef struct RMeeting {
         Reconciler *r;
         char *uuid, *id, *topic;
         ZoomGet *get;
-        json_t *rows; /* rows of the list being fetched (QoS: user ids with video on) */
+        ZoomRows *list; /* the live list being fetched, read fast (zoom_rows.h) */
+        json_t *rows;   /* QoS: user ids with video on */
         int64_t fetch_ms;
         int again; /* asked for while a fetch ran */
         int invalid_row;
@@ -76,22 +78,6 @@ static void schedule(RMeeting *m, int64_t us)
                 Loop_timer_start(m->timer, us);
 }
 
-/* The rows kept: what the core reads (docs/semantics.md, "Reconcile"), for
- * people still there. Device and network fields stay out of the log. */
-static json_t *keep_row(json_t *row)
-{
-        static const char *const keys[] = {
-            "user_id",       "participant_uuid", "id",        "user_name", "email",
-            "registrant_id", "phone_number",     "join_time", "status"};
-        json_t *o = json_object();
-        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-                json_t *v = json_object_get(row, keys[i]);
-                if (v && !json_is_null(v))
-                        json_object_set(o, keys[i], v);
-        }
-        return o;
-}
-
 /* Leading number of a QoS figure: 812, "812 kbps", "1.2 Mbps"; 0 when none. */
 static double qos_number(json_t *v)
 {
@@ -140,30 +126,25 @@ static void on_qos_page(RMeeting *m, json_t *items)
 
 static void on_page(void *ud, json_t *page, json_t *items)
 {
-        RMeeting *m = ud;
-        if (m->r->list == RECONCILE_QOS) {
-                on_qos_page(m, items);
-                return;
-        }
-        size_t i;
-        json_t *row;
-        Event re;
-        char why[160];
         (void)page;
-        json_array_foreach(items, i, row)
-        {
-                int rs = Event_reconcile_row(row, &re, why, sizeof why);
-                if (rs < 0) {
-                        if (!m->invalid_row)
-                                log_linef(m->r->log, m->r->ud,
-                                          "%s %s: Zoom's list has a bad row (%s)", m->r->what,
-                                          name_of(m), why);
-                        m->invalid_row = 1;
-                        continue;
-                }
-                if (rs != ROW_LEFT) /* rows of people who left stay in Zoom's list */
-                        json_array_append_new(m->rows, keep_row(row));
-        }
+        on_qos_page(ud, items);
+}
+
+/* A page of the live list: its rows kept as the record will hold them (the
+ * rows of people who left stay in Zoom's list: skipped). */
+static int on_list_page(void *ud, const char *text, size_t len, const char **next, char *why,
+                        size_t whylen)
+{
+        RMeeting *m = ud;
+        if (ZoomRows_page(m->list, text, len, why, whylen))
+                return -1;
+        const char *bad = ZoomRows_bad(m->list);
+        if (bad && !m->invalid_row)
+                log_linef(m->r->log, m->r->ud, "%s %s: Zoom's list has a bad row (%s)", m->r->what,
+                          name_of(m), bad);
+        m->invalid_row = bad != NULL;
+        *next = ZoomRows_next(m->list);
+        return 0;
 }
 
 /* Hand on one event body (name, payload.object obj: stolen), timed by the
@@ -210,11 +191,10 @@ static void qos_budget(RMeeting *m, const ZoomApiResult *res)
 
 static void emit(RMeeting *m)
 {
-        char when[40];
-        time_format(m->fetch_ms, when, sizeof when);
-        emit_event(m, "capmon.reconcile",
-                   json_pack("{s:s?, s:s?, s:s?, s:s, s:O}", "uuid", m->uuid, "id", m->id, "topic",
-                             m->topic, "fetch_started", when, "participants", m->rows));
+        size_t len;
+        char *text = ZoomRows_record(m->list, m->uuid, m->id, m->topic, m->fetch_ms, &len);
+        m->r->emit(m->r->ud, text, len);
+        free(text);
 }
 
 static void finished(RMeeting *m)
@@ -284,11 +264,17 @@ static void start_list(RMeeting *m)
         ZoomApi_meeting_path_id(m->uuid ? m->uuid : m->id, pid, sizeof pid);
         xsnprintf(path, sizeof path, "/metrics/meetings/%s/participants%s?type=live&page_size=%d",
                   pid, qos ? "/qos" : "", qos ? QOS_PAGE_SIZE : PAGE_SIZE);
-        m->rows = json_array();
         m->invalid_row = 0;
         m->fetch_ms = wall_ms();
-        m->get = ZoomApi_get(m->r->api, qos ? "qos" : "participants", path, "participants", on_page,
-                             on_list, m);
+        if (qos) {
+                m->rows = json_array();
+                m->get = ZoomApi_get(m->r->api, "qos", path, "participants", on_page, on_list, m);
+                return;
+        }
+        if (!m->list)
+                m->list = ZoomRows_new();
+        ZoomRows_reset(m->list);
+        m->get = ZoomApi_get_raw(m->r->api, "participants", path, on_list_page, on_list, m);
 }
 
 /* The meeting's details: its live instance's uuid and topic. */
@@ -384,6 +370,7 @@ static void meeting_free(RMeeting *m)
         ZoomGet_cancel(m->get);
         Loop_timer_free(m->timer);
         json_decref(m->rows);
+        ZoomRows_free(m->list);
         free(m->uuid);
         free(m->id);
         free(m->topic);

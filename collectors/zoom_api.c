@@ -31,6 +31,7 @@ struct ZoomGet {
         char endpoint[24];
         char *path, *items, *page_token, *token;
         ZoomPageFn on_page;
+        ZoomRawPageFn on_raw;
         ZoomDoneFn on_done;
         void *ud;
         Httpc *req;
@@ -159,10 +160,56 @@ static char *zoom_message(const HttpcResp *r)
 
 static void send_page(void *ud);
 
+/* A page for an on_raw caller; 0, or -1 when the list ended (g done or freed). */
+static int raw_page(ZoomGet *g, const HttpcResp *r, const char **tok)
+{
+        char why[256], reason[200];
+        *tok = NULL;
+        g->in_page = 1;
+        int rc = g->on_raw(g->ud, r->body, r->len, tok, reason, sizeof reason);
+        g->in_page = 0;
+        if (g->cancelled) {
+                get_free(g);
+                return -1;
+        }
+        if (rc) {
+                xsnprintf(why, sizeof why, "page %d %s", g->pages + 1, reason);
+                done(g, ZAPI_MALFORMED, why, -1);
+                return -1;
+        }
+        g->pages++;
+        return 0;
+}
+
+/* After a page: the next one, or the end of the list. */
+static void page_done(ZoomGet *g, const char *tok)
+{
+        int more = tok && *tok;
+        if (g->cancelled || !more || g->pages >= ZAPI_PAGES_MAX) {
+                if (g->cancelled)
+                        get_free(g);
+                else if (more)
+                        done(g, ZAPI_MALFORMED, "more pages than capmon reads", -1);
+                else
+                        done(g, ZAPI_OK, NULL, -1);
+                return;
+        }
+        free(g->page_token);
+        g->page_token = xstrdup(tok);
+        g->tries429 = 0;
+        Loop_timer_start(g->timer, 0);
+}
+
 static void on_page(ZoomGet *g, const HttpcResp *r)
 {
         json_error_t jerr;
         char why[256];
+        if (g->on_raw) {
+                const char *tok;
+                if (raw_page(g, r, &tok) == 0)
+                        page_done(g, tok);
+                return;
+        }
         json_t *root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr);
         json_t *items = g->items ? json_object_get(root, g->items) : NULL;
         json_t *next = json_object_get(root, "next_page_token");
@@ -182,23 +229,10 @@ static void on_page(ZoomGet *g, const HttpcResp *r)
         g->in_page = 1;
         g->on_page(g->ud, root, items);
         g->in_page = 0;
-        const char *tok = json_string_value(next);
-        int more = tok && *tok;
-        if (g->cancelled || !more || g->pages >= ZAPI_PAGES_MAX) {
-                json_decref(root);
-                if (g->cancelled)
-                        get_free(g);
-                else if (more)
-                        done(g, ZAPI_MALFORMED, "more pages than capmon reads", -1);
-                else
-                        done(g, ZAPI_OK, NULL, -1);
-                return;
-        }
-        free(g->page_token);
-        g->page_token = xstrdup(tok);
+        char *tok = json_string_value(next) ? xstrdup(json_string_value(next)) : NULL;
         json_decref(root);
-        g->tries429 = 0;
-        Loop_timer_start(g->timer, 0);
+        page_done(g, tok);
+        free(tok);
 }
 
 static void on_resp(void *ud, const HttpcResp *r)
@@ -341,6 +375,14 @@ ZoomGet *ZoomApi_get(ZoomApi *a, const char *endpoint, const char *path, const c
         g->next = a->gets;
         a->gets = g;
         Loop_timer_start(g->timer, 0); /* on_done never runs inside this call */
+        return g;
+}
+
+ZoomGet *ZoomApi_get_raw(ZoomApi *a, const char *endpoint, const char *path, ZoomRawPageFn on_raw,
+                         ZoomDoneFn on_done, void *ud)
+{
+        ZoomGet *g = ZoomApi_get(a, endpoint, path, NULL, NULL, on_done, ud);
+        g->on_raw = on_raw;
         return g;
 }
 

@@ -83,6 +83,12 @@ typedef struct ZoomApiResult {
 /* A page that answered 200 (page: the whole document; items: its array). To
  * stop early, call ZoomGet_cancel from here. */
 typedef void (*ZoomPageFn)(void *ud, json_t *page, json_t *items);
+/* Or the page's text itself (len bytes of a 200 answer), for a caller that
+ * reads it its own way: 0 with *next the page's next_page_token ("" or NULL
+ * when it is the last; valid until the next call), or -1 with the reason the
+ * page is malformed in why (the list stops: ZAPI_MALFORMED, "page N <why>"). */
+typedef int (*ZoomRawPageFn)(void *ud, const char *text, size_t len, const char **next, char *why,
+                             size_t whylen);
 typedef void (*ZoomDoneFn)(void *ud, const ZoomApiResult *r);
 typedef void (*ZoomApiLogFn)(void *ud, const char *line);
 
@@ -103,6 +109,9 @@ void ZoomApi_free(ZoomApi *a);
  * from inside this call, when the API is disabled or the budget spent). */
 ZoomGet *ZoomApi_get(ZoomApi *a, const char *endpoint, const char *path, const char *items,
                      ZoomPageFn on_page, ZoomDoneFn on_done, void *ud);
+/* The same, each page handed over as text (on_raw) rather than parsed. */
+ZoomGet *ZoomApi_get_raw(ZoomApi *a, const char *endpoint, const char *path, ZoomRawPageFn on_raw,
+                         ZoomDoneFn on_done, void *ud);
 /* Stop a list before on_done: nothing more is called. NULL-safe. */
 void ZoomGet_cancel(ZoomGet *g);
 
