@@ -53,9 +53,13 @@ typedef struct Event {
         json_t *video_on; /* capmon.video_sync: user ids with video on (borrowed) */
         int qos_video;    /* participant_qos: -1 no video_input entry, else 0/1 */
         int64_t code;     /* capmon.participant_join_failed code, or -1 */
-        json_t *rows;     /* capmon.reconcile: payload.object.participants (borrowed) */
-        int64_t recv;     /* arrival time of the record (epoch ms), TIME_NONE if unknown */
-        char idbuf[32];   /* text of a numeric meeting id */
+        json_t *rows;     /* capmon.reconcile: payload.object.participants (borrowed), or */
+        /* its rows read by the fast path (message.h; then rows is NULL): those of
+         * people who left skipped, each as Event_reconcile_row gives it */
+        const struct Event *recon;
+        size_t nrecon;
+        int64_t recv;   /* arrival time of the record (epoch ms), TIME_NONE if unknown */
+        char idbuf[32]; /* text of a numeric meeting id */
         char pidbuf[32];
 } Event;
 

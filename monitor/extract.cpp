@@ -44,6 +44,7 @@ struct Extractor {
         char *buf = nullptr;                // the line, padded for simdjson
         size_t cap = 0;
         std::vector<Key> keys;                      // clean()'s stack of keys
+        std::vector<Event> rows;                    // a capmon.reconcile's rows (ev.recon)
         void *hold = nullptr, *hold_root = nullptr; // the reference's trees, when it read the last
         unsigned long fallbacks = 0;
 };
@@ -296,8 +297,9 @@ const char *video_source(const char *s)
 // err, or -2 for an event the reference must read.
 enum { B_EVENT, B_TS, B_PAYLOAD, B_MODULE, B_CONTENT, B_N };
 const std::string_view BODY_KEYS[B_N] = {"event", "event_ts", "payload", "module", "content"};
-enum { O_ID, O_UUID, O_TOPIC, O_TZ, O_PARTICIPANT, O_QOS, O_N };
-const std::string_view OBJECT_KEYS[O_N] = {"id", "uuid", "topic", "timezone", "participant", "qos"};
+enum { O_ID, O_UUID, O_TOPIC, O_TZ, O_PARTICIPANT, O_QOS, O_FETCH, O_PARTICIPANTS, O_N };
+const std::string_view OBJECT_KEYS[O_N] = {"id",          "uuid", "topic",         "timezone",
+                                           "participant", "qos",  "fetch_started", "participants"};
 enum {
         P_USER_ID,
         P_USER_NAME,
@@ -317,6 +319,7 @@ enum {
         P_QOS,
         P_CODE,
         P_SOURCE,
+        P_STATUS,
         P_N
 };
 const std::string_view PARTICIPANT_KEYS[P_N] = {"user_id",
@@ -336,10 +339,97 @@ const std::string_view PARTICIPANT_KEYS[P_N] = {"user_id",
                                                 "video",
                                                 "qos",
                                                 "code",
-                                                "source"};
+                                                "source",
+                                                "status"};
+
+// read_participant of event.c: -1 without a session key
+int read_participant(const Members<P_N> &p, Event *ev)
+{
+        ev->user_id = p.text(P_USER_ID);
+        ev->user_name = p.text(P_USER_NAME);
+        ev->pid = p.text(P_ID, ev->pidbuf, sizeof ev->pidbuf);
+        ev->email = p.text(P_EMAIL);
+        ev->registrant_id = p.text(P_REGISTRANT);
+        ev->phone = p.text(P_PHONE);
+        ev->leave_reason = p.text(P_LEAVE_REASON);
+        ev->new_role = p.text(P_NEW_ROLE);
+        ev->bind_user_id = p.text(P_BIND);
+        ev->reason = p.text(P_REASON);
+        const char *puuid = p.text(P_PUUID);
+        ev->key = *ev->user_id ? ev->user_id : *puuid ? puuid : *ev->pid ? ev->pid : ev->user_name;
+        return *ev->key ? 0 : -1;
+}
+
+// Event_reconcile_row of event.c
+int reconcile_row(element row, Event *out, char *err, size_t errlen)
+{
+        memset(out, 0, sizeof *out);
+        out->name = "capmon.reconcile";
+        out->recv = TIME_NONE;
+        out->code = -1;
+        out->qos_video = -1;
+        if (!row.is_object())
+                return xsnprintf(err, errlen, "row is not an object"), -1;
+        Members<P_N> p(row, PARTICIPANT_KEYS);
+        if (read_participant(p, out))
+                return xsnprintf(err, errlen,
+                                 "row has no user_id, participant_uuid, id or user_name"),
+                       -1;
+        out->time = p.time(P_JOIN_TIME);
+        const char *st = p.text(P_STATUS);
+        int rs;
+        if (strcmp(st, "in_meeting") == 0)
+                rs = ROW_IN_MEETING;
+        else if (strcmp(st, "in_waiting_room") == 0)
+                rs = ROW_WAITING;
+        else
+                return xsnprintf(err, errlen,
+                                 "row status must be \"in_meeting\" or \"in_waiting_room\""),
+                       -1;
+        out->type = rs == ROW_WAITING ? EV_WR_JOINED : EV_JOINED;
+        return *p.text(P_LEAVE_TIME) ? ROW_LEFT : rs;
+}
+
+// parse_reconcile of event.c: the rows (but those of people who left) into
+// rows, as ev->recon
+int parse_reconcile(const Members<O_N> &o, Event *ev, std::vector<Event> &rows, char *err,
+                    size_t errlen)
+{
+        element parts;
+        array a;
+        if (!o.get(O_PARTICIPANTS, &parts) || parts.get_array().get(a) != simdjson::SUCCESS)
+                return xsnprintf(err, errlen, "%s: payload.object.participants must be an array",
+                                 ev->name),
+                       -1;
+        rows.clear();
+        rows.reserve(a.size()); // no move: a row's pid and key may point into its pidbuf
+        size_t i = 0;
+        char why[160];
+        for (element row : a) {
+                Event re;
+                int rs = reconcile_row(row, &re, why, sizeof why);
+                if (rs < 0)
+                        return xsnprintf(err, errlen, "%s: participants[%zu]: %s", ev->name, i,
+                                         why),
+                               -1;
+                i++;
+                if (rs == ROW_LEFT)
+                        continue;
+                rows.push_back(re);
+                Event &b = rows.back();
+                if (re.pid == re.pidbuf)
+                        b.pid = b.pidbuf;
+                if (re.key == re.pidbuf)
+                        b.key = b.pidbuf;
+        }
+        ev->rows = nullptr;
+        ev->recon = rows.data();
+        ev->nrecon = rows.size();
+        return 0;
+}
 
 int event_parse(const Members<B_N> &b, bool body_is_object, const Members<O_N> &o, bool has_obj,
-                element obj, Event *ev, char *err, size_t errlen)
+                element obj, std::vector<Event> &rows, Event *ev, char *err, size_t errlen)
 {
         memset(ev, 0, sizeof *ev);
         ev->time = TIME_NONE;
@@ -374,8 +464,13 @@ int event_parse(const Members<B_N> &b, bool body_is_object, const Members<O_N> &
         ev->meeting = *ev->uuid ? ev->uuid : ev->id;
         if (!*ev->meeting)
                 return xsnprintf(err, errlen, "%s: no meeting uuid or id", ev->name), -1;
-        // their lists stay jansson trees (ev->rows, ev->video_on): the reference reads them
-        if (ev->type == EV_RECONCILE || ev->type == EV_VIDEO_SYNC)
+        if (ev->type == EV_RECONCILE) {
+                if (ev->time == TIME_NONE)
+                        ev->time = o.time(O_FETCH);
+                return parse_reconcile(o, ev, rows, err, errlen);
+        }
+        // its list stays a jansson tree (ev->video_on): the reference reads it
+        if (ev->type == EV_VIDEO_SYNC)
                 return -2;
         if (!Event_is_participant(ev->type))
                 return 0;
@@ -384,19 +479,7 @@ int event_parse(const Members<B_N> &b, bool body_is_object, const Members<O_N> &
         if (!o.get(O_PARTICIPANT, &pe) || !pe.is_object())
                 return xsnprintf(err, errlen, "%s: no payload.object.participant", ev->name), -1;
         Members<P_N> p(pe, PARTICIPANT_KEYS);
-        ev->user_id = p.text(P_USER_ID);
-        ev->user_name = p.text(P_USER_NAME);
-        ev->pid = p.text(P_ID, ev->pidbuf, sizeof ev->pidbuf);
-        ev->email = p.text(P_EMAIL);
-        ev->registrant_id = p.text(P_REGISTRANT);
-        ev->phone = p.text(P_PHONE);
-        ev->leave_reason = p.text(P_LEAVE_REASON);
-        ev->new_role = p.text(P_NEW_ROLE);
-        ev->bind_user_id = p.text(P_BIND);
-        ev->reason = p.text(P_REASON);
-        const char *puuid = p.text(P_PUUID);
-        ev->key = *ev->user_id ? ev->user_id : *puuid ? puuid : *ev->pid ? ev->pid : ev->user_name;
-        if (!*ev->key)
+        if (read_participant(p, ev))
                 return xsnprintf(err, errlen,
                                  "%s: no participant user_id, participant_uuid, id or user_name",
                                  ev->name),
@@ -600,8 +683,8 @@ int fast(Extractor *x, const char *text, size_t len, Msg *msg)
         // Event_meeting_id
         msg->mid = o.text(O_ID, msg->midbuf, sizeof msg->midbuf);
         msg->has_meeting = *msg->mid != '\0';
-        int rc =
-            event_parse(b, body.is_object(), o, has_obj, obj, &msg->ev, msg->err, sizeof msg->err);
+        int rc = event_parse(b, body.is_object(), o, has_obj, obj, x->rows, &msg->ev, msg->err,
+                             sizeof msg->err);
         if (rc == -2)
                 return -1;
         msg->kind = rc ? MSG_INVALID : MSG_EVENT;

@@ -61,7 +61,9 @@ void Extractor_free(Extractor *x);
 /* Read one message from text (len bytes, any content). *msg borrows from x until
  * the next Event_extract on x or Extractor_free; no Msg_done needed. Falls back to
  * the reference for what the fast parser does not take as jansson would (parse
- * errors, duplicate keys, \u0000, integers beyond int64, very large objects). */
+ * errors, duplicate keys, \u0000, integers beyond int64, very large objects, and
+ * capmon.video_sync, whose list stays a jansson tree). A capmon.reconcile's rows are
+ * read here too (ev.recon, ev.rows NULL), the reference keeps them as a tree. */
 void Event_extract(Extractor *x, const char *text, size_t len, Msg *msg);
 /* This thread's own extractor (freed when the thread ends), for code that reads
  * one message at a time and keeps nothing of it past the next call. */

@@ -1443,12 +1443,25 @@ static int recon_open(State *s, Meeting *m, const Event *re, int rs, int64_t f)
         return 1;
 }
 
-/* Each listed row as the participant of a join, timed by its join_time (at
- * most f); ROW_LEFT for rows of people who left (they stay in Zoom's list). */
-static int recon_row(json_t *row, Event *re, int64_t f)
+/* Row i of the list as the participant of a join, timed by its join_time (at
+ * most f); ROW_LEFT for rows of people who left (they stay in Zoom's list).
+ * The rows are a jansson tree (the reference read the record) or already read
+ * (the fast path: ev->recon, without the rows of people who left). */
+static int recon_row(const Event *ev, size_t i, Event *re, int64_t f)
 {
-        char why[8];
-        int rs = Event_reconcile_row(row, re, why, sizeof why);
+        int rs;
+        if (ev->rows) {
+                char why[8];
+                rs = Event_reconcile_row(json_array_get(ev->rows, i), re, why, sizeof why);
+        } else {
+                const Event *src = &ev->recon[i];
+                *re = *src;
+                if (src->pid == src->pidbuf)
+                        re->pid = re->pidbuf;
+                if (src->key == src->pidbuf)
+                        re->key = re->pidbuf;
+                rs = re->type == EV_WR_JOINED ? ROW_WAITING : ROW_IN_MEETING;
+        }
         if (rs > ROW_LEFT && (re->time == TIME_NONE || re->time > f))
                 re->time = f;
         return rs < 0 ? ROW_LEFT : rs;
@@ -1459,14 +1472,12 @@ static Outcome on_reconcile(State *s, Meeting *m, const Event *ev)
         MeetingPriv *p = m->priv;
         int64_t f = ev->time;
         int opened = 0;
-        size_t i;
-        json_t *row;
+        size_t n = ev->rows ? json_array_size(ev->rows) : ev->nrecon;
         Event re;
         if (++p->recon_gen == 0) /* 0 marks never listed */
                 p->recon_gen = 1;
-        json_array_foreach(ev->rows, i, row)
-        {
-                int rs = recon_row(row, &re, f);
+        for (size_t i = 0; i < n; i++) {
+                int rs = recon_row(ev, i, &re, f);
                 if (rs != ROW_LEFT)
                         recon_mark(m, &re, rs, p->recon_gen);
                 if (rs != ROW_LEFT && m->ended) { /* people listed after the end */
@@ -1475,9 +1486,8 @@ static Outcome on_reconcile(State *s, Meeting *m, const Event *ev)
                 }
         }
         int closed = recon_sweep(s, m, f, p->recon_gen);
-        json_array_foreach(ev->rows, i, row)
-        {
-                int rs = recon_row(row, &re, f);
+        for (size_t i = 0; i < n; i++) {
+                int rs = recon_row(ev, i, &re, f);
                 if (rs != ROW_LEFT)
                         opened += recon_open(s, m, &re, rs, f);
         }

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor.h"
 #include "tap.h"
+#include "util.h"
 #include "zoom_rows.h"
 
 /* Both readers on one page (fresh lists): the same outcome, reason, rows,
@@ -70,6 +72,66 @@ static const char *rows_of(const char *page, int *rc, unsigned long *fallbacks)
         "\"in_meeting\"},"                                                                         \
         "{\"user_id\":\"16778242\",\"user_name\":\"Waiting\",\"status\":\"in_waiting_room\","      \
         "\"registrant_id\":null}]}"
+
+/* A record made by ZoomRows applied by the core's fast path (Monitor_feed:
+ * Event_extract) and by its reference (Monitor_feed_json): the same state. */
+static void applied_both_ways(void)
+{
+        static const char *const joins[] = {"1", "2", "3"};
+        Config cfg;
+        Config_init(&cfg);
+        char err[256];
+        Monitor *fast = Monitor_new(&cfg, err, sizeof err),
+                *ref = Monitor_new(&cfg, err, sizeof err);
+        for (int i = 0; i < 3; i++) {
+                char j[400];
+                snprintf(j, sizeof j,
+                         "{\"event\":\"meeting.participant_joined\",\"event_ts\":%lld,"
+                         "\"payload\":{\"object\":{\"uuid\":\"m1==\",\"id\":\"850\","
+                         "\"participant\":{\"user_id\":\"%s\",\"user_name\":\"France - D%s\"}}}}",
+                         1750000000000LL + i, joins[i], joins[i]);
+                Monitor_feed(fast, j, strlen(j), TIME_NONE, err, sizeof err);
+                json_t *t = json_loads(j, 0, NULL);
+                Monitor_feed_json(ref, t, TIME_NONE, err, sizeof err);
+                json_decref(t);
+        }
+        /* 2 still in, 4 new (an id only, a number), 5 waiting, 3 left: 1 and 3
+         * close, 4 opens and 5 waits */
+        ZoomRows *z = ZoomRows_new();
+        char why[256];
+        page(z,
+             "{\"participants\":[{\"user_id\":\"2\",\"user_name\":\"France - D2\","
+             "\"status\":\"in_meeting\"},{\"id\":4,\"user_name\":\"Kenya - D4\",\"status\":"
+             "\"in_meeting\",\"join_time\":\"2025-06-15T15:06:00Z\"},{\"user_id\":\"5\","
+             "\"user_name\":\"Chile\",\"status\":\"in_waiting_room\"},{\"user_id\":\"3\","
+             "\"status\":\"in_meeting\",\"leave_time\":\"2025-06-15T15:06:41Z\"}]}",
+             why, sizeof why);
+        char *rec = ZoomRows_record(z, "m1==", "850", NULL, 1750000060000LL, NULL);
+        ZoomRows_free(z);
+        Outcome of = Monitor_feed(fast, rec, strlen(rec), TIME_NONE, err, sizeof err);
+        json_t *t = json_loads(rec, 0, NULL);
+        Outcome orf = Monitor_feed_json(ref, t, TIME_NONE, err, sizeof err);
+        json_decref(t);
+        free(rec);
+        is_int(of, OUT_APPLIED, "the record applied by the fast path");
+        is_int(orf, OUT_APPLIED, "... and by the reference");
+        const Meeting *a = State_meeting(Monitor_state(fast), 0);
+        const Meeting *b = State_meeting(Monitor_state(ref), 0);
+        ok(a->participants == 2 && a->waiting == 1 && a->reconcile_opened == 2 &&
+               a->reconcile_closed == 2,
+           "fast path: 2 in, 1 waiting, opened 2, closed 2 (got %d, %d, %d, %d)", a->participants,
+           a->waiting, a->reconcile_opened, a->reconcile_closed);
+        ok(b->participants == 2 && b->waiting == 1 && b->reconcile_opened == 2 &&
+               b->reconcile_closed == 2,
+           "reference: the same counts");
+        json_t *sa = Monitor_snapshot(fast), *sb = Monitor_snapshot(ref);
+        ok(json_equal(sa, sb), "the same snapshot both ways");
+        json_decref(sa);
+        json_decref(sb);
+        Monitor_free(fast);
+        Monitor_free(ref);
+        Config_done(&cfg);
+}
 
 int main(void)
 {
@@ -218,5 +280,6 @@ int main(void)
         static const char nul[] =
             "{\"participants\":[{\"user_id\":\"1\0\",\"status\":\"in_meeting\"}]}";
         same("a NUL byte", nul, sizeof nul - 1);
+        applied_both_ways();
         return done_testing();
 }
