@@ -41,6 +41,19 @@ wait_for() {
         done
         return 1
 }
+# wait_until SECONDS COMMAND...: poll the screen until COMMAND succeeds on it (a
+# title can be drawn before the rows under it: check the rows, not the title)
+wait_until() {
+        i=0 limit=$(($1 * 10 * ${CAPMON_TEST_TIMEOUT_SCALE:-1}))
+        shift
+        while [ $i -lt $limit ]; do
+                snap
+                "$@" && return 0
+                sleep 0.1
+                i=$((i + 1))
+        done
+        return 1
+}
 # wait_gone REGEX [SECONDS]: poll until no line matches
 wait_gone() {
         i=0 limit=$((${2:-10} * 10 * ${CAPMON_TEST_TIMEOUT_SCALE:-1}))
