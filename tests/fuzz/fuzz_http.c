@@ -144,15 +144,35 @@ static void check_answers(const char *r, size_t n)
         }
 }
 
+/* A connection to the server. Thousands a second on loopback can run out of
+ * local ports for a moment (a stressed CI run once failed here): try again while
+ * serving, and say why if it still fails. */
+static int connect_server(void)
+{
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        for (int tries = 0;; tries++) {
+                int fd = socket(AF_INET, SOCK_STREAM, 0);
+                if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+                        return fd;
+                int e = errno;
+                if (fd >= 0)
+                        close(fd);
+                if (tries == 200 || (e != EADDRNOTAVAIL && e != EAGAIN && e != ECONNREFUSED)) {
+                        fprintf(stderr, "fuzz_http: connect to 127.0.0.1:%d: %s\n", port,
+                                strerror(e));
+                        abort();
+                }
+                lws_service(cx, -1);
+                usleep(10000);
+        }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         if (!cx)
                 setup();
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa))
-                abort();
+        int fd = connect_server();
         /* the bytes as the server receives them (without the split marks) */
         static uint8_t sent[1 << 20];
         size_t nsent = 0;
@@ -188,6 +208,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!closed)
                 abort(); /* the server did not close after the client's end */
         check_answers(resp, rlen);
+        /* the server has closed: end with a reset, so no TIME_WAIT is left to
+         * hold a local port */
+        struct linger lg = {1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
         close(fd);
         /* let lws finish closing its side before the next input */
         for (int i = 0; i < 4; i++)
