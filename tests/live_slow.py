@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import livelib as L  # noqa: E402
@@ -37,12 +38,19 @@ def stuck_subscriber(port):
     return s
 
 
-def reader(port, got, done):
+def reader(port, got, done, release):
+    """Reads every record, then stays connected until release: the relay's count
+    of subscribers is then 1 exactly when the stuck one is gone (had the reader
+    left first, the count would pass 1 on its way to 0, or sit at 1 with the
+    stuck one still there: a stressed ASan run timed out on that)."""
     async def run():
         async with websockets.connect("ws://127.0.0.1:%d/events?since=0&token=%s" %
                                       (port, L.TOKEN), max_size=2 ** 21) as ws:
             while len(got) < N:
                 got.append(await asyncio.wait_for(ws.recv(), 30))
+            done.set()
+            while not release.is_set():
+                await asyncio.sleep(0.05)
         done.set()
     try:
         asyncio.run(run())
@@ -65,8 +73,8 @@ def main():
     logpath, errpath = os.path.join(d, "relay.log"), os.path.join(d, "relay.err")
     relay = L.start_relay(capmon, port, logpath, errpath, ["--max-behind", str(MAX_BEHIND)])
     stuck = stuck_subscriber(port)
-    got, done = [], threading.Event()
-    threading.Thread(target=reader, args=(port, got, done), daemon=True).start()
+    got, done, release = [], threading.Event(), threading.Event()
+    threading.Thread(target=reader, args=(port, got, done, release), daemon=True).start()
     L.wait_for(lambda: (L.healthz(port) or {}).get("subscribers") == 2, 60, "two subscribers")
     pad = "x" * 4000
     items = [(str(i), L.join_body(7000 + i, name="Switzerland - %d %s" % (i, pad)))
@@ -77,10 +85,14 @@ def main():
     # deadlines are generous: a loaded machine (stress --cpu 2) is slow, not wrong
     L.wait_for(lambda: "dropped subscriber" in open(errpath).read(), 90,
                "the relay to drop the stuck subscriber")
+    dropped = time.monotonic()
     L.wait_for(lambda: (L.healthz(port) or {}).get("subscribers") == 1, 90,
                "the stuck subscriber to be gone")
+    L.log("the stuck subscriber gone %.1f s after the drop was logged" %
+          (time.monotonic() - dropped))
     if not done.wait(90) or len(got) != N or got[-1].startswith("ERROR"):
         L.fail("the reading subscriber got %d of %d records" % (len(got), N))
+    release.set()
     rss = rss_kb(relay.pid)
     asan = "libasan" in open("/proc/%d/maps" % relay.pid).read()  # shadow memory, quarantine
     if rss > 64 * 1024 and not asan:
