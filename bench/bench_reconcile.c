@@ -98,7 +98,8 @@ int main(int argc, char **argv)
         double base = now_s() - t;
 
         /* each round: Zoom's pages (300 rows) with `churn` people swapped */
-        double parse = 0, apply = 0, worst = 0, worst_turn = 0, reparse = 0, ref = 0, fastparse = 0;
+        double parse = 0, apply = 0, worst = 0, worst_turn = 0, first = 0, first_turn = 0,
+               reparse = 0, ref = 0, fastparse = 0;
         Extractor *xr = Extractor_new();
         ZoomRows *zr = ZoomRows_new(), *zref = ZoomRows_new();
         int next_uid = people;
@@ -134,8 +135,11 @@ int main(int argc, char **argv)
                                 fprintf(stderr, "page %d: %s\n", p + 1, err);
                                 exit(1);
                         }
-                        if (now_s() - tp > worst_turn)
-                                worst_turn = now_s() - tp;
+                        double turn = now_s() - tp;
+                        if (r == 0 && turn > first_turn)
+                                first_turn = turn;
+                        else if (r > 0 && turn > worst_turn)
+                                worst_turn = turn;
                 }
                 char *text = ZoomRows_record(zr, "m1==", "85012345678", NULL, f, NULL);
                 double t1 = now_s();
@@ -166,10 +170,16 @@ int main(int argc, char **argv)
                 free(rtext);
                 parse += t1 - t0;
                 apply += t2 - t1;
-                if (t2 - t0 > worst)
-                        worst = t2 - t0;
-                if (t2 - t1 > worst_turn)
-                        worst_turn = t2 - t1;
+                if (r == 0) { /* the first: the parsers' buffers are allocated */
+                        first = t2 - t0;
+                        if (t2 - t1 > first_turn)
+                                first_turn = t2 - t1;
+                } else {
+                        if (t2 - t0 > worst)
+                                worst = t2 - t0;
+                        if (t2 - t1 > worst_turn)
+                                worst_turn = t2 - t1;
+                }
                 free(text);
                 for (int p = 0; p < npages; p++)
                         free(pages[p]);
@@ -181,16 +191,18 @@ int main(int argc, char **argv)
         printf("  pages: %d of 300 rows, %.0f KB of JSON per reconcile\n", (people + 299) / 300,
                (double)bytes / rounds / 1024);
         printf("  loop time per reconcile: %.2f ms (pages %.2f ms + core apply %.2f ms), worst "
-               "%.2f ms; target < 5 ms\n",
+               "%.2f ms after the first (%.2f ms, buffers allocated); target < 5 ms\n",
                (parse + apply) / rounds * 1e3, parse / rounds * 1e3, apply / rounds * 1e3,
-               worst * 1e3);
+               worst * 1e3, first * 1e3);
         printf("  of the apply, reading the record (simdjson, the core's fast path): %.2f ms; "
                "jansson would take %.2f ms\n",
                fastparse / rounds * 1e3, reparse / rounds * 1e3);
         printf("  the same pages read and recorded by the reference (jansson) alone: %.2f ms "
                "(ratio fast/reference %.2f); pages it had to take: %lu\n",
                ref / rounds * 1e3, parse / ref, ZoomRows_fallbacks(zr));
-        printf("  longest single loop turn (one page, or the apply): %.2f ms\n", worst_turn * 1e3);
+        printf("  longest single loop turn (one page, or the apply): %.2f ms after the first "
+               "reconcile (in it: %.2f ms)\n",
+               worst_turn * 1e3, first_turn * 1e3);
         printf("  baseline, same run: %d join events applied one by one: %.2f ms (ratio "
                "reconcile/joins %.2f)\n",
                people, base * 1e3, (parse + apply) / rounds / base);
