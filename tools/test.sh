@@ -41,7 +41,7 @@ if command -v clang > /dev/null; then
                 -Db_sanitize=address,undefined -Db_lundef=false > $fz.setup.log 2>&1 &&
                 ninja -C $fz > $fz.build.log 2>&1; then
                 : > $fz/fuzz-smoke.json
-                for t in feed logline config roster webhook http view extract; do
+                for t in feed logline config roster webhook http view extract zoom_rows; do
                         work=$(mktemp -d)
                         cp tests/fuzz/corpus/$t/* "$work"/
                         if (cd "$work" && "$OLDPWD/$fz/tests/fuzz/fuzz_$t" "$work" \
