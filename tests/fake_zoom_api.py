@@ -372,8 +372,19 @@ def main():
     p.add_argument("--meeting-id", default="85000000001")
     p.add_argument("--uuid", default="zoom-live-1==")
     p.add_argument("--topic", default="Fake sitting")
+    p.add_argument("--tls-port", type=int, default=0,
+                   help="also serve the same API over TLS here (with --tls-cert/--tls-key)")
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
     args = p.parse_args()
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    if args.tls_port:
+        import ssl
+        tls = http.server.ThreadingHTTPServer(("127.0.0.1", args.tls_port), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+        threading.Thread(target=tls.serve_forever, daemon=True).start()
     save()
     if args.ws_port:
         threading.Thread(target=srv.serve_forever, daemon=True).start()

@@ -32,9 +32,10 @@ MEETING = "85000000001"
 
 
 class Fake:
-    def __init__(self, d, name, ws=True, uuid=None):
+    def __init__(self, d, name, ws=True, uuid=None, tls=None):
         self.port = L.free_port()
         self.ws_port = L.free_port() if ws else 0
+        self.tls_port = L.free_port() if tls else 0  # tls: (cert, key) files
         self.status_path = os.path.join(d, name + "-fake.json")
         argv = ["/usr/bin/python3", os.path.join(HERE, "fake_zoom_api.py"), "--port",
                 str(self.port), "--status", self.status_path, "--meeting-id", MEETING]
@@ -42,6 +43,8 @@ class Fake:
             argv += ["--ws-port", str(self.ws_port)]
         if uuid:
             argv += ["--uuid", uuid]
+        if tls:
+            argv += ["--tls-port", str(self.tls_port), "--tls-cert", tls[0], "--tls-key", tls[1]]
         self.p = L.spawn(argv, stderr=open(os.path.join(d, name + "-fake.err"), "wb"))
         L.wait_for(lambda: self.get_status(), 10, "the fake Zoom API to start")
         if ws:
