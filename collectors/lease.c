@@ -28,7 +28,7 @@ struct Lease {
         pthread_mutex_t mu;
         pthread_cond_t cv;
         pthread_t thread;
-        char **pending; /* to add to the shared set (under mu) */
+        char **pending; /* "+member" to add to the shared set, "-member" to remove (under mu) */
         size_t npending;
         char **members; /* the set, read while held (under mu) */
         size_t nmembers;
@@ -49,12 +49,33 @@ void Lease_members_free(char **v, size_t n)
         free(v);
 }
 
-void Lease_share(Lease *l, const char *member)
+static void lease_pend(Lease *l, char op, const char *member)
 {
+        size_t n = strlen(member);
+        char *s = xmalloc(n + 2);
+        s[0] = op;
+        memcpy(s + 1, member, n + 1);
         pthread_mutex_lock(&l->mu);
         l->pending = xrealloc(l->pending, (l->npending + 1) * sizeof *l->pending);
-        l->pending[l->npending++] = xstrdup(member);
+        l->pending[l->npending++] = s;
+        if (op == '-') /* gone from the members seen at once, not a turn later */
+                for (size_t i = 0; i < l->nmembers; i++)
+                        if (strcmp(l->members[i], member) == 0) {
+                                free(l->members[i]);
+                                l->members[i] = l->members[--l->nmembers];
+                                break;
+                        }
         pthread_mutex_unlock(&l->mu);
+}
+
+void Lease_share(Lease *l, const char *member)
+{
+        lease_pend(l, '+', member);
+}
+
+void Lease_unshare(Lease *l, const char *member)
+{
+        lease_pend(l, '-', member);
 }
 
 size_t Lease_members(Lease *l, char ***out)
@@ -79,8 +100,8 @@ static int sync_shared(RedisConn *c, Lease *l)
         pthread_mutex_unlock(&l->mu);
         int rc = 0;
         for (size_t i = 0; i < nadd && rc == 0; i++) {
-                const char *argv[] = {"SADD", set, add[i]};
-                size_t lens[] = {4, strlen(set), strlen(add[i])};
+                const char *argv[] = {add[i][0] == '-' ? "SREM" : "SADD", set, add[i] + 1};
+                size_t lens[] = {4, strlen(set), strlen(add[i] + 1)};
                 redisReply *r = redis_command(c, 3, argv, lens);
                 rc = r ? 0 : -1;
                 if (r)

@@ -24,6 +24,8 @@ const char *Lease_id(const Lease *l);
 /* Tell every holder something (a meeting to reconcile): added to a Redis set
  * beside the lease ("<key>:shared", kept a day after its last addition). */
 void Lease_share(Lease *l, const char *member);
+/* Take it back (a meeting Zoom says is gone): removed from the set. */
+void Lease_unshare(Lease *l, const char *member);
 /* While held: the set's members as of the last turn (*out: a malloc'd array of
  * malloc'd strings, to free with Lease_members_free). */
 size_t Lease_members(Lease *l, char ***out);

@@ -51,6 +51,8 @@ struct Reconciler {
         const Monitor *follow;
         size_t followed; /* meetings of the monitor seen */
         LoopTimer *follow_timer;
+        ReconcileGoneFn gone;
+        void *gone_ud;
 };
 
 static int64_t wall_ms(void)
@@ -251,6 +253,18 @@ static void on_list(void *ud, const ZoomApiResult *res)
                 failed(m, res, (res->retry_after_s > 0 ? res->retry_after_s : 1) * 1000000);
         } else if (res->code == ZAPI_NETWORK || res->code == ZAPI_MALFORMED) {
                 failed(m, res, ws_backoff_us(m->tries++));
+        } else if (res->code == ZAPI_NOT_FOUND && m->uuid && r->gone) {
+                /* gone: not asked again each interval (a 404 a time) */
+                log_linef(r->log, r->ud, "%s %s: %s: %s; no longer asked (until an event of it)",
+                          r->what, name_of(m), ZAPI_CODE_NAMES[res->code], res->message);
+                r->failed++;
+                char *uuid = xstrdup(m->uuid), *id = m->id ? xstrdup(m->id) : NULL;
+                finished(m);
+                Reconciler_forget(r, uuid);    /* frees m */
+                r->gone(r->gone_ud, uuid, id); /* may forget it in another Reconciler */
+                free(uuid);
+                free(id);
+                return;
         } else { /* 404, refused token, budget, other 4xx: at the next interval */
                 failed(m, res, r->interval_us ? r->interval_us : 60000000);
         }
@@ -386,6 +400,12 @@ void Reconciler_forget(Reconciler *r, const char *uuid)
                         return;
                 }
         }
+}
+
+void Reconciler_on_gone(Reconciler *r, ReconcileGoneFn fn, void *ud)
+{
+        r->gone = fn;
+        r->gone_ud = ud;
 }
 
 void Reconciler_all_now(Reconciler *r)

@@ -42,6 +42,13 @@ void Reconciler_free(Reconciler *r); /* NULL-safe; cancels fetches in flight */
 void Reconciler_add(Reconciler *r, const char *uuid, const char *id);
 /* Stop reconciling a meeting (it ended). */
 void Reconciler_forget(Reconciler *r, const char *uuid);
+/* With fn set (the relay, which adds a meeting back on its next event): a meeting
+ * Zoom says is gone (404 on its live list) is forgotten, so it is not asked for
+ * again each interval; fn is told after that (the relay takes it out of the shared
+ * set). Without fn (watch), and for meetings known only by id, a 404 is asked
+ * again at the next interval (the Dashboard can lag a meeting's start). */
+typedef void (*ReconcileGoneFn)(void *ud, const char *uuid, const char *id);
+void Reconciler_on_gone(Reconciler *r, ReconcileGoneFn fn, void *ud);
 /* Reconcile every meeting now (a source came back after losing events). */
 void Reconciler_all_now(Reconciler *r);
 /* Whether to fetch at all (a relay that is not the elected poller: 0). Turning

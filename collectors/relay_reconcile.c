@@ -66,6 +66,23 @@ static void rr_add(RelayReconcile *rr, const char *uuid, const char *id)
                 Reconciler_add(rr->qos, uuid, id);
 }
 
+/* Zoom says a meeting is gone: neither list asks for it again, and the relays of
+ * the stream stop sharing it (its next event brings it back). */
+static void rr_gone(void *ud, const char *uuid, const char *id)
+{
+        RelayReconcile *rr = ud;
+        char m[600];
+        xsnprintf(m, sizeof m, "%s\t%s", uuid, id ? id : "");
+        if (rr->lease)
+                Lease_unshare(rr->lease, m);
+        char *u = xstrdup(uuid);
+        if (rr->rec)
+                Reconciler_forget(rr->rec, u);
+        if (rr->qos)
+                Reconciler_forget(rr->qos, u);
+        free(u);
+}
+
 static void on_check(void *ud)
 {
         RelayReconcile *rr = ud;
@@ -112,10 +129,13 @@ RelayReconcile *RelayReconcile_new(struct lws_context *cx, int interval_s, int q
         rr->api = ZoomApi_new(rr->loop, rr->tok, rr_log, rr, err, errlen);
         if (!rr->api)
                 goto fail;
-        if (interval_s > 0)
+        if (interval_s > 0) {
                 rr->rec = Reconciler_new(rr->loop, rr->api, interval_s, rr_emit, rr_log, rr);
+                Reconciler_on_gone(rr->rec, rr_gone, rr);
+        }
         if (qos_s > 0) {
                 rr->qos = Reconciler_new(rr->loop, rr->api, qos_s, rr_emit_qos, rr_log, rr);
+                Reconciler_on_gone(rr->qos, rr_gone, rr);
                 Reconciler_set_list(rr->qos, RECONCILE_QOS);
                 if (interval_s <= 0 || qos_s < interval_s)
                         interval_s = qos_s; /* the lease follows the faster poller */

@@ -107,6 +107,32 @@ def main():
         L.fail("the new poller should have asked one token (tokens: %d)" % s["tokens"])
     L.log("ok: after kill -9 of the poller, relay %d took over" % other)
 
+    # a meeting Zoom does not have (404): asked once, taken out of the shared set,
+    # not asked again each interval (it was: a 404 a second here, for a day)
+    gone_id = "85999999999"
+    body = L.meeting_body("join", "9", gone_id, uuid="gone-1==", name="Peru - Member 9")
+    if L.post_signed(ports[other], body) != 200:
+        L.fail("the relay refused the webhook")
+
+    def asked_gone():
+        return sum(1 for r in fake.get_status()["requests"] if gone_id in r["path"] or
+                   "gone-1" in r["path"])
+    errp = os.path.join(d, "relay%d.err" % other)
+    L.wait_for(lambda: "no longer asked" in open(errp).read(), 20,
+               "the relay to give the gone meeting up")
+    asked = asked_gone()
+    set_key = "%s:capmon-reconcile-lease:shared" % STREAM
+    members = L.redis_client(rport).smembers(set_key)
+    if any(b"gone-1==" in m for m in members):
+        L.fail("the gone meeting is still shared: %s" % members)
+    n = len(reconcile_records(rport))
+    L.wait_for(lambda: len(reconcile_records(rport)) >= n + 3, 30,
+               "three more reconciles of the live meeting")
+    if asked_gone() != asked:
+        L.fail("the gone meeting was asked again: %d requests, then %d" % (asked, asked_gone()))
+    L.log("ok: a meeting Zoom does not have is asked %d time(s), then no more, and unshared"
+          % asked)
+
     log = os.path.join(d, "stream.jsonl")
     L.export_stream(rport, STREAM, log)
     snap = L.replay_snapshot(capmon, log)
