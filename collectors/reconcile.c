@@ -402,6 +402,17 @@ void Reconciler_forget(Reconciler *r, const char *uuid)
         }
 }
 
+void Reconciler_forget_id(Reconciler *r, const char *id)
+{
+        for (size_t i = 0; i < r->n; i++) {
+                if (!r->m[i]->uuid && r->m[i]->id && strcmp(r->m[i]->id, id) == 0) {
+                        meeting_free(r->m[i]);
+                        r->m[i] = r->m[--r->n];
+                        return;
+                }
+        }
+}
+
 void Reconciler_on_gone(Reconciler *r, ReconcileGoneFn fn, void *ud)
 {
         r->gone = fn;

@@ -42,6 +42,8 @@ void Reconciler_free(Reconciler *r); /* NULL-safe; cancels fetches in flight */
 void Reconciler_add(Reconciler *r, const char *uuid, const char *id);
 /* Stop reconciling a meeting (it ended). */
 void Reconciler_forget(Reconciler *r, const char *uuid);
+/* The same for a meeting known by its number only (its uuid not learnt yet). */
+void Reconciler_forget_id(Reconciler *r, const char *id);
 /* With fn set (the relay, which adds a meeting back on its next event): a meeting
  * Zoom says is gone (404 on its live list) is forgotten, so it is not asked for
  * again each interval; fn is told after that (the relay takes it out of the shared

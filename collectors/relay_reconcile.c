@@ -71,16 +71,27 @@ static void rr_add(RelayReconcile *rr, const char *uuid, const char *id)
 static void rr_gone(void *ud, const char *uuid, const char *id)
 {
         RelayReconcile *rr = ud;
+        /* a member is "uuid\tid" as the first event that named it had them: one
+         * of the three forms */
         char m[600];
-        xsnprintf(m, sizeof m, "%s\t%s", uuid, id ? id : "");
-        if (rr->lease)
+        const char *forms[3][2] = {{uuid, id ? id : ""}, {uuid, ""}, {"", id ? id : ""}};
+        for (int i = 0; i < 3 && rr->lease; i++) {
+                if (i > 0 && !*forms[i][0] && !*forms[i][1])
+                        continue;
+                xsnprintf(m, sizeof m, "%s\t%s", forms[i][0], forms[i][1]);
                 Lease_unshare(rr->lease, m);
-        char *u = xstrdup(uuid);
-        if (rr->rec)
-                Reconciler_forget(rr->rec, u);
-        if (rr->qos)
-                Reconciler_forget(rr->qos, u);
+        }
+        char *u = xstrdup(uuid), *n = id ? xstrdup(id) : NULL;
+        Reconciler *rec[2] = {rr->rec, rr->qos};
+        for (int i = 0; i < 2; i++) {
+                if (!rec[i])
+                        continue;
+                Reconciler_forget(rec[i], u);
+                if (n)
+                        Reconciler_forget_id(rec[i], n); /* known by its number only */
+        }
         free(u);
+        free(n);
 }
 
 static void on_check(void *ud)

@@ -102,6 +102,10 @@ def stale_figures(capmon, d):
     row = row_line("stale", "Switzerland")
     if not dim_name.search(row) or bold_count.search(row):
         L.fail("the stale row is not dim: %r" % row)
+    # the selection stays visible while the rest is dim (reverse video, NO_COLOR)
+    tmux("send-keys", "-t", "stale", "j")
+    L.wait_for(lambda: "\x1b[7mSwitzerland" in row_line("stale", "Switzerland"), 10,
+               "the selected row in reverse video while stale")
     L.log("ok - stale figures: %s; row %r" % (t.group(0), row))
     relay = L.start_relay(capmon, port, logpath, os.path.join(d, "stale-relay.err"))
     tmux("send-keys", "-t", "stale", "r")

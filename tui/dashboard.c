@@ -391,13 +391,22 @@ void Dashboard_key(Dashboard *d, int key)
                 Dashboard_changed(d);
                 return;
         }
+        if (d->panel != PANEL_NONE) {
+                /* a panel's own keys; the table under it gets none (Enter there
+                 * would open the people of a row the operator cannot see) */
+                if (key_panel(d, key)) {
+                        Dashboard_changed(d);
+                        return;
+                }
+                if (key == TK_ENTER)
+                        return;
+        }
         int before = d->cursor;
-        if (d->panel != PANEL_NONE ? key_panel(d, key)
-                                   : scroll_key(&d->cursor, table_page(d), key)) {
-                if (d->panel == PANEL_NONE && (key == TK_PGUP || key == TK_PGDN || key == ' '))
+        if (d->panel == PANEL_NONE && scroll_key(&d->cursor, table_page(d), key)) {
+                if (key == TK_PGUP || key == TK_PGDN || key == ' ')
                         d->scroll += d->cursor - before; /* a page turns the view too */
                 d->cursor_name[0] = 0; /* moved by hand: follow the row it lands on */
-                d->cursor_moved = d->panel == PANEL_NONE || d->cursor_moved;
+                d->cursor_moved = 1;
                 Dashboard_changed(d);
                 return;
         }
@@ -753,12 +762,16 @@ static void draw_table_row(const ViewRow *row, const Layout *lay, int y, int x, 
         x += 2;
         char name[VIEW_TEXT_MAX * 2];
         view_fit(row->name, lay->name_width, name, sizeof name);
-        if (cursor)
+        int faded = Term_fading();
+        if (cursor) { /* visible even when the figures are dimmed (stale) */
+                Term_fade(0);
                 Term_fill(y, x, lay->name_width, TC_SELECT);
+        }
         Term_put(y, x, name, lay->name_width,
                  cursor   ? TC_SELECT
                  : marked ? TC_MARK
                           : (row->flags & ROW_DIALIN ? TC_DIM : TC_NORMAL));
+        Term_fade(faded);
         x += lay->name_width;
         /* a change within VIEW_CHANGED_MS: colour, and + or - after the number for
          * NO_COLOR (htop's new and dying processes) */

@@ -315,6 +315,11 @@ void Term_fade(int on)
         term_faded = on;
 }
 
+int Term_fading(void)
+{
+        return term_faded;
+}
+
 static attr_t term_attr(TermColor c, attr_t extra)
 {
         return term_faded ? term_attr_of[TC_DIM] : term_attr_of[c] | extra;

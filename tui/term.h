@@ -76,5 +76,6 @@ void Term_flush(void);
 /* While on, everything drawn takes the dim colour and no bold: figures that are no
  * longer live (the caller also says so in words, for monochrome terminals). */
 void Term_fade(int on);
+int Term_fading(void);
 
 #endif

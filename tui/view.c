@@ -422,9 +422,10 @@ static void panel_person(void *ud, const PersonInfo *pi)
         person_set(p, pi->name, pi->delegation, pi->since);
         if (c->note) {
                 char r[VIEW_TEXT_MAX];
-                xsnprintf(r, sizeof r, "%s%s%s%s", c->note, pi->video ? "video on" : "",
-                          pi->role && *pi->role && (pi->video || *c->note) ? ", " : "",
-                          pi->role ? pi->role : "");
+                const char *role = pi->role ? pi->role : "";
+                const char *video = pi->video ? "video on" : "";
+                xsnprintf(r, sizeof r, "%s%s%s%s%s", c->note, *c->note && *video ? ", " : "", video,
+                          *role && (*video || *c->note) ? ", " : "", role);
                 view_sanitize(r, p->reason, sizeof p->reason);
         }
 }

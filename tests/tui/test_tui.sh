@@ -257,6 +257,15 @@ ok $? "u: the unidentified the snapshot lists"
 T send-keys -t cap Escape
 wait_for "^ Delegations " 5
 ok $? "Esc closes the panel"
+# the selection (black on yellow here) shows once moved, not because a panel closed
+selected_rows() { T capture-pane -e -p -t cap | sed -n '/delegation/,$p' | sed 1d | grep -c '43m'; }
+[ "$(selected_rows)" = 0 ]
+ok $? "no row selected on screen before the selection moved (a panel opened and closed)"
+T send-keys -t cap j
+one_selected() { [ "$(selected_rows)" = 1 ]; }
+wait_until 5 one_selected
+ok $? "j: one row selected"
+T send-keys -t cap k
 panel_check w "Waiting room" waiting_list "Peru - Rosa Quispe
 Evil[2J Waiter"
 ok $? "w: the waiting room the snapshot lists, the name without its escape"
@@ -283,6 +292,10 @@ ok $? "u: oldest first (Unknown iPhone joined first)"
 T send-keys -t cap s
 wait_until 5 shown_in "^ Unidentified  2 by name" "Galaxy S21,Unknown iPhone,"
 ok $? "s in a panel: by name"
+# Enter, then s: keys are taken in order, so once s shows, Enter has had its turn
+T send-keys -t cap Enter s
+wait_for "^ Unidentified  2 by delegation" 5 && ! grep -q "^ Delegation " "$dir/screen"
+ok $? "Enter in a panel does nothing (the table under it gets no keys)"
 T send-keys -t cap u w / p e r u Enter
 wait_until 5 shown_in "^ Waiting room  1 of 2 oldest first  filter \"peru\"" "Peru - Rosa Quispe,"
 ok $? "/ in a panel: only the people whose name or delegation matches"
